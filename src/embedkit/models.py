@@ -1,0 +1,63 @@
+"""The values that flow through the resolver: references, oEmbed data, embeds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Embed", "EmbedStatus", "Ref"]
+
+EmbedStatus = Literal["fresh", "cached", "stale", "gone", "fallback"]
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A parsed, canonicalized post reference.
+
+    ``raw`` is what the author pasted; ``url`` is the canonical URL that the cache
+    keys on (one post, one URL, however it was pasted). ``kind`` names the family
+    recognised from the URL shape (``"x"``, ``"youtube"``, ``"bluesky"``,
+    ``"mastodon"``, ``"instagram"``, ``"tiktok"``, ``"threads"``, ``"vimeo"``,
+    ``"facebook"``, ``"reddit"``, ``"spotify"``, ``"soundcloud"``, ``"flickr"``)
+    or ``None`` for any other URL. ``post_id`` and ``handle`` are what the URL
+    alone says about the post (the static fallback uses them).
+    ``needs_redirect`` marks short links (TikTok ``vm.``/``vt.``) whose target
+    is only known after following a redirect.
+    """
+
+    raw: str
+    url: str
+    kind: str | None = None
+    post_id: str | None = None
+    handle: str | None = None
+    needs_redirect: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Embed:
+    """The result of resolving one reference. Never an exception for provider trouble.
+
+    ``status``: ``fresh`` (fetched now), ``cached`` (served from a fresh cache
+    entry), ``stale`` (expired entry served because the refresh failed), ``gone``
+    (the provider says the post was deleted), ``fallback`` (no oEmbed data at all).
+    ``html`` is the markup to insert; ``fallback_html`` is the static fallback,
+    available for every embed. ``scripts`` are the allow-listed provider scripts a
+    page must load once for ``html`` to come alive.
+    """
+
+    ref: str
+    url: str
+    status: EmbedStatus
+    provider: str | None
+    html: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    fetched_at: float | None = None
+    expires_at: float | None = None
+    error: str | None = None
+    scripts: tuple[str, ...] = ()
+    fallback_html: str = ""
+
+    def __html__(self) -> str:
+        """Let Jinja2 and MarkupSafe insert an embed without escaping it."""
+        return self.html
