@@ -1,10 +1,54 @@
-"""embedkit: social embeds that never break, and syndication that posts exactly once."""
+"""embedkit: social embeds that never break, and syndication that posts exactly once.
+
+Resolve a post reference into sanitized, cached oEmbed HTML with a static fallback::
+
+    >>> from embedkit import Resolver
+    >>> r = Resolver(cache="memory://", offline=True)
+    >>> r.resolve("https://x.com/Reuters/status/1636212467429621760").status
+    'fallback'
+
+The syndicator lives in :mod:`embedkit.syndicate`.
+"""
 
 from __future__ import annotations
 
-from embedkit.errors import EmbedkitError, InvalidReference
+from embedkit._version import __version__
+
+from embedkit.errors import (
+    BlockedAddress,
+    CacheError,
+    ConfigError,
+    EmbedkitError,
+    FetchError,
+    Forbidden,
+    InvalidReference,
+    InvalidResponse,
+    NotFound,
+    ProviderError,
+    RateLimited,
+    Timeout,
+)
 from embedkit.models import Embed, Ref
+from embedkit.refs import canonicalize, parse_ref
+from embedkit.resolver import Resolver
 
-__all__ = ["Embed", "EmbedkitError", "InvalidReference", "Ref"]
+__all__ = [
+    "BlockedAddress",
+    "CacheError",
+    "ConfigError",
+    "Embed",
+    "EmbedkitError",
+    "FetchError",
+    "Forbidden",
+    "InvalidReference",
+    "InvalidResponse",
+    "NotFound",
+    "ProviderError",
+    "RateLimited",
+    "Ref",
+    "Resolver",
+    "Timeout",
+    "canonicalize",
+    "parse_ref",
+]
 
-__version__ = "0.1.0"

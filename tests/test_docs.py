@@ -1,0 +1,90 @@
+"""The README is part of the product: its commands, reference and examples are checked."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from embedkit.cli.main import cli
+from embedkit.config import ENV_VARS
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _section(title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", README, re.M | re.S)
+    assert match, f"README has no '## {title}' section"
+    return match.group(1)
+
+
+def test_quick_start_is_exactly_two_commands() -> None:
+    blocks = re.findall(r"```(?:sh|bash|console)\n(.*?)```", _section("Quick start"), re.S)
+    commands = [line for block in blocks for line in block.splitlines() if line.strip()]
+    assert len(commands) == 2, commands
+    assert "embedkit render" in commands[0] or "embedkit resolve" in commands[0]
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    command = [line for line in ci.splitlines() if "pytest" in line and "pip install" in line]
+    assert len(command) == 1, command
+    quick_start = _section("Quick start")
+    assert command[0].strip() in quick_start.splitlines()
+
+
+def test_cli_reference_is_current() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "cli_reference.py"), "--check"],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _commands(group, path=()):  # type: ignore[no-untyped-def]
+    for name, command in group.commands.items():
+        yield (*path, name), command
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*path, name))
+
+
+@pytest.mark.parametrize(("path", "command"), list(_commands(cli)),
+                         ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+def test_every_command_has_help_and_a_readme_entry(path: tuple[str, ...], command) -> None:  # type: ignore[no-untyped-def]
+    assert (command.help or "").strip(), f"embedkit {' '.join(path)} has no help text"
+    for param in command.params:
+        if param.param_type_name == "option" and not param.hidden:
+            assert (param.help or "").strip(), f"{' '.join(path)} {param.opts} has no help"
+    assert f"embedkit {' '.join(path)}" in README
+
+
+@pytest.mark.parametrize("name", sorted(ENV_VARS))
+def test_every_environment_variable_is_documented(name: str) -> None:
+    assert name in README
+
+
+def _python_examples() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README, re.S)
+
+
+@pytest.mark.parametrize("index", range(len(_python_examples())))
+def test_readme_python_examples_run(index: int, tmp_path: Path) -> None:
+    code = _python_examples()[index]
+    env = {**os.environ, "EMBEDKIT_CACHE": f"sqlite:///{tmp_path}/cache.db",
+           "EMBEDKIT_LEDGER": f"sqlite:///{tmp_path}/ledger.db"}
+    env.pop("EMBEDKIT_PROVIDERS", None)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, f"example {index} failed:\n{code}\n{result.stderr}"
+
+
+def test_changelog_names_api_and_cli() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## [0.1.0]" in changelog
+    assert "`embedkit resolve`" in changelog and "`Resolver" in changelog
