@@ -29,8 +29,6 @@ from embedkit.errors import (
     Timeout,
 )
 from embedkit.models import Embed, Ref
-from embedkit.refs import canonicalize, parse_ref
-from embedkit.resolver import Resolver
 
 __all__ = [
     "BlockedAddress",
@@ -52,3 +50,16 @@ __all__ = [
     "parse_ref",
 ]
 
+
+def __getattr__(name: str) -> object:
+    # The resolver and reference parser pull in httpx, jinja2, nh3 and the provider
+    # registry; load them on first use so `import embedkit` (and the CLI) stays light.
+    if name == "Resolver":
+        from embedkit.resolver import Resolver
+
+        return Resolver
+    if name in ("canonicalize", "parse_ref"):
+        from embedkit import refs
+
+        return getattr(refs, name)
+    raise AttributeError(f"module 'embedkit' has no attribute {name!r}")
