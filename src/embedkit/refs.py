@@ -120,9 +120,9 @@ class _Url:
         query: tuple[tuple[str, str | None], ...] | None = None,
         scheme: str = "https",
     ) -> str:
-        """Assemble a URL; the port is kept only for the generic (unknown host) form."""
+        """Assemble a URL; the port is kept only when neither host nor scheme change."""
         netloc = host if host is not None else self.host
-        if host is None and self.port is not None:
+        if host is None and self.port is not None and scheme == self.scheme:
             netloc = f"{netloc}:{self.port}"
         q = self.query if query is None else query
         text = f"{scheme}://{netloc}{path if path is not None else self.path}"
@@ -400,7 +400,9 @@ def _vimeo(u: _Url) -> _Found:
     if video_at is not None:
         video = segs[video_at]
         rest = segs[video_at + 1 :]
-        unlisted = rest[0] if rest and re.fullmatch(r"[0-9a-f]{6,20}", rest[0]) else u.param("h")
+        unlisted = rest[0] if rest else u.param("h")
+        if unlisted and not re.fullmatch(r"[0-9a-f]{6,20}", unlisted):
+            unlisted = None
         url = f"https://vimeo.com/{video}" + (f"/{unlisted}" if unlisted else "")
         return _Found(url, "vimeo", video)
     host = "vimeo.com" if u.host == "www.vimeo.com" else u.host
