@@ -1,0 +1,517 @@
+"""embedkit.sanitize: recorded provider HTML, a hostile corpus, and random tag soup."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.render.safety import problems, tags
+
+from embedkit.sanitize import KNOWN_SCRIPTS, iframe_hosts, sanitize
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+OEMBED = FIXTURES / "oembed"
+XSS = FIXTURES / "xss"
+
+#: The provider name each recorded response is sanitized under, and the hosts the
+#: caller would add (a Mastodon instance, an unknown provider's own host).
+PROVIDER_OVERRIDES: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "bluesky": ("Bluesky", ()),
+    "mastodon": ("mastodon.social", ("mastodon.social",)),
+    "politico": (None, ()),
+}
+
+
+def _oembed_fixtures() -> list[str]:
+    names = []
+    for path in sorted(OEMBED.glob("*.json")):
+        if path.name.endswith(".meta.json"):
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("html"), str):
+            names.append(path.name)
+    return names
+
+
+def _load(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((OEMBED / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def _provider_for(name: str, data: dict[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+    family = name.rsplit("-", 1)[0]
+    if family in PROVIDER_OVERRIDES:
+        return PROVIDER_OVERRIDES[family]
+    return data.get("provider_name"), ()
+
+
+# -- every recorded response -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", _oembed_fixtures())
+def test_every_recorded_response_sanitizes_to_safe_markup(name: str) -> None:
+    data = _load(name)
+    provider, extra = _provider_for(name, data)
+    result = sanitize(data["html"], provider, extra_iframe_hosts=extra)
+    allowed = {h for h in iframe_hosts(provider) | set(extra) if "/" not in h}
+    assert problems(result.html, allowed) == []
+    assert set(result.scripts) <= KNOWN_SCRIPTS | {"https://mastodon.social/embed.js"}
+    for tag, attrs in tags(result.html):
+        if tag == "iframe":
+            assert attrs["loading"] == "lazy"
+            assert attrs["title"].strip()
+        if tag == "a" and "href" in attrs:
+            assert attrs["rel"] == "noopener noreferrer"
+            assert attrs["href"].startswith(("https://", "http://"))
+
+
+# name, provider, extra hosts, text that must survive, scripts collected, tag that must remain
+RECORDED = [
+    (
+        "twitter-1.json",
+        "Twitter",
+        (),
+        "Live event: Release Lotus",
+        ("https://platform.twitter.com/widgets.js",),
+        "blockquote",
+    ),
+    (
+        "twitter-reuters.json",
+        "Twitter",
+        (),
+        "LIVE: Japanese Prime Minister Fumio Kishida",
+        ("https://platform.twitter.com/widgets.js",),
+        "blockquote",
+    ),
+    (
+        "bluesky-1.json",
+        "Bluesky",
+        (),
+        "sphinxjp",
+        ("https://embed.bsky.app/static/embed.js",),
+        "blockquote",
+    ),
+    (
+        "instagram-3.json",
+        "Instagram",
+        (),
+        "A post shared by National Geographic (@natgeo)",
+        ("https://www.instagram.com/embed.js",),
+        "blockquote",
+    ),
+    (
+        "instagram-2.json",
+        "Instagram",
+        (),
+        "View this post on Instagram",
+        ("https://platform.instagram.com/en_US/embeds.js",),
+        "blockquote",
+    ),
+    (
+        "tiktok-1.json",
+        "TikTok",
+        (),
+        "#AplausoSanitario",
+        ("https://www.tiktok.com/embed.js",),
+        "section",
+    ),
+    (
+        "facebook-1.json",
+        "Facebook",
+        (),
+        "How to share with just friends.",
+        ("https://connect.facebook.net/en_US/sdk.js#xfbml=1&version=v2.9",),
+        "blockquote",
+    ),
+    (
+        "reddit-2.json",
+        "reddit",
+        (),
+        "u/dennisrieves",
+        ("https://embed.reddit.com/widgets.js",),
+        "blockquote",
+    ),
+    (
+        "reddit-1.json",
+        "reddit",
+        (),
+        "Buffett on cyrptocurrencies",
+        ("https://embed.redditmedia.com/widgets/platform.js",),
+        "blockquote",
+    ),
+    (
+        "imgur-1.json",
+        "Imgur",
+        (),
+        "Mountain Gorilla",
+        ("https://s.imgur.com/min/embed.js",),
+        "blockquote",
+    ),
+    (
+        "tumblr-1.json",
+        "Tumblr",
+        (),
+        "he-who-photographs-rather-ok",
+        ("https://assets.tumblr.com/post.js",),
+        "div",
+    ),
+    (
+        "flickr-1.json",
+        "Flickr",
+        (),
+        "",
+        ("https://embedr.flickr.com/assets/client-code.js",),
+        "img",
+    ),
+    (
+        "mastodon-1.json",
+        "mastodon.social",
+        ("mastodon.social",),
+        "",
+        ("https://mastodon.social/embed.js",),
+        "iframe",
+    ),
+    ("youtube-1.json", "YouTube", (), "", (), "iframe"),
+    ("vimeo-2.json", "Vimeo", (), "", (), "iframe"),
+    ("spotify-1.json", "Spotify", (), "", (), "iframe"),
+    ("soundcloud-1.json", "SoundCloud", (), "", (), "iframe"),
+    ("wordpress-1.json", "WordPress.tv", ("wordpress.tv",), "Optimize Image Files", (), "iframe"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "provider", "extra", "text", "scripts", "tag"),
+    RECORDED,
+    ids=[row[0] for row in RECORDED],
+)
+def test_recorded_markup_keeps_content_and_collects_scripts(
+    name: str, provider: str, extra: tuple[str, ...], text: str, scripts: tuple[str, ...], tag: str
+) -> None:
+    result = sanitize(_load(name)["html"], provider, extra_iframe_hosts=extra)
+    assert text in result.html
+    assert result.scripts == scripts
+    assert tag in [t for t, _ in tags(result.html)]
+    assert "<script" not in result.html
+
+
+def test_youtube_iframe_kept_with_lazy_loading_and_a_title() -> None:
+    (iframe,) = [
+        a
+        for t, a in tags(sanitize(_load("youtube-1.json")["html"], "YouTube").html)
+        if t == "iframe"
+    ]
+    assert iframe["src"] == "https://www.youtube.com/embed/qQpb1oCernE?feature=oembed"
+    assert iframe["loading"] == "lazy"
+    assert iframe["title"] == "YouTube"
+
+
+def test_iframe_title_from_the_oembed_title_replaces_the_default() -> None:
+    result = sanitize(_load("youtube-1.json")["html"], "YouTube", iframe_title="My dog trio")
+    (iframe,) = [a for t, a in tags(result.html) if t == "iframe"]
+    assert iframe["title"] == "My dog trio"
+
+
+def test_mastodon_iframe_and_script_need_the_instance_host() -> None:
+    html = _load("mastodon-1.json")["html"]
+    without = sanitize(html, "mastodon.social")
+    assert "iframe" not in without.html
+    assert without.scripts == ()
+
+
+def test_unknown_provider_gets_no_iframe_without_its_own_host() -> None:
+    html = _load("scribd-1.json")["html"]
+    assert "<iframe" not in sanitize(html, "Scribd").html
+    kept = sanitize(html, "Scribd", extra_iframe_hosts=["*.scribd.com"])
+    assert 'src="https://www.scribd.com/embeds/110799637/content"' in kept.html
+    assert kept.scripts == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "provider"),
+    [("crowdsignal-1.json", "Crowdsignal"), ("politico-1.json", None), ("meetup-1.json", "Meetup")],
+)
+def test_unknown_scripts_are_dropped_silently(name: str, provider: str | None) -> None:
+    result = sanitize(_load(name)["html"], provider)
+    assert result.scripts == ()
+    assert problems(result.html) == []
+
+
+# -- foreign iframes and script URLs ------------------------------------------
+
+FOREIGN_IFRAMES = [
+    "https://evil.example/embed/x",
+    "https://www.youtube.com.evil.example/embed/x",
+    "https://www.youtube.com@evil.example/embed/x",
+    "https://evil.example\\@www.youtube.com/embed/x",
+    "http://www.youtube.com/embed/x",
+    "https://www.youtube.com:8443/embed/x",
+    "//www.youtube.com/embed/x",
+    "javascript:alert(1)//www.youtube.com",
+    "data:text/html,<script>alert(1)</script>",
+    "https://player.vimeo.com/video/1",
+]
+
+
+@pytest.mark.parametrize("src", FOREIGN_IFRAMES)
+def test_foreign_iframe_is_removed_whole(src: str) -> None:
+    html = f'<iframe src="{src}" title="t">fallback text</iframe><p>kept</p>'
+    result = sanitize(html, "YouTube")
+    assert "<iframe" not in result.html
+    assert "fallback text" not in result.html
+
+
+def test_reddit_iframe_must_be_under_its_embed_path() -> None:
+    assert (
+        "<iframe"
+        in sanitize('<iframe src="https://www.reddit.com/embed/x"></iframe>', "reddit").html
+    )
+    assert (
+        "<iframe"
+        not in sanitize('<iframe src="https://www.reddit.com/r/x"></iframe>', "reddit").html
+    )
+
+
+def test_iframe_content_never_reaches_the_output() -> None:
+    html = (
+        '<iframe src="https://www.youtube.com/embed/x"><script>alert(1)</script>'
+        "<img src=x onerror=alert(1)></iframe>"
+    )
+    result = sanitize(html, "YouTube")
+    assert result.html.count("<iframe") == 1
+    assert problems(result.html, {"www.youtube.com"}) == []
+
+
+@pytest.mark.parametrize(
+    ("src", "collected"),
+    [
+        ("https://platform.twitter.com/widgets.js", ("https://platform.twitter.com/widgets.js",)),
+        ("//platform.twitter.com/widgets.js", ("https://platform.twitter.com/widgets.js",)),
+        ("http://platform.twitter.com/widgets.js", ("https://platform.twitter.com/widgets.js",)),
+        (
+            "https://platform.twitter.com/widgets.js?v=2",
+            ("https://platform.twitter.com/widgets.js",),
+        ),
+        ("https://platform.twitter.com.evil.example/widgets.js", ()),
+        ("https://evil.example/widgets.js", ()),
+        ("https://platform.twitter.com/widgets2.js", ()),
+        ("https://www.instagram.com/embed.js", ()),  # another provider's script
+        ("javascript:alert(1)", ()),
+    ],
+)
+def test_script_allowlist_is_exact_and_per_provider(src: str, collected: tuple[str, ...]) -> None:
+    html = f'<blockquote class="twitter-tweet"><p>t</p></blockquote><script src="{src}"></script>'
+    assert sanitize(html, "Twitter").scripts == collected
+
+
+def test_known_scripts_are_normalised_https_urls_without_query() -> None:
+    assert KNOWN_SCRIPTS
+    for url in KNOWN_SCRIPTS:
+        assert url.startswith("https://")
+        assert "?" not in url
+
+
+def test_iframe_hosts_table() -> None:
+    assert "www.youtube-nocookie.com" in iframe_hosts("YouTube")
+    assert iframe_hosts("Vimeo") == frozenset({"player.vimeo.com"})
+    assert iframe_hosts("Bluesky") == frozenset({"embed.bsky.app"})
+    assert iframe_hosts("Some Blog") == frozenset()
+    assert iframe_hosts(None) == frozenset()
+
+
+def test_style_with_expression_or_url_is_dropped() -> None:
+    html = (
+        '<blockquote class="instagram-media" style="width: expression(alert(1))">'
+        '<div style="background:url(javascript:alert(1))">a</div>'
+        '<div style="color: red; position: fixed">b</div></blockquote>'
+    )
+    result = sanitize(html, "Instagram")
+    assert "expression" not in result.html
+    assert "javascript" not in result.html
+    assert "position" not in result.html
+    assert 'style="color:red"' in result.html
+
+
+# -- the hostile corpus ----------------------------------------------------------
+
+
+def _owasp_vectors() -> list[str]:
+    entries = json.loads((XSS / "owasp-xss-filter-evasion-vectors.json").read_text("utf-8"))
+    return [entry["vector"] for entry in entries]
+
+
+def _bleach_inputs() -> list[str]:
+    inputs = []
+    for path in sorted((XSS / "bleach-regression-data").glob("*.test")):
+        text = path.read_text(encoding="utf-8")
+        inputs.append(text.split("\n--\n", 1)[0].strip())
+    return inputs
+
+
+HOSTILE = _owasp_vectors() + _bleach_inputs()
+
+SHAPES = {
+    "bare": "{v}",
+    "x": '<blockquote class="twitter-tweet"><p lang="en" dir="ltr">{v}</p>&mdash; X (@x) '
+    '<a href="https://twitter.com/x/status/1">March 16, 2023</a></blockquote>',
+    "instagram": '<blockquote class="instagram-media" style="padding:0"><div>{v}</div>'
+    "</blockquote>",
+    "youtube": '<iframe src="https://www.youtube.com/embed/x">{v}</iframe>{v}',
+}
+PROVIDERS = {"bare": None, "x": "Twitter", "instagram": "Instagram", "youtube": "YouTube"}
+
+
+def test_corpus_is_the_full_copied_data() -> None:
+    assert len(_owasp_vectors()) == 110
+    assert len(_bleach_inputs()) == 20
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("vector", HOSTILE)
+def test_hostile_corpus_leaves_nothing_executable(vector: str, shape: str) -> None:
+    provider = PROVIDERS[shape]
+    html = SHAPES[shape].replace("{v}", vector)
+    result = sanitize(html, provider, extra_iframe_hosts=["example.org"])
+    allowed = iframe_hosts(provider) | {"example.org"}
+    assert problems(result.html, allowed) == []
+    assert set(result.scripts) <= KNOWN_SCRIPTS
+
+
+# -- random tag soup ---------------------------------------------------------------
+
+_TAGS = [
+    "script",
+    "iframe",
+    "img",
+    "a",
+    "svg",
+    "object",
+    "embed",
+    "style",
+    "p",
+    "blockquote",
+    "base",
+    "meta",
+    "form",
+    "math",
+    "template",
+    "noscript",
+    "xmp",
+    "textarea",
+    "title",
+    "div",
+    "span",
+    "input",
+    "button",
+    "video",
+    "source",
+    "link",
+    "frameset",
+    "isindex",
+]
+_ATTRS = [
+    "onerror",
+    "onload",
+    "onclick",
+    "href",
+    "src",
+    "srcdoc",
+    "style",
+    "formaction",
+    "xlink:href",
+    "action",
+    "http-equiv",
+    "content",
+    "class",
+    "data-x",
+    "title",
+    "cite",
+]
+_VALUES = [
+    "javascript:alert(1)",
+    " java\tscript:alert(1)",
+    "jav&#x09;ascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "vbscript:msgbox(1)",
+    "data:text/html;base64,PHNjcmlwdD4=",
+    "https://www.youtube.com/embed/x",
+    "https://evil.example/",
+    "//evil.example/x",
+    "expression(alert(1))",
+    "url(javascript:alert(1))",
+    "alert(1)",
+    "refresh",
+    "0;url=javascript:alert(1)",
+    "<script>alert(1)</script>",
+    '"><script>x</script>',
+]
+
+
+@st.composite
+def tag_soup(draw: st.DrawFn) -> str:
+    pieces = []
+    for _ in range(draw(st.integers(1, 12))):
+        kind = draw(st.sampled_from(["open", "close", "text", "comment", "raw"]))
+        if kind == "open":
+            tag = draw(st.sampled_from(_TAGS))
+            attrs = []
+            for _ in range(draw(st.integers(0, 3))):
+                name = draw(st.sampled_from(_ATTRS))
+                value = draw(st.sampled_from(_VALUES))
+                quote = draw(st.sampled_from(['"', "'", ""]))
+                attrs.append(f" {name}={quote}{value}{quote}")
+            pieces.append(f"<{tag}{''.join(attrs)}{draw(st.sampled_from(['>', '/>', ' >']))}")
+        elif kind == "close":
+            pieces.append(f"</{draw(st.sampled_from(_TAGS))}>")
+        elif kind == "comment":
+            pieces.append(f"<!--{draw(st.sampled_from(_VALUES))}-->")
+        elif kind == "raw":
+            pieces.append(draw(st.sampled_from(_VALUES)))
+        else:
+            pieces.append(draw(st.text(max_size=10)))
+    return "".join(pieces)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    soup=tag_soup(),
+    provider=st.sampled_from([None, "Twitter", "YouTube", "Instagram", "Some Blog"]),
+)
+def test_random_tag_soup_never_yields_anything_executable(soup: str, provider: str | None) -> None:
+    result = sanitize(soup, provider)
+    assert problems(result.html, iframe_hosts(provider)) == []
+    assert set(result.scripts) <= KNOWN_SCRIPTS
+
+
+@settings(max_examples=100, deadline=None)
+@given(soup=tag_soup())
+def test_sanitizing_twice_changes_nothing(soup: str) -> None:
+    once = sanitize(soup, "YouTube").html
+    assert sanitize(once, "YouTube").html == once
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "<script>alert(1)</script>",
+        '<img src="x" onerror="alert(1)">',
+        '<a href=" jav\tascript:alert(1)">x</a>',
+        '<a href="VBSCRIPT:x">x</a>',
+        '<img src="data:image/svg+xml,x">',
+        '<iframe srcdoc="&lt;script&gt;"></iframe>',
+        '<iframe src="https://evil.example/"></iframe>',
+        '<object data="x"></object>',
+        '<embed src="x">',
+        '<base href="https://evil.example/">',
+        '<meta http-equiv="refresh" content="0;url=x">',
+        '<form><button formaction="javascript:alert(1)">x</button></form>',
+        '<svg><a xlink:href="javascript:alert(1)">x</a></svg>',
+        '<div style="width: expression(alert(1))">x</div>',
+    ],
+)
+def test_the_independent_checker_catches_each_kind_of_problem(bad: str) -> None:
+    assert problems(bad, {"www.youtube.com"}) != []
+    assert problems(sanitize(bad, "YouTube").html, {"www.youtube.com"}) == []
