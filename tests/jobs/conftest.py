@@ -19,7 +19,6 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
-
 from tests.syndicate.fakes import FakeMastodon
 
 #: A token nobody would write by accident: it must never show up in any output.
@@ -90,14 +89,22 @@ def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """Run ``embedkit ARGS`` in a new process and wait for it."""
-    return subprocess.run([*CLI, *args], env=cli_env(env), capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [*CLI, *args],
+        env=cli_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def start_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start ``embedkit ARGS`` in a new process (for crash and overlap tests)."""
-    return subprocess.Popen([*CLI, *args], env=cli_env(env), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [*CLI, *args], env=cli_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )

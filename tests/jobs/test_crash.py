@@ -1,0 +1,148 @@
+"""Crash safety: ``kill -9`` a run at any step; nothing is posted twice, nothing is lost.
+
+Each trial (seeded) starts ``embedkit syndicate run`` in a subprocess against a fresh
+fake Mastodon and a feed of 1–6 articles, and kills it with SIGKILL at one of:
+
+- ``first-request``: the first request the fake receives, whatever it is (the run
+  has loaded the feed; no article of the killed run reached the platform);
+- ``timer``: a random moment after the start (usually while loading: before any claim);
+- ``before-accept``: when the k-th ``POST /api/v1/statuses`` arrives, after the claim,
+  before the platform accepts it (the request is then dropped);
+- ``after-accept``: after the platform created the k-th post, before the answer
+  reaches the run (so the ledger never records it).
+
+Then the recovery a newsroom would run: ``syndicate run`` (stale claims become
+``unknown``; the rest is posted), ``syndicate reconcile`` (unknown rows are found on
+the platform, or certainly absent and re-opened) and ``syndicate run`` again. After
+that, every article is on the platform exactly once and every ledger row is ``posted``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from tests.jobs.conftest import TOKEN, article_url, posted_articles, start_cli, write_feed
+from tests.syndicate.fakes import FakeMastodon, Request
+
+from embedkit.cli.main import cli
+from embedkit.syndicate.ledger import Ledger
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+TRIALS = 50
+KILL_POINTS = ("first-request", "timer", "before-accept", "after-accept")
+
+
+def kill(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL the run and wait until it is gone (reaped), like a crashed cron job."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+
+
+def one_trial(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> str:
+    rng = random.Random(seed)
+    n = rng.randint(1, 6)
+    point = KILL_POINTS[seed % len(KILL_POINTS)]
+    k = rng.randint(1, n)
+    workdir = tmp_path / f"trial-{seed}"
+    workdir.mkdir()
+    feed = write_feed(workdir / "feed.xml", n)
+    ledger_url = f"sqlite:///{workdir / 'ledger.db'}"
+    fake = FakeMastodon(token=TOKEN).start()
+    env = {"EMBEDKIT_MASTODON_URL": fake.url, "EMBEDKIT_MASTODON_TOKEN": TOKEN}
+    killed = threading.Event()
+    holder: dict[str, subprocess.Popen[str]] = {}
+    posts_seen = [0]
+
+    def on_request(req: Request) -> None:
+        if killed.is_set():
+            return
+        if point == "first-request":
+            killed.set()
+            kill(holder["proc"])
+            fake.fault("drop", method=req.method, path=req.path)
+        elif point == "before-accept" and req.method == "POST" and req.path.endswith("statuses"):
+            posts_seen[0] += 1
+            if posts_seen[0] == k:
+                killed.set()
+                kill(holder["proc"])
+                fake.fault("drop")  # this very request is never accepted
+
+    def on_post(post: dict) -> None:
+        if point != "after-accept" or killed.is_set():
+            return
+        posts_seen[0] += 1
+        if posts_seen[0] == k:
+            killed.set()
+            kill(holder["proc"])  # the post exists; the run never hears of it
+
+    fake.on_request = on_request
+    fake.on_post = on_post
+    try:
+        proc = start_cli(
+            "syndicate",
+            "run",
+            "--source",
+            str(feed),
+            "--channel",
+            "mastodon",
+            "--ledger",
+            ledger_url,
+            env=env,
+        )
+        holder["proc"] = proc
+        if point == "timer" and not killed.wait(rng.uniform(0.0, 0.8)):
+            killed.set()
+            kill(proc)
+        proc.communicate(timeout=60)
+        fake.on_request = fake.on_post = None
+
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        runner = CliRunner()
+        run = [
+            "syndicate",
+            "run",
+            "--source",
+            str(feed),
+            "--channel",
+            "mastodon",
+            "--ledger",
+            ledger_url,
+        ]
+        second = runner.invoke(cli, run)
+        assert second.exit_code in (0, 1), second.output
+        settle = runner.invoke(cli, ["syndicate", "reconcile", "--ledger", ledger_url])
+        assert settle.exit_code == 0, settle.output
+        third = runner.invoke(cli, run)
+        assert third.exit_code == 0, (point, k, n, third.output)
+
+        counts = Counter(posted_articles(fake))
+        expected = {article_url(i): 1 for i in range(n)}
+        assert dict(counts) == expected, (seed, point, k, n, second.output, settle.output)
+        with Ledger(workdir / "ledger.db") as ledger:
+            rows = ledger.rows(limit=None)
+        assert sorted(r.article_id for r in rows) == [f"art-{i:02d}" for i in range(n)]
+        assert {r.state for r in rows} == {"posted"}
+        assert {r.post_id for r in rows} == {p["id"] for p in fake.posts}
+        return point
+    finally:
+        fake.stop()
+
+
+def test_kill_9_at_any_step_never_posts_twice_nor_loses_a_post(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    points = Counter(one_trial(tmp_path, seed, monkeypatch) for seed in range(TRIALS))
+    assert set(points) == set(KILL_POINTS)
+    assert sum(points.values()) == TRIALS
