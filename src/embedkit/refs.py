@@ -100,7 +100,7 @@ class _Url:
     port: int | None
     path: str
     query: tuple[tuple[str, str | None], ...]  # (name, value); value None for a bare "name"
-    fragment: str
+    fragment: str  # as pasted; kept in URLs only when it is a "#/route" or "#!/route"
 
     @property
     def segments(self) -> list[str]:
@@ -128,6 +128,8 @@ class _Url:
         text = f"{scheme}://{netloc}{path if path is not None else self.path}"
         if q:
             text += "?" + "&".join(k if v is None else f"{k}={v}" for k, v in q)
+        if self.fragment.startswith(("/", "!")):  # a client-side route, not an anchor
+            text += "#" + _requote(self.fragment, _QUERY_SAFE)
         return text
 
 
@@ -459,8 +461,7 @@ def _spotify(u: _Url) -> _Found:
         segs = segs[1:]
     if len(segs) >= 2 and segs[0] in _SPOTIFY_TYPES and _CODE.match(segs[1]):
         return _Found(f"https://open.spotify.com/{segs[0]}/{segs[1]}", "spotify", segs[1])
-    path = "/" + "/".join(segs) if segs else "/"
-    return _Found(u.build(host="open.spotify.com", path=path, query=_drop(u, {"si"})), "spotify")
+    return _Found(u.build(host="open.spotify.com", query=_drop(u, {"si"})), "spotify")
 
 
 def _soundcloud(u: _Url) -> _Found:

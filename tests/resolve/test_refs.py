@@ -238,6 +238,8 @@ CANONICAL = [
     ("https://bücher.example/ä?q=ü", "https://xn--bcher-kva.example/%C3%A4?q=%C3%BC"),
     ("https://xn--bcher-kva.example/", "https://xn--bcher-kva.example/"),
     ("//example.org/path", "https://example.org/path"),
+    ("https://app.example/#/item/1?x=2#y", "https://app.example/#/item/1?x=2%23y"),
+    ("https://app.example/#!/item/1", "https://app.example/#!/item/1"),
 ]
 
 

@@ -1,0 +1,656 @@
+"""Page-level rendering: standalone URLs in an article become embeds.
+
+The rule is WordPress's autoembed rule. A URL becomes an embed when it stands
+alone: the only thing in its own paragraph (``<p>URL</p>``, or
+``<p><a href="URL">URL</a></p>`` as Markdown writes ``<URL>``), or alone on its
+own line of plain text. URLs inside running text, inside a link with other
+text, and anything inside ``pre``, ``code``, ``script``, ``style``,
+``textarea``, ``template`` or an existing ``<figure class="embedkit">`` are left
+alone, so rendering a page twice changes nothing the second time.
+
+The document is read with the standard library's HTML parser, and only the
+standalone blocks are replaced, by offset: every other byte of the page is
+unchanged. The provider scripts the embeds need (``widgets.js``...) are emitted
+once, before ``</body>``; in consent mode the page gets the one first-party
+consent script instead (see :func:`consent_script_path`).
+
+Example::
+
+    >>> from embedkit import Resolver
+    >>> r = Resolver(cache="memory://", offline=True)
+    >>> page = render_html("<p>https://x.com/Reuters/status/1636212467429621760</p>",
+    ...                    r.resolve_many)
+    >>> "@Reuters" in page
+    True
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import os
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from embedkit.errors import ConfigError, InvalidReference
+from embedkit.models import Embed
+from embedkit.refs import parse_ref
+
+if TYPE_CHECKING:
+    from embedkit.resolver import Resolver
+
+__all__ = [
+    "CONSENT_MARKER",
+    "CONSENT_SCRIPT_NAME",
+    "STYLESHEET_NAME",
+    "Standalone",
+    "consent_script_path",
+    "embed_urls",
+    "find_standalone",
+    "find_standalone_urls",
+    "render_document",
+    "render_html",
+    "script_tags",
+    "stylesheet_path",
+    "write_assets",
+]
+
+#: File name of the consent script next to a rendered page.
+CONSENT_SCRIPT_NAME = "embedkit-consent.js"
+#: File name of the page stylesheet next to a rendered page.
+STYLESHEET_NAME = "embedkit.css"
+#: The attribute that marks a consent placeholder (it lists the provider scripts).
+CONSENT_MARKER = "data-embedkit-scripts"
+
+ResolveMany = Callable[[list[str]], Sequence[Embed]]
+
+_STATIC = Path(__file__).resolve().parent / "static"
+
+#: Elements whose content is never scanned for URLs.
+_OPAQUE = frozenset(
+    {
+        "pre",
+        "code",
+        "kbd",
+        "samp",
+        "script",
+        "style",
+        "textarea",
+        "template",
+        "title",
+        "head",
+        "noscript",
+        "iframe",
+        "object",
+        "svg",
+        "math",
+        "button",
+        "select",
+        "option",
+        "a",
+    }
+)
+#: Elements whose direct text is read line by line (flow containers).
+_LINE_CONTAINERS = frozenset(
+    {
+        "html",
+        "body",
+        "main",
+        "article",
+        "section",
+        "aside",
+        "header",
+        "footer",
+        "div",
+        "blockquote",
+    }
+)
+#: Elements that end a line: text before/after them starts a new line.
+_BLOCKS = _LINE_CONTAINERS | frozenset(
+    {
+        "p",
+        "br",
+        "hr",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "table",
+        "tr",
+        "tbody",
+        "thead",
+        "tfoot",
+        "figure",
+        "figcaption",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "nav",
+        "form",
+        "fieldset",
+        "details",
+        "summary",
+        "li",
+        "dd",
+        "td",
+        "th",
+        "pre",
+        "script",
+        "style",
+        "template",
+        "head",
+        "title",
+        "meta",
+        "link",
+    }
+)
+_VOID = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Standalone:
+    """A standalone URL and the span of the document it replaces.
+
+    ``start``/``end`` are character offsets into the document: the whole
+    ``<p>...</p>`` for a paragraph, the URL itself for a line of text.
+    """
+
+    url: str
+    start: int
+    end: int
+
+
+def _is_url(text: str) -> bool:
+    """A single absolute http(s) URL with a host and nothing else."""
+    if not text or any(c.isspace() or c in '<>"' for c in text):
+        return False
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+@dataclass
+class _Paragraph:
+    start: int
+    text: list[str]
+    href: str | None = None
+    link_text: list[str] | None = None
+    in_link: bool = False
+    valid: bool = True
+
+    def url(self) -> str | None:
+        if not self.valid:
+            return None
+        outside = "".join(self.text).strip()
+        if self.href is None:
+            return outside if _is_url(outside) else None
+        inside = "".join(self.link_text or ()).strip()
+        if outside or inside != self.href.strip() or not _is_url(inside):
+            return None
+        return inside
+
+
+class _Scanner(HTMLParser):
+    """Walk a document once, recording standalone URLs and their offsets."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.source = source
+        self._line_starts = [0]
+        self._line_starts.extend(i + 1 for i, c in enumerate(source) if c == "\n")
+        self.stack: list[tuple[str, bool]] = []  # (tag, opaque)
+        self.found: list[Standalone] = []
+        self.script_srcs: list[str] = []
+        self.placeholders = 0
+        self.body_end: int | None = None
+        self._paragraph: _Paragraph | None = None
+        self._text_start: int | None = None
+        self._block_before = True  # the pending text run starts after a block boundary
+
+    # -- offsets --------------------------------------------------------------
+
+    def _offset(self) -> int:
+        line, col = self.getpos()
+        return self._line_starts[line - 1] + col
+
+    # -- context --------------------------------------------------------------
+
+    def _opaque(self) -> bool:
+        return any(opaque for _, opaque in self.stack)
+
+    def _container(self) -> str | None:
+        return self.stack[-1][0] if self.stack else None
+
+    # -- text runs --------------------------------------------------------------
+
+    def _flush_text(self, end: int, block_after: bool) -> None:
+        start, self._text_start = self._text_start, None
+        if start is None:
+            return
+        if self._opaque() or self._paragraph is not None:
+            return
+        container = self._container()
+        if container is not None and container not in _LINE_CONTAINERS:
+            return
+        raw = self.source[start:end]
+        lines = raw.split("\n")
+        pos = start
+        for index, line in enumerate(lines):
+            first, last = index == 0, index == len(lines) - 1
+            bounded = (not first or self._block_before) and (not last or block_after)
+            stripped = line.strip()
+            if bounded and stripped:
+                url = htmllib.unescape(stripped)
+                if _is_url(url):
+                    lead = len(line) - len(line.lstrip())
+                    self.found.append(Standalone(url, pos + lead, pos + lead + len(stripped)))
+            pos += len(line) + 1
+
+    def _markup(self, tag: str | None) -> int:
+        """Called before every non-text item: ends the pending text run."""
+        offset = self._offset()
+        block = tag is None or tag in _BLOCKS
+        self._flush_text(offset, block)
+        return offset
+
+    # -- HTMLParser callbacks -------------------------------------------------------
+
+    def handle_data(self, data: str) -> None:
+        if self._text_start is None:
+            self._text_start = self._offset()
+        paragraph = self._paragraph
+        if paragraph is not None and not self._opaque_inside_paragraph():
+            (paragraph.link_text if paragraph.in_link else paragraph.text).append(data)  # type: ignore[union-attr]
+
+    def _opaque_inside_paragraph(self) -> bool:
+        # Inside the paragraph's own <a>, text is the link text, not opaque content.
+        return any(opaque for tag, opaque in self.stack if tag != "a")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        start = self._markup(tag)
+        self._block_before = tag in _BLOCKS
+        text = self.get_starttag_text() or ""
+        if tag == "script":
+            src = dict(attrs).get("src")
+            if src:
+                self.script_srcs.append(src)
+        if any(key == CONSENT_MARKER for key, _ in attrs):
+            self.placeholders += 1
+        paragraph = self._paragraph
+        if paragraph is not None:
+            if tag == "a" and paragraph.href is None and not "".join(paragraph.text).strip():
+                paragraph.href = dict(attrs).get("href") or ""
+                paragraph.link_text = []
+                paragraph.in_link = True
+            elif tag in _BLOCKS:
+                self._paragraph = None  # an implied </p>: not a standalone paragraph
+                self._pop("p")
+            else:
+                paragraph.valid = False
+        if tag == "p" and self._paragraph is None and not self._opaque():
+            if self.stack and self.stack[-1][0] == "p":
+                self.stack.pop()
+            self._paragraph = _Paragraph(start=start, text=[])
+        if tag in _VOID or (tag in ("svg", "math") and text.endswith("/>")):
+            return
+        opaque = tag in _OPAQUE and not (tag == "a" and self._paragraph is not None)
+        opaque = opaque or (tag == "figure" and _has_class(attrs, "embedkit"))
+        self.stack.append((tag, opaque))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        start = self._markup(tag)
+        self._block_before = tag in _BLOCKS
+        end = self.source.find(">", start) + 1 or len(self.source)
+        paragraph = self._paragraph
+        if paragraph is not None:
+            if tag == "a" and paragraph.in_link:
+                paragraph.in_link = False
+            elif tag == "p":
+                url = paragraph.url()
+                if url is not None:
+                    self.found.append(Standalone(url, paragraph.start, end))
+                self._paragraph = None
+            elif tag in _BLOCKS:
+                self._paragraph = None
+        if tag == "body" and not self._opaque():
+            self.body_end = start
+        self._pop(tag)
+
+    def _pop(self, tag: str) -> None:
+        for index in range(len(self.stack) - 1, -1, -1):
+            if self.stack[index][0] == tag:
+                del self.stack[index:]
+                return
+
+    def handle_comment(self, data: str) -> None:
+        self._markup(None)
+        self._block_before = True
+
+    def handle_decl(self, decl: str) -> None:
+        self._markup(None)
+        self._block_before = True
+
+    def handle_pi(self, data: str) -> None:
+        self._markup(None)
+        self._block_before = True
+
+    def unknown_decl(self, data: str) -> None:
+        self._markup(None)
+        self._block_before = True
+
+    def close(self) -> None:
+        super().close()
+        self._flush_text(len(self.source), True)
+
+
+def _has_class(attrs: list[tuple[str, str | None]], name: str) -> bool:
+    return any(key == "class" and value and name in value.split() for key, value in attrs)
+
+
+def _scan(html: str) -> _Scanner:
+    scanner = _Scanner(html)
+    scanner.feed(html)
+    scanner.close()
+    return scanner
+
+
+def find_standalone(html: str) -> list[Standalone]:
+    """The standalone URLs of a document with their spans, in document order."""
+    return sorted(_scan(html).found, key=lambda s: s.start)
+
+
+def find_standalone_urls(html: str) -> list[str]:
+    """The URLs that stand alone in their own paragraph or line, in document order.
+
+    >>> find_standalone_urls("<p>See https://a.example/x</p>\\n<p>https://b.example/y</p>")
+    ['https://b.example/y']
+    """
+    return [found.url for found in find_standalone(html)]
+
+
+def _valid(url: str) -> bool:
+    try:
+        parse_ref(url)
+    except InvalidReference:
+        return False
+    return True
+
+
+def _embeddable(embed: Embed) -> bool:
+    """Whether an embed is worth showing instead of the URL as text.
+
+    A URL that no provider knows and whose page offered no oEmbed data
+    (``provider is None`` and ``status == "fallback"``) stays as written.
+    """
+    return not (embed.provider is None and embed.status == "fallback")
+
+
+def _resolve(urls: Iterable[str], resolve_many: ResolveMany) -> dict[str, Embed]:
+    """Resolve the valid URLs, each once, in one call."""
+    unique = [url for url in dict.fromkeys(urls) if _valid(url)]
+    if not unique:
+        return {}
+    embeds = list(resolve_many(unique))
+    if len(embeds) != len(unique):
+        raise ValueError(f"resolve_many returned {len(embeds)} embeds for {len(unique)} URLs")
+    return dict(zip(unique, embeds, strict=True))
+
+
+def _embed_found(
+    html: str, found: list[Standalone], by_url: dict[str, Embed]
+) -> tuple[str, tuple[str, ...]]:
+    parts: list[str] = []
+    scripts: dict[str, None] = {}
+    pos = 0
+    for item in found:
+        embed = by_url.get(item.url)
+        if embed is None or not _embeddable(embed):
+            continue
+        parts.append(html[pos : item.start])
+        parts.append(embed.html)
+        pos = item.end
+        scripts.update(dict.fromkeys(embed.scripts))
+    parts.append(html[pos:])
+    return "".join(parts), tuple(scripts)
+
+
+def embed_urls(html: str, resolve_many: ResolveMany) -> tuple[str, tuple[str, ...]]:
+    """Replace each standalone URL's block with its embed.
+
+    Returns the new document and the provider scripts the embeds need, in
+    first-seen order, each once. Every URL is resolved in one ``resolve_many``
+    call; references that are not valid (:class:`~embedkit.errors.InvalidReference`)
+    and URLs nothing could embed are left as they are. Running it on its own
+    output changes nothing.
+    """
+    found = find_standalone(html)
+    return _embed_found(html, found, _resolve((f.url for f in found), resolve_many))
+
+
+def _attr(value: str) -> str:
+    return htmllib.escape(value, quote=True)
+
+
+def script_tags(
+    scripts: Iterable[str],
+    *,
+    nonce: str | None = None,
+    consent: bool = False,
+    consent_script_url: str = CONSENT_SCRIPT_NAME,
+    present: Iterable[str] = (),
+) -> str:
+    """The ``<script>`` tags for a page, each once, one per line.
+
+    In consent mode the page loads only ``consent_script_url`` (the consent
+    script loads the provider scripts after the reader's click); otherwise
+    each provider script in ``scripts``. Scripts whose URL is in ``present``
+    (already on the page) are skipped. ``nonce`` is set on every tag.
+    """
+    nonce_attr = f' nonce="{_attr(nonce)}"' if nonce else ""
+    seen = set(present)
+    wanted = [consent_script_url] if consent else list(scripts)
+    tags = []
+    for src in dict.fromkeys(wanted):
+        if src in seen:
+            continue
+        if consent:
+            tags.append(f'<script src="{_attr(src)}" defer{nonce_attr}></script>')
+        else:
+            tags.append(f'<script async src="{_attr(src)}" charset="utf-8"{nonce_attr}></script>')
+    return "".join(tag + "\n" for tag in tags)
+
+
+def _insert_before_body_end(html: str, tags: str) -> str:
+    if not tags:
+        return html
+    end = _scan(html).body_end
+    if end is None:
+        return html + ("" if not html or html.endswith("\n") else "\n") + tags
+    return html[:end] + tags + html[end:]
+
+
+def _page_tags(
+    page: _Scanner,
+    scripts: Sequence[str],
+    *,
+    nonce: str | None,
+    consent: bool | None,
+    consent_script_url: str | None,
+) -> str:
+    """The script tags a page still needs, given what is on it already."""
+    if consent is None:
+        consent = page.placeholders > 0 or consent_script_url is not None
+    return script_tags(
+        () if consent else scripts,
+        nonce=nonce,
+        consent=consent and page.placeholders > 0,
+        consent_script_url=consent_script_url or CONSENT_SCRIPT_NAME,
+        present=page.script_srcs,
+    )
+
+
+def render_html(
+    html: str,
+    resolve_many: ResolveMany,
+    *,
+    nonce: str | None = None,
+    consent: bool | None = None,
+    consent_script_url: str | None = None,
+) -> str:
+    """Turn standalone URLs into embeds and add the page's scripts once.
+
+    The scripts go just before ``</body>``, or at the end of a fragment; a
+    script already on the page is not added again, so rendering twice changes
+    nothing. ``consent`` says whether the page is in consent mode; ``None``
+    (the default) tells from the page: consent placeholders (elements with a
+    ``data-embedkit-scripts`` attribute) or a ``consent_script_url``. In consent
+    mode the page gets one ``<script src=consent_script_url defer>`` (default
+    ``embedkit-consent.js``, see :func:`write_assets`) instead of any provider
+    script. ``nonce`` is set on every script tag added (for a
+    ``script-src 'nonce-...'`` Content-Security-Policy).
+    """
+    found = find_standalone(html)
+    by_url = _resolve((f.url for f in found), resolve_many)
+    new, scripts = _embed_found(html, found, by_url)
+    page = _scan(new)
+    tags = _page_tags(
+        page, scripts, nonce=nonce, consent=consent, consent_script_url=consent_script_url
+    )
+    if not tags:
+        return new
+    if page.body_end is None:
+        return new + ("" if not new or new.endswith("\n") else "\n") + tags
+    return new[: page.body_end] + tags + new[page.body_end :]
+
+
+# -- assets -------------------------------------------------------------------------
+
+
+def consent_script_path() -> Path:
+    """The packaged consent script (``embedkit/static/consent.js``)."""
+    return _STATIC / "consent.js"
+
+
+def stylesheet_path() -> Path:
+    """The packaged page stylesheet (``embedkit/static/embedkit.css``)."""
+    return _STATIC / "embedkit.css"
+
+
+def write_assets(out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Copy the files a rendered page links to into ``out_dir``; return their paths.
+
+    Writes ``embedkit-consent.js`` and ``embedkit.css``. Call it next to the
+    page that :func:`render_document` wrote (``embedkit render -o`` does).
+    """
+    folder = Path(out_dir)
+    if not folder.is_dir():
+        raise ConfigError(f"output folder {str(folder)!r} does not exist")
+    written = []
+    for source, name in (
+        (consent_script_path(), CONSENT_SCRIPT_NAME),
+        (stylesheet_path(), STYLESHEET_NAME),
+    ):
+        target = folder / name
+        shutil.copyfile(source, target)
+        written.append(target)
+    return written
+
+
+# -- documents ------------------------------------------------------------------------
+
+#: Markdown extensions: tables, fenced code, footnotes, attribute lists; sane lists.
+MARKDOWN_EXTENSIONS = ("extra", "sane_lists")
+
+
+def _markdown(text: str) -> tuple[dict[str, Any], str]:
+    import frontmatter
+    import markdown
+
+    post = frontmatter.loads(text)
+    body = markdown.markdown(post.content, extensions=list(MARKDOWN_EXTENSIONS))
+    return dict(post.metadata), body
+
+
+def _is_full_document(html: str) -> bool:
+    head = html.lstrip()[:1024].lower()
+    return head.startswith("<!doctype") or head.startswith("<html")
+
+
+def render_document(
+    path: Path,
+    resolver: Resolver,
+    *,
+    page_template: str = "page.html",
+    nonce: str | None = None,
+) -> str:
+    """Render a Markdown or HTML file into a complete HTML page with embeds.
+
+    ``.md``/``.markdown``: the front matter (``title``, ``summary``, ``tags``,
+    ``published``, ``url``, ``lang``, ``author``...) becomes the page template's
+    context and the body is converted to HTML (Python-Markdown with
+    :data:`MARKDOWN_EXTENSIONS`; a URL on its own line becomes a paragraph and
+    thus an embed). ``.html``/``.htm``: a full document keeps its own layout
+    and gets the embeds and scripts in place; a fragment is wrapped in
+    ``page_template``. The page links ``embedkit.css`` and, in consent mode,
+    ``embedkit-consent.js``: write them beside the page with :func:`write_assets`.
+    """
+    from markupsafe import Markup
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        if _is_full_document(text):
+            return render_html(text, resolver.resolve_many, nonce=nonce, consent=resolver.consent)
+        meta: dict[str, Any] = {}
+        body = text
+    elif suffix in (".md", ".markdown"):
+        meta, body = _markdown(text)
+    else:
+        raise ConfigError(f"cannot render {str(path)!r}: expected a .md or .html file")
+    body, scripts = embed_urls(body, resolver.resolve_many)
+    tags = _page_tags(
+        _scan(body), scripts, nonce=nonce, consent=resolver.consent or None, consent_script_url=None
+    )
+    context = {key: value for key, value in meta.items() if isinstance(key, str)}
+    context.setdefault("title", path.stem.replace("-", " ").replace("_", " ").capitalize())
+    template = resolver.environment.get_template(page_template)
+    page = template.render(
+        meta=context,
+        body=Markup(body),
+        scripts=Markup(tags),
+        nonce=nonce,
+        stylesheet=STYLESHEET_NAME,
+    )
+    return page if page.endswith("\n") else page + "\n"
