@@ -193,7 +193,7 @@ def open_ledger(
         path = url
     if not path:
         raise ConfigError(f"ledger URL {url!r} names no file")
-    return Ledger(Path(path), clock=clock, lease=lease)
+    return Ledger(Path(path).expanduser(), clock=clock, lease=lease)
 
 
 class Ledger:

@@ -77,9 +77,11 @@ def backoff_delay(
 
 def describe(error: BaseException) -> str:
     """A one-line reason for the ledger and the summary."""
+    message = str(error) or type(error).__name__
     if isinstance(error, ChannelError) and error.status is not None:
-        return f"HTTP {error.status}: {error}"
-    return str(error) or type(error).__name__
+        if f"HTTP {error.status}" not in message:
+            return f"HTTP {error.status}: {message}"
+    return message
 
 
 def decide(

@@ -28,12 +28,13 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from embedkit.errors import DoesNotFit, EmbedkitError
 from embedkit.syndicate.ledger import Ledger, LedgerRow
+from embedkit.syndicate.logs import redact
 from embedkit.syndicate.models import Article, Post
 from embedkit.syndicate.reconcile import text_fingerprint
 from embedkit.syndicate.retry import RetryPolicy, decide, describe
@@ -250,7 +251,9 @@ class _Runner:
         sleep: Callable[[float], None],
         rng: random.Random,
         policy: RetryPolicy,
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        self.env = env
         self.ledger = ledger
         self.run_id = run_id
         self.budget = budget
@@ -329,6 +332,7 @@ class _Runner:
                 remaining=self.remaining(),
                 random=self.rng.random,
             )
+            decision = replace(decision, reason=redact(decision.reason, self.env))
             if decision.action == "retry":
                 log.warning(
                     f"retry {step.channel} {step.article.id} in {decision.delay:.1f}s: "
@@ -463,6 +467,7 @@ def run_job(
         sleep=sleep,
         rng=rng,
         policy=policy,
+        env=env,
     )
     log.info(
         f"run {run_id}: {len(articles)} articles, channels {', '.join(names)}",
@@ -495,14 +500,18 @@ def run_job(
                 item.post = formatter(item.step.article, name)
             except DoesNotFit as exc:
                 if dry_run:
-                    runner.add(item, "failed", describe(exc), level=logging.ERROR)
+                    runner.add(item, "failed", redact(describe(exc), env), level=logging.ERROR)
                 elif ledger is not None and ledger.claim(
                     item.step.article.id, name, text_hash="", idempotency_key="", run_id=run_id
                 ):
                     ledger.record_failed(
-                        item.step.article.id, name, error=describe(exc), retryable=False, attempts=0
+                        item.step.article.id,
+                        name,
+                        error=redact(describe(exc), env),
+                        retryable=False,
+                        attempts=0,
                     )
-                    runner.add(item, "failed", describe(exc), level=logging.ERROR)
+                    runner.add(item, "failed", redact(describe(exc), env), level=logging.ERROR)
                 else:
                     runner.add(item, "skipped", "taken by another run")
             else:
