@@ -78,9 +78,9 @@ def backoff_delay(
 def describe(error: BaseException) -> str:
     """A one-line reason for the ledger and the summary."""
     message = str(error) or type(error).__name__
-    if isinstance(error, ChannelError) and error.status is not None:
-        if f"HTTP {error.status}" not in message:
-            return f"HTTP {error.status}: {message}"
+    status = error.status if isinstance(error, ChannelError) else None
+    if status is not None and f"HTTP {status}" not in message:
+        return f"HTTP {status}: {message}"
     return message
 
 
