@@ -330,7 +330,7 @@ class ProviderSimulator:
         self._stopping = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _make_handler(self))
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
         self._started = False
 
@@ -635,6 +635,7 @@ def fixture_bytes_from(folder: Path, name: str) -> bytes:
 def _make_handler(sim: ProviderSimulator) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
         server_version = "embedkit-simulator"
 
         def log_message(self, format: str, *args: Any) -> None:

@@ -1,0 +1,592 @@
+"""The hardened HTTP client, against the provider simulator (real sockets, 127.0.0.1).
+
+The simulator lives on a loopback address, so URLs that are "configuration"
+(provider endpoints) are fetched with ``trusted=True``; redirect hops and
+author URLs meet the network guard.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import httpcore
+import httpx
+import pytest
+from tests.simulator import ProviderSimulator
+
+import embedkit
+from embedkit.errors import (
+    BlockedAddress,
+    ConnectionFailed,
+    FetchError,
+    Forbidden,
+    InvalidResponse,
+    NotFound,
+    ProviderError,
+    RateLimited,
+    Timeout,
+)
+from embedkit.http import (
+    _PERMIT,
+    DEFAULT_USER_AGENT,
+    HttpClient,
+    HttpResponse,
+    _Permit,
+    _PinnedBackend,
+    parse_retry_after,
+    raise_for_status,
+    redact_url,
+)
+
+SECRET = "s3cr3t-T0KEN"
+
+
+@pytest.fixture
+def http():
+    with HttpClient(timeout=0.3) as client:
+        yield client
+
+
+@pytest.fixture
+def open_http():
+    """A client that may follow redirects between simulator URLs (all on loopback)."""
+    with HttpClient(timeout=0.3, allow_private_networks=True) as client:
+        yield client
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def counting_dns(table: dict[str, list[str]]):
+    asked: list[str] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return list(table[host])
+
+    resolve.asked = asked  # type: ignore[attr-defined]
+    return resolve
+
+
+# -- plain fetching -------------------------------------------------------------------
+
+
+def test_get_reads_a_trusted_endpoint(simulator: ProviderSimulator, http: HttpClient) -> None:
+    simulator.route("/twitter/oembed", fixture="twitter-1.json")
+    response = http.get(simulator.url("/twitter/oembed?url=x"), trusted=True)
+    assert response.status == 200
+    assert response.url == simulator.url("/twitter/oembed?url=x")
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["author_name"] == "Dong Nguyen"
+    assert response.truncated is False
+
+
+def test_user_agent_names_embedkit_and_its_version(
+    simulator: ProviderSimulator, http: HttpClient
+) -> None:
+    simulator.route("/a", body={"ok": True})
+    http.get(simulator.url("/a"), trusted=True)
+    agent = simulator.last("/a").headers["user-agent"]
+    assert agent == DEFAULT_USER_AGENT
+    assert agent.startswith(f"embedkit/{embedkit.__version__}")
+
+
+def test_headers_given_to_get_are_sent(simulator: ProviderSimulator, http: HttpClient) -> None:
+    simulator.route("/a", body={})
+    http.get(simulator.url("/a"), headers={"Accept": "application/json"}, trusted=True)
+    assert simulator.last().headers["accept"] == "application/json"
+
+
+def test_one_connection_is_kept_alive_for_several_requests(
+    simulator: ProviderSimulator, http: HttpClient
+) -> None:
+    simulator.route("/a", fixture="youtube-1.json")
+    simulator.route("/b", fixture="vimeo-1.json")
+    for path in ("/a", "/b", "/a", "/b", "/a"):
+        http.get(simulator.url(path), trusted=True)
+    ports = {request.client_port for request in simulator.requests}
+    assert simulator.count() == 5
+    assert len(ports) == 1
+
+
+def test_untrusted_url_on_loopback_is_refused_before_any_request(
+    simulator: ProviderSimulator, http: HttpClient
+) -> None:
+    simulator.route("/page", body="<html></html>", content_type="text/html")
+    with pytest.raises(BlockedAddress, match=r"127\.0\.0\.1 \(loopback address\)"):
+        http.get(simulator.url("/page"))
+    assert simulator.count() == 0
+
+
+def test_allow_private_networks_lets_untrusted_urls_reach_loopback(
+    simulator: ProviderSimulator,
+) -> None:
+    simulator.route("/page", body="<html></html>", content_type="text/html")
+    with HttpClient(timeout=0.5, allow_private_networks=True) as client:
+        assert client.get(simulator.url("/page")).status == 200
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/x", "file:///etc/passwd", "data:,hi"])
+def test_only_http_and_https_are_fetched(http: HttpClient, url: str) -> None:
+    with pytest.raises(BlockedAddress, match="only http and https"):
+        http.get(url, trusted=True)
+
+
+def test_refused_connection_is_connection_failed(http: HttpClient) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/oembed"
+    with pytest.raises(ConnectionFailed) as caught:
+        http.get(url, trusted=True)
+    assert caught.value.url == url
+
+
+# -- the DNS seam and connection pinning -------------------------------------------------
+
+
+def test_names_resolve_through_the_dns_seam_once_per_connection(
+    simulator: ProviderSimulator,
+) -> None:
+    simulator.route("/oembed", body={"ok": 1})
+    dns = counting_dns({"provider.test": ["127.0.0.1"]})
+    with HttpClient(timeout=0.5, dns=dns) as client:
+        url = f"http://provider.test:{simulator.port}/oembed"
+        for _ in range(3):
+            assert client.get(url, trusted=True).json() == {"ok": 1}
+    assert dns.asked == ["provider.test"]  # type: ignore[attr-defined]
+    assert simulator.last().headers["host"] == f"provider.test:{simulator.port}"
+
+
+def test_guard_checks_names_through_the_dns_seam(simulator: ProviderSimulator) -> None:
+    dns = counting_dns({"rebind.test": ["127.0.0.1"]})
+    with HttpClient(timeout=0.5, dns=dns) as client, pytest.raises(BlockedAddress) as caught:
+        client.get(f"http://rebind.test:{simulator.port}/")
+    assert "rebind.test (127.0.0.1, loopback address)" in str(caught.value)
+    assert simulator.count() == 0
+
+
+def test_connections_go_to_the_checked_address_without_a_second_lookup(
+    simulator: ProviderSimulator,
+) -> None:
+    def dns(host: str, port: int) -> list[str]:
+        raise AssertionError("a permitted connection must not resolve the name again")
+
+    backend = _PinnedBackend(dns, guard=True)
+    token = _PERMIT.set(_Permit("rebind.test", simulator.port, ("127.0.0.1",)))
+    try:
+        stream = backend.connect_tcp("rebind.test", simulator.port, timeout=1.0)
+    finally:
+        _PERMIT.reset(token)
+    try:
+        peer = stream.get_extra_info("socket").getpeername()
+        assert peer[:2] == ("127.0.0.1", simulator.port)
+    finally:
+        stream.close()
+
+
+def test_a_connection_without_a_permit_is_checked_by_the_backend() -> None:
+    backend = _PinnedBackend(lambda host, port: ["10.0.0.7"], guard=True)
+    with pytest.raises(BlockedAddress, match=r"evil\.test \(10\.0\.0\.7, private address\)"):
+        backend.connect_tcp("evil.test", 80, timeout=1.0)
+    with pytest.raises(httpcore.ConnectError):
+        backend.connect_unix_socket("/run/docker.sock")
+
+
+# -- timeouts and the deadline -----------------------------------------------------------
+
+
+def test_a_hanging_provider_times_out(simulator: ProviderSimulator, http: HttpClient) -> None:
+    simulator.fault("/slow", "hang")
+    started = time.monotonic()
+    with pytest.raises(Timeout) as caught:
+        http.get(simulator.url("/slow"), trusted=True)
+    elapsed = time.monotonic() - started
+    assert 0.25 <= elapsed < 2.0
+    assert isinstance(caught.value, TimeoutError)
+    assert caught.value.url == simulator.url("/slow")
+
+
+def test_a_short_delay_is_waited_for(simulator: ProviderSimulator) -> None:
+    simulator.route("/slow", body={"ok": True})
+    simulator.fault("/slow", "delay", seconds=0.1)
+    with HttpClient(timeout=1.0) as client:
+        assert client.get(simulator.url("/slow"), trusted=True).json() == {"ok": True}
+
+
+def test_a_delay_longer_than_the_timeout_times_out(simulator: ProviderSimulator) -> None:
+    simulator.route("/slow", body={"ok": True})
+    simulator.fault("/slow", "delay", seconds=1.5)
+    with HttpClient(timeout=0.3) as client, pytest.raises(Timeout):
+        client.get(simulator.url("/slow"), trusted=True)
+
+
+def test_the_deadline_covers_the_whole_redirect_chain(simulator: ProviderSimulator) -> None:
+    # Each hop answers within the 0.3 s timeout, but together they pass the 0.5 s deadline.
+    for hop in range(1, 4):
+        simulator.route(
+            f"/hop{hop}", status=302, headers={"Location": f"/hop{hop + 1}"}, content_type=None
+        )
+        simulator.fault(f"/hop{hop}", "delay", seconds=0.2)
+    simulator.route("/hop4", body={"ok": True})
+    started = time.monotonic()
+    client = HttpClient(timeout=0.3, deadline=0.5, allow_private_networks=True)
+    with client, pytest.raises(Timeout):
+        client.get(simulator.url("/hop1"), trusted=True)
+    assert time.monotonic() - started < 1.5
+    assert simulator.count("/hop4") == 0
+
+
+def test_the_deadline_is_measured_with_the_injected_clock(simulator: ProviderSimulator) -> None:
+    simulator.route("/a", body={})
+    ticks = iter([0.0, 100.0, 200.0])
+    client = HttpClient(timeout=1.0, deadline=5.0, clock=lambda: next(ticks))
+    with client, pytest.raises(Timeout, match="5 s deadline"):
+        client.get(simulator.url("/a"), trusted=True)
+    assert simulator.count() == 0
+
+
+def test_default_deadline_is_twice_the_timeout() -> None:
+    with HttpClient(timeout=1.5) as client:
+        assert client.deadline == 3.0
+
+
+# -- the size cap ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("declare_length", [False, True])
+def test_bodies_over_one_mebibyte_are_refused(
+    simulator: ProviderSimulator, http: HttpClient, declare_length: bool
+) -> None:
+    simulator.fault("/big", "oversize", declare_length=declare_length)
+    with pytest.raises(InvalidResponse, match="larger than the 1048576-byte limit"):
+        http.get(simulator.url("/big"), trusted=True)
+
+
+def test_a_body_of_exactly_the_cap_is_read(simulator: ProviderSimulator, http: HttpClient) -> None:
+    simulator.route("/full", body=b"x" * 1_048_576, content_type="text/plain")
+    assert len(http.get(simulator.url("/full"), trusted=True).content) == 1_048_576
+
+
+def test_max_bytes_per_request(simulator: ProviderSimulator, http: HttpClient) -> None:
+    simulator.route("/page", body=b"y" * 2000, content_type="text/plain")
+    with pytest.raises(InvalidResponse, match="1000-byte limit"):
+        http.get(simulator.url("/page"), trusted=True, max_bytes=1000)
+
+
+def test_truncate_returns_the_prefix_instead_of_failing(
+    simulator: ProviderSimulator, http: HttpClient
+) -> None:
+    simulator.fault("/big", "oversize", size=3 * 1024 * 1024)
+    response = http.get(simulator.url("/big"), trusted=True, max_bytes=4096, truncate=True)
+    assert response.truncated is True
+    assert len(response.content) == 4096
+    assert response.content.startswith(b'{"pad": "xxx')
+
+
+# -- redirects ----------------------------------------------------------------------------------
+
+
+def chain(simulator: ProviderSimulator, length: int) -> str:
+    """Routes /r1 → /r2 → ... → /r{length} → /end; returns the first URL."""
+    for hop in range(1, length + 1):
+        target = f"/r{hop + 1}" if hop < length else "/end"
+        simulator.route(f"/r{hop}", status=301, headers={"Location": target}, content_type=None)
+    simulator.route("/end", body={"arrived": True})
+    return simulator.url("/r1")
+
+
+def test_redirects_are_followed_up_to_the_limit(
+    simulator: ProviderSimulator, open_http: HttpClient
+) -> None:
+    response = open_http.get(chain(simulator, 3))
+    assert response.json() == {"arrived": True}
+    assert response.url == simulator.url("/end")
+
+
+def test_one_redirect_too_many_is_refused(
+    simulator: ProviderSimulator, open_http: HttpClient
+) -> None:
+    with pytest.raises(InvalidResponse, match=r"too many redirects \(more than 3\)"):
+        open_http.get(chain(simulator, 4))
+    assert simulator.count("/end") == 0
+
+
+def test_a_redirect_to_itself_is_a_loop(simulator: ProviderSimulator, http: HttpClient) -> None:
+    simulator.fault("/loop", "redirect_loop")
+    with pytest.raises(InvalidResponse, match="redirect loop"):
+        http.get(simulator.url("/loop"), trusted=True)
+    assert simulator.count("/loop") == 1
+
+
+def test_a_two_step_redirect_loop_is_detected(
+    simulator: ProviderSimulator,
+) -> None:
+    simulator.fault("/a", "redirect", location="/b")
+    simulator.fault("/b", "redirect", location="/a")
+    client = HttpClient(timeout=0.3, max_redirects=10, allow_private_networks=True)
+    with client, pytest.raises(InvalidResponse, match="redirect loop"):
+        client.get(simulator.url("/a"), trusted=True)
+    assert simulator.count() == 2
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://127.0.0.1:{port}/private",
+        "http://[::1]:{port}/private",
+        "http://2130706433:{port}/private",
+        "http://0x7f.1:{port}/private",
+        "http://[::ffff:127.0.0.1]:{port}/private",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+    ],
+)
+def test_redirects_to_private_addresses_are_refused(
+    simulator: ProviderSimulator, http: HttpClient, location: str
+) -> None:
+    simulator.route("/private", body={"secret": True})
+    simulator.fault("/oembed", "redirect", location=location.format(port=simulator.port))
+    with pytest.raises(BlockedAddress, match=r"redirect to .* refused: refusing to connect"):
+        http.get(simulator.url("/oembed"), trusted=True)
+    assert simulator.count("/private") == 0
+
+
+def test_redirect_hops_resolve_through_the_guard(simulator: ProviderSimulator) -> None:
+    dns = counting_dns({"intranet.test": ["192.168.10.10"]})
+    simulator.fault("/oembed", "redirect", location="http://intranet.test/")
+    with HttpClient(timeout=0.3, dns=dns) as client, pytest.raises(BlockedAddress):
+        client.get(simulator.url("/oembed"), trusted=True)
+    assert dns.asked == ["intranet.test"]  # type: ignore[attr-defined]
+
+
+def test_redirect_to_loopback_is_allowed_with_allow_private_networks(
+    simulator: ProviderSimulator,
+) -> None:
+    simulator.route("/private", body={"reached": True})
+    simulator.fault("/oembed", "redirect", location=f"http://127.0.0.1:{simulator.port}/private")
+    with HttpClient(timeout=0.5, allow_private_networks=True) as client:
+        assert client.get(simulator.url("/oembed")).json() == {"reached": True}
+
+
+def test_redirect_to_ipv6_loopback_is_attempted_with_allow_private_networks(
+    simulator: ProviderSimulator,
+) -> None:
+    # Nothing listens on [::1] here: the hop is tried (and fails), not refused.
+    simulator.fault("/oembed", "redirect", location=f"http://[::1]:{closed_port()}/private")
+    client = HttpClient(timeout=0.5, allow_private_networks=True)
+    with client, pytest.raises(ConnectionFailed):
+        client.get(simulator.url("/oembed"))
+
+
+def test_redirect_to_another_scheme_is_refused(
+    simulator: ProviderSimulator, http: HttpClient
+) -> None:
+    simulator.fault("/oembed", "redirect", location="file:///etc/passwd")
+    with pytest.raises(BlockedAddress, match="only http and https"):
+        http.get(simulator.url("/oembed"), trusted=True)
+
+
+def test_credentials_are_not_carried_to_another_origin(simulator: ProviderSimulator) -> None:
+    dns = counting_dns({"other.test": ["127.0.0.1"]})
+    simulator.route("/end", body={})
+    simulator.fault("/start", "redirect", location=f"http://other.test:{simulator.port}/end")
+    with HttpClient(timeout=0.5, allow_private_networks=True, dns=dns) as client:
+        client.get(
+            simulator.url("/start"),
+            headers={"Authorization": f"Bearer {SECRET}", "X-Kept": "yes"},
+        )
+    assert simulator.last("/start").headers["authorization"] == f"Bearer {SECRET}"
+    assert "authorization" not in simulator.last("/end").headers
+    assert simulator.last("/end").headers["x-kept"] == "yes"
+
+
+# -- status codes -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (404, NotFound),
+        (410, NotFound),
+        (401, Forbidden),
+        (403, Forbidden),
+        (429, RateLimited),
+        (500, ProviderError),
+        (502, ProviderError),
+        (503, ProviderError),
+        (400, InvalidResponse),
+        (418, InvalidResponse),
+    ],
+)
+def test_status_codes_become_typed_errors(
+    simulator: ProviderSimulator, http: HttpClient, status: int, error: type[FetchError]
+) -> None:
+    simulator.fault("/oembed", "status", status=status)
+    response = http.get(simulator.url("/oembed"), trusted=True)
+    assert response.status == status
+    with pytest.raises(error) as caught:
+        raise_for_status(response)
+    assert type(caught.value) is error
+    assert caught.value.status == status
+    assert caught.value.url == simulator.url("/oembed")
+    assert f"HTTP {status}" in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [200, 204, 304])
+def test_success_statuses_do_not_raise(status: int) -> None:
+    raise_for_status(HttpResponse("https://a.test/", status, httpx.Headers(), b""))
+
+
+def test_rate_limit_with_seconds(simulator: ProviderSimulator, http: HttpClient) -> None:
+    simulator.fault("/oembed", "rate_limit", retry_after=120)
+    with pytest.raises(RateLimited) as caught:
+        raise_for_status(http.get(simulator.url("/oembed"), trusted=True))
+    assert caught.value.retry_after == 120.0
+
+
+def test_rate_limit_with_an_http_date(simulator: ProviderSimulator, http: HttpClient) -> None:
+    # 1678939200 is Thu, 16 Mar 2023 04:00:00 GMT.
+    simulator.fault("/oembed", "rate_limit", retry_after="Thu, 16 Mar 2023 04:01:30 GMT")
+    response = http.get(simulator.url("/oembed"), trusted=True)
+    with pytest.raises(RateLimited) as caught:
+        raise_for_status(response, now=lambda: 1678939200.0)
+    assert caught.value.retry_after == 90.0
+
+
+def test_rate_limit_without_retry_after(simulator: ProviderSimulator, http: HttpClient) -> None:
+    simulator.fault("/oembed", "rate_limit", retry_after=None)
+    with pytest.raises(RateLimited) as caught:
+        raise_for_status(http.get(simulator.url("/oembed"), trusted=True))
+    assert caught.value.retry_after is None
+
+
+@pytest.mark.parametrize(
+    ("value", "now", "expected"),
+    [
+        ("0", 0.0, 0.0),
+        ("30", 0.0, 30.0),
+        (" 7 ", 0.0, 7.0),
+        ("Thu, 16 Mar 2023 04:00:10 GMT", 1678939200.0, 10.0),
+        ("Thursday, 16-Mar-23 04:00:10 GMT", 1678939200.0, 10.0),
+        ("Thu, 16 Mar 2023 03:00:00 GMT", 1678939200.0, 0.0),
+        ("soon", 0.0, None),
+        ("-5", 0.0, None),
+        ("", 0.0, None),
+        (None, 0.0, None),
+    ],
+)
+def test_parse_retry_after(value: str | None, now: float, expected: float | None) -> None:
+    assert parse_retry_after(value, now=now) == expected
+
+
+def test_times_limits_a_fault_to_the_next_requests(
+    simulator: ProviderSimulator, http: HttpClient
+) -> None:
+    simulator.route("/oembed", fixture="youtube-1.json")
+    simulator.fault("/oembed", "status", status=503, times=2)
+    statuses = [http.get(simulator.url("/oembed"), trusted=True).status for _ in range(3)]
+    assert statuses == [503, 503, 200]
+
+
+# -- secrets ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://graph.facebook.com/v16.0/instagram_oembed?url=u&access_token=1|abc",
+            "https://graph.facebook.com/v16.0/instagram_oembed?url=u&access_token=***",
+        ),
+        (
+            "https://a.test/?token=t&key=k&api_key=a",
+            "https://a.test/?token=***&key=***&api_key=***",
+        ),
+        (
+            "https://a.test/?Secret=s&password=p#frag",
+            "https://a.test/?Secret=***&password=***#frag",
+        ),
+        ("https://a.test/?keyword=kept&url=x", "https://a.test/?keyword=kept&url=x"),
+        ("https://user:pw@a.test/path", "https://***@a.test/path"),
+        ("https://a.test/plain", "https://a.test/plain"),
+    ],
+)
+def test_redact_url(url: str, expected: str) -> None:
+    assert redact_url(url) == expected
+
+
+@pytest.mark.parametrize("fault", ["status", "hang", "oversize"])
+def test_secrets_never_appear_in_error_messages(
+    simulator: ProviderSimulator, http: HttpClient, fault: str
+) -> None:
+    simulator.fault("/oembed", fault, status=500)
+    url = simulator.url(f"/oembed?url=x&access_token={SECRET}")
+    with pytest.raises(FetchError) as caught:
+        raise_for_status(http.get(url, trusted=True))
+    assert SECRET not in str(caught.value)
+    assert SECRET not in (caught.value.url or "")
+    assert "access_token=***" in str(caught.value)
+
+
+def test_secrets_are_redacted_in_the_response_repr(
+    simulator: ProviderSimulator, http: HttpClient
+) -> None:
+    simulator.route("/oembed", body={})
+    response = http.get(simulator.url(f"/oembed?access_token={SECRET}"), trusted=True)
+    assert SECRET not in repr(response)
+    assert SECRET in response.url  # the caller still has the real URL
+
+
+# -- the response value -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "text"),
+    [
+        ("text/html; charset=utf-8", "café".encode(), "café"),
+        ("text/html; charset=ISO-8859-1", "café".encode("latin-1"), "café"),
+        ("text/html", "日本".encode(), "日本"),
+        ("text/html; charset=unknown-charset", "café".encode(), "café"),
+        ("text/html", b"caf\xe9", "caf\ufffd"),
+    ],
+)
+def test_text_decodes_by_charset(content_type: str, body: bytes, text: str) -> None:
+    headers = httpx.Headers({"content-type": content_type})
+    assert HttpResponse("https://a.test/", 200, headers, body).text() == text
+
+
+def test_json_in_another_charset() -> None:
+    headers = httpx.Headers({"content-type": "application/json; charset=iso-8859-1"})
+    body = '{"title": "café"}'.encode("latin-1")
+    assert HttpResponse("https://a.test/", 200, headers, body).json() == {"title": "café"}
+
+
+def test_malformed_json_is_an_invalid_response(
+    simulator: ProviderSimulator, http: HttpClient
+) -> None:
+    simulator.fault("/oembed", "malformed")
+    response = http.get(simulator.url("/oembed"), trusted=True)
+    with pytest.raises(InvalidResponse, match="is not valid JSON"):
+        response.json()
+
+
+def test_timeout_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="timeout must be greater than 0"):
+        HttpClient(timeout=0)
+
+
+def test_a_custom_transport_is_used_and_still_guarded() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json={"via": "mock"})
+
+    dns = counting_dns({"provider.test": ["93.184.216.34"], "private.test": ["10.9.8.7"]})
+    with HttpClient(transport=httpx.MockTransport(handler), dns=dns) as client:
+        assert client.get("https://provider.test/oembed").json() == {"via": "mock"}
+        with pytest.raises(BlockedAddress):
+            client.get("https://private.test/oembed")
+    assert seen == ["https://provider.test/oembed"]
