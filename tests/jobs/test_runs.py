@@ -264,9 +264,11 @@ def test_a_429_longer_than_the_budget_leaves_the_post_for_the_next_run(
     tmp_path: Path, mastodon: FakeMastodon, mastodon_env: dict[str, str]
 ) -> None:
     mastodon.fault("rate_limit", retry_after=600)
-    _summary, ledger, slept = job(tmp_path, mastodon_env, budget=60)
+    summary, ledger, slept = job(tmp_path, mastodon_env, n=3, budget=60)
     assert slept == []
-    (row,) = ledger.rows()
+    assert mastodon.count("/api/v1/statuses", "POST") == 1  # the channel is held back
+    assert [o.status for o in summary.outcomes] == ["failed", "skipped", "skipped"]
+    (row,) = ledger.rows()  # the two others were never claimed
     assert (row.state, row.retryable) == ("failed", True)
     assert "429" in row.last_error
 

@@ -264,6 +264,8 @@ class _Runner:
         self.policy = policy
         self.start = clock()
         self.outcomes: list[Outcome] = []
+        #: Per channel, the clock time before which nothing more should be sent (429).
+        self.hold_until: dict[str, float] = {}
 
     def remaining(self) -> float:
         return self.budget - (self.clock() - self.start)
@@ -333,6 +335,9 @@ class _Runner:
                 random=self.rng.random,
             )
             decision = replace(decision, reason=redact(decision.reason, self.env))
+            retry_after = getattr(exc, "retry_after", None)
+            if decision.action != "retry" and retry_after:
+                self.hold_until[step.channel] = self.clock() + float(retry_after)
             if decision.action == "retry":
                 log.warning(
                     f"retry {step.channel} {step.article.id} in {decision.delay:.1f}s: "
@@ -572,7 +577,7 @@ def _drain(runner: _Runner, queues: dict[str, deque[_Item]], built: dict[str, An
         delay = runner.attempt(item, built[name])
         if delay is None:
             queue.popleft()
-            ready_at[name] = runner.clock() + runner.spacing
+            ready_at[name] = max(runner.clock() + runner.spacing, runner.hold_until.get(name, 0.0))
         else:
             ready_at[name] = runner.clock() + delay
 
