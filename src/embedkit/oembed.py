@@ -12,12 +12,13 @@ extension points and nothing else:
   network guard) and maps HTTP status codes to embedkit's typed errors.
 
 Three limits of the package are handled in the adapter, before the package sees
-the body: it requires ``version`` (real providers omit it), it decodes only
+the body: it requires ``version`` (real providers omit it) and ``width``/``height``
+keys on every video and rich response (Reddit omits them), it decodes only
 UTF-8, and its XML parser calls ``Element.getiterator()``, removed in Python
-3.9. The adapter therefore reads JSON and XML itself, fills ``version`` and
-the size keys the package insists on, and hands the package UTF-8 JSON.
-:func:`normalize` then validates and normalizes the data (the package checks
-little): see its docstring.
+3.9. The adapter therefore reads JSON (any charset) and XML itself, validates
+and normalizes the data with :func:`normalize` (which fills ``version`` and the
+size keys), and hands the package UTF-8 JSON. The package's own XML path is
+never used.
 
 Example::
 
@@ -194,16 +195,6 @@ def _xml_to_dict(raw: bytes, url: str) -> dict[str, Any]:
     return {child.tag: child.text for child in root}
 
 
-def _package_compatible(data: dict[str, Any]) -> dict[str, Any]:
-    """Fill the keys python-oembed insists on that real providers omit."""
-    ready = dict(data)
-    ready.setdefault("version", "1.0")
-    if ready.get("type") in ("video", "rich"):
-        ready.setdefault("width", None)
-        ready.setdefault("height", None)
-    return ready
-
-
 # -- the transport adapter that python-oembed calls -----------------------------------
 
 
@@ -234,8 +225,10 @@ class _Opener:
         headers.setdefault("Accept", "application/json, text/xml;q=0.5, */*;q=0.1")
         response = self._http.get(url, headers=headers, trusted=self._trusted)
         raise_for_status(response)
-        data = _decode(response)
-        body = json.dumps(_package_compatible(data)).encode("utf-8")
+        # embedkit's rules decide what is valid. normalize() also fills what the
+        # package insists on (version; width/height keys of video and rich).
+        data = normalize(_decode(response))
+        body = json.dumps(data).encode("utf-8")
         return _Reply({"Content-Type": "application/json; charset=utf-8"}, body)
 
 
