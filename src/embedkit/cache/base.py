@@ -136,6 +136,9 @@ class CacheBackend(Protocol):
         ...
 
 
+_WHITESPACE = re.compile(r"\s")
+
+
 def _param_value(value: object) -> str | None:
     if value is None:
         return None
@@ -150,7 +153,7 @@ def cache_key(url: str, params: Mapping[str, object]) -> str:
 
     The key is the canonical URL, then (when any parameter is set) a space and
     the parameters sorted by name as ``name=value`` pairs joined by ``&``, each
-    part percent-encoded. ``None`` and empty values are dropped, booleans are
+    part percent-encoded (whitespace in the URL too). ``None`` and empty values are dropped, booleans are
     spelled ``true``/``false``. The order of ``params`` never matters.
 
     >>> cache_key("https://youtu.be/x", {"maxwidth": 640, "dnt": True, "lang": None})
@@ -163,6 +166,8 @@ def cache_key(url: str, params: Mapping[str, object]) -> str:
         value = _param_value(params[name])
         if value is not None:
             pairs.append(f"{quote(str(name), safe='')}={quote(value, safe='')}")
+    # A raw space means %20 in a URL anyway; encoding it keeps the separator unambiguous.
+    url = _WHITESPACE.sub(lambda m: quote(m.group(), safe=""), url)
     return f"{url} {'&'.join(pairs)}" if pairs else url
 
 
@@ -257,7 +262,9 @@ def redact_url(url: str) -> str:
     except ValueError:
         return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
     netloc = parts.netloc
+    changed = False
     if "@" in netloc:
+        changed = True
         userinfo, _, hostport = netloc.rpartition("@")
         user, colon, _password = userinfo.partition(":")
         # Without a colon the userinfo may itself be a password: hide it whole.
@@ -267,6 +274,10 @@ def redact_url(url: str) -> str:
         pieces = []
         for piece in query.split("&"):
             name, eq, _value = piece.partition("=")
-            pieces.append(f"{name}=***" if eq and _SECRET_QUERY.search(name) else piece)
+            secret = bool(eq and _SECRET_QUERY.search(name))
+            changed = changed or secret
+            pieces.append(f"{name}=***" if secret else piece)
         query = "&".join(pieces)
+    if not changed:
+        return url
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

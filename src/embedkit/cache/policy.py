@@ -39,7 +39,10 @@ def _seconds(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond float range: as good as infinite
+            number = math.inf if value > 0 else -math.inf
     elif isinstance(value, str):
         try:
             number = float(value.strip())
