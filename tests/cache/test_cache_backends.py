@@ -63,7 +63,7 @@ def test_roundtrip_of_unicode_data(backend: CacheBackend) -> None:
     assert got == entry
     assert got is not None
     assert got.data is not None
-    assert got.data["html"].startswith("<blockquote><p lang=\"ja\">日本と韓国")
+    assert got.data["html"].startswith('<blockquote><p lang="ja">日本と韓国')
 
 
 def test_tombstone_without_snapshot_roundtrips(backend: CacheBackend) -> None:

@@ -153,8 +153,9 @@ def cache_key(url: str, params: Mapping[str, object]) -> str:
 
     The key is the canonical URL, then (when any parameter is set) a space and
     the parameters sorted by name as ``name=value`` pairs joined by ``&``, each
-    part percent-encoded (whitespace in the URL too). ``None`` and empty values are dropped, booleans are
-    spelled ``true``/``false``. The order of ``params`` never matters.
+    part percent-encoded (whitespace in the URL too). ``None`` and empty values
+    are dropped, booleans are spelled ``true``/``false``. The order of
+    ``params`` never matters.
 
     >>> cache_key("https://youtu.be/x", {"maxwidth": 640, "dnt": True, "lang": None})
     'https://youtu.be/x dnt=true&maxwidth=640'
