@@ -52,6 +52,7 @@ __all__ = [
     "embed_urls",
     "find_standalone",
     "find_standalone_urls",
+    "has_consent_placeholder",
     "render_document",
     "render_html",
     "script_tags",
@@ -394,6 +395,11 @@ def find_standalone_urls(html: str) -> list[str]:
     ['https://b.example/y']
     """
     return [found.url for found in find_standalone(html)]
+
+
+def has_consent_placeholder(html: str) -> bool:
+    """Whether ``html`` holds a consent placeholder (a ``data-embedkit-scripts`` element)."""
+    return CONSENT_MARKER in html and _scan(html).placeholders > 0
 
 
 def _valid(url: str) -> bool:
