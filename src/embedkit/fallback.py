@@ -552,6 +552,9 @@ def from_url(ref: Ref, provider: str | None) -> PostSnapshot:
     family = template_family(ref.kind, provider)
     handle, post_id = _handle_from_path(kind, ref.url)
     handle = (ref.handle or handle or "").lstrip("@") or None
+    host = urlsplit(ref.url).hostname
+    if kind == "mastodon" and handle and "@" not in handle and host:
+        handle = f"{handle}@{host}"  # a Mastodon handle names its instance
     post_id = ref.post_id or post_id
     published: datetime.datetime | None = None
     thumbnail = None

@@ -203,6 +203,11 @@ def present(
             else:
                 live = Markup(cleaned.html)
 
+    if live is None and status in _LIVE and fam == "photo" and snap.thumbnail_url:
+        # a photo without provider HTML: the picture itself is the embed
+        live = Markup(
+            env.get_template("fallback/photo.html").render(**{**common, "show_thumbnail": True})
+        )
     if live is None:
         return Presented(html=fallback_html, fallback_html=fallback_html, scripts=())
     if consent:

@@ -26,6 +26,7 @@ from embedkit.fallback import (
 )
 from embedkit.models import Ref
 from embedkit.presentation import present
+from embedkit.refs import parse_ref
 from embedkit.templating import make_environment
 
 OEMBED = Path(__file__).parents[1] / "fixtures" / "oembed"
@@ -161,6 +162,29 @@ def test_handle_from_the_path(url: str, kind: str | None, handle: str | None) ->
     snap = from_url(_ref(url, kind), None)
     assert snap.handle == handle
     assert snap.source == "url"
+
+
+@pytest.mark.parametrize(
+    ("pasted", "handle"),
+    [
+        ("https://twitter.com/Reuters/status/1636212467429621760?s=20&t=abc", "Reuters"),
+        ("https://mobile.twitter.com/Reuters/status/1636212467429621760/photo/1", "Reuters"),
+        ("https://mastodon.social/@Gargron/109248279441541440", "Gargron@mastodon.social"),
+    ],
+)
+def test_handles_keep_their_case_through_parse_ref(pasted: str, handle: str) -> None:
+    ref = parse_ref(pasted)
+    assert from_url(ref, None).handle == handle
+    shown = present(
+        make_environment(env={}),
+        ref=ref,
+        provider=None,
+        family=ref.kind,
+        status="fallback",
+        data=None,
+        snapshot=None,
+    )
+    assert f"@{handle}" in _visible_text(shown.html)
 
 
 def test_x_url_gives_the_snowflake_date() -> None:

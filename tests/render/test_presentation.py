@@ -9,6 +9,8 @@ from typing import Any
 
 import jinja2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.render.safety import problems, tags
 
 from embedkit.fallback import PostSnapshot, snapshot_to_dict
@@ -445,3 +447,93 @@ def test_every_fallback_is_static_and_its_images_are_polite(
         if tag == "a":
             assert attrs["href"].startswith(("https://", "http://"))
             assert attrs["rel"] == "noopener noreferrer"
+
+
+def test_a_photo_without_html_shows_the_picture_and_asks_consent_first(
+    env: jinja2.Environment,
+) -> None:
+    data = _load("deviantart-1.json")
+    url = "https://www.deviantart.com/sakimichan/art/Misty-510056679"
+    ref = Ref(raw=url, url=url)
+    shown = present(
+        env, ref=ref, provider="DeviantArt", family=None, status="fresh", data=data, snapshot=data
+    )
+    assert [t for t, _ in tags(shown.html)].count("img") == 1
+    consent = present(
+        env,
+        ref=ref,
+        provider="DeviantArt",
+        family=None,
+        status="fresh",
+        data=data,
+        snapshot=data,
+        consent=True,
+    )
+    assert "Load photo from DeviantArt" in consent.html
+    assert "<img" not in _outside_templates(consent.html)
+
+
+_FIELD_VALUES = st.one_of(
+    st.none(),
+    st.integers(-5, 5000),
+    st.sampled_from(
+        [
+            "javascript:alert(1)",
+            "https://evil.example/x.jpg",
+            "100%",
+            "video",
+            "photo",
+            "rich",
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            '<iframe src="https://evil.example/"></iframe>',
+            "//evil.example/a.js",
+        ]
+    ),
+    st.text(max_size=30),
+)
+_OEMBED_DATA = st.dictionaries(
+    st.sampled_from(
+        [
+            "type",
+            "html",
+            "title",
+            "author_name",
+            "author_url",
+            "thumbnail_url",
+            "url",
+            "width",
+            "height",
+            "duration",
+            "provider_name",
+            "provider_url",
+        ]
+    ),
+    _FIELD_VALUES,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=_OEMBED_DATA,
+    status=st.sampled_from(["fresh", "cached", "stale", "gone", "fallback"]),
+    kind=st.sampled_from([None, "x", "youtube", "bluesky", "mastodon", "instagram", "flickr"]),
+    consent=st.booleans(),
+)
+def test_any_oembed_data_renders_without_anything_executable(
+    env: jinja2.Environment, data: dict[str, Any], status: str, kind: str | None, consent: bool
+) -> None:
+    url = "https://example.org/@someone/1"
+    shown = present(
+        env,
+        ref=Ref(raw=url, url=url, kind=kind),
+        provider=None,
+        family=kind,
+        status=status,
+        data=data,
+        snapshot=data,
+        consent=consent,
+    )
+    for html in (shown.html, shown.fallback_html):
+        assert problems(html, {"example.org"}) == []
+    assert set(shown.scripts) == set()  # nothing from evil.example is ever collected
