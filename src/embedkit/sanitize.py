@@ -575,8 +575,8 @@ _VOID = frozenset({"br", "img", "hr", "wbr"})
 
 def _attr_filter(hosts: frozenset[str]) -> Callable[[str, str, str], str | None]:
     def check(tag: str, attr: str, value: str) -> str | None:
-        if attr.startswith("on") or attr in ("srcdoc", "formaction"):
-            return None
+        if attr.startswith(("on", "data-embedkit")) or attr in ("srcdoc", "formaction"):
+            return None  # data-embedkit-* is the page's own contract, not the provider's
         if tag == "iframe" and attr == "src":
             return value if _host_allowed(value, hosts) else None
         if attr == "style":
@@ -631,7 +631,9 @@ class _Rewriter(HTMLParser):
         kept: dict[str, str] = {}
         for name, value in attrs:
             value = value or ""
-            if not _ATTR_NAME.match(name) or name.startswith("on") or name == "srcdoc":
+            if not _ATTR_NAME.match(name) or name.startswith(("on", "data-embedkit")):
+                continue
+            if name == "srcdoc":
                 continue
             if name in _URL_ATTRS and not _safe_url(value):
                 continue

@@ -515,3 +515,13 @@ def test_sanitizing_twice_changes_nothing(soup: str) -> None:
 def test_the_independent_checker_catches_each_kind_of_problem(bad: str) -> None:
     assert problems(bad, {"www.youtube.com"}) != []
     assert problems(sanitize(bad, "YouTube").html, {"www.youtube.com"}) == []
+
+
+def test_provider_markup_cannot_fake_embedkits_own_attributes() -> None:
+    html = (
+        '<div data-embedkit-load="" data-embedkit-consent="pending" data-x="1">'
+        '<a href="https://example.org/" data-embedkit-scripts="[]">a</a></div>'
+    )
+    result = sanitize(html, None)
+    assert "data-embedkit" not in result.html
+    assert 'data-x="1"' in result.html
