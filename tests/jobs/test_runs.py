@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import random
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from embedkit.syndicate.article import load_articles
 from tests.jobs.conftest import TOKEN, article_url, posted_articles, run_cli, start_cli, write_feed
-from tests.syndicate.fakes import FakeMastodon
+from tests.syndicate.fakes import FakeHttpRecorder, FakeMastodon, Reply
 
 from embedkit.cli.main import cli
+from embedkit.syndicate.article import load_articles
 from embedkit.syndicate.channels import make_channel
 from embedkit.syndicate.ledger import Ledger
 from embedkit.syndicate.run import run_job
@@ -327,7 +328,7 @@ def test_a_failing_channel_does_not_block_the_others(
     out = tmp_path / "posts.jsonl"
     feed = write_feed(tmp_path / "feed.xml", 3)
     mastodon.fault("status", status=401, times=None)
-    env = {**mastodon_env, "EMBEDKIT_FILE_PATH": str(out)}
+    env = {**mastodon_env, "EMBEDKIT_FILE_CHANNEL_PATH": str(out)}
     result = run_cli(
         "syndicate",
         "run",
@@ -353,7 +354,7 @@ def test_missing_credentials_fail_that_channel_only(
 ) -> None:
     monkeypatch.delenv("EMBEDKIT_MASTODON_TOKEN", raising=False)
     monkeypatch.delenv("EMBEDKIT_MASTODON_URL", raising=False)
-    monkeypatch.setenv("EMBEDKIT_FILE_PATH", str(tmp_path / "posts.jsonl"))
+    monkeypatch.setenv("EMBEDKIT_FILE_CHANNEL_PATH", str(tmp_path / "posts.jsonl"))
     feed = write_feed(tmp_path / "feed.xml", 2)
     result = CliRunner().invoke(
         cli,
@@ -462,3 +463,101 @@ def test_a_corrupt_ledger_is_reported_with_its_path(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["syndicate", "status", "--ledger", f"sqlite:///{db}"])
     assert result.exit_code == 1
     assert str(db) in result.output
+
+
+# -- a channel without idempotency keys ------------------------------------------
+
+
+@pytest.fixture
+def discord(monkeypatch: pytest.MonkeyPatch):
+    fake = FakeHttpRecorder().start()
+    fake.route(
+        "POST", "/api/webhooks/42/hook-secret-abcdef", Reply.json({"id": "900", "channel_id": "7"})
+    )
+    monkeypatch.setenv(
+        "EMBEDKIT_DISCORD_WEBHOOK_URL", f"{fake.url}/api/webhooks/42/hook-secret-abcdef"
+    )
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def test_an_ambiguous_timeout_without_idempotency_becomes_unknown_not_retried(
+    tmp_path: Path, mastodon: FakeMastodon, mastodon_env: dict[str, str], discord
+) -> None:
+    discord.fault("accept_then_hang", seconds=3)
+    feed = write_feed(tmp_path / "feed.xml", 2)
+    ledger = f"sqlite:///{tmp_path / 'l.db'}"
+    runner = CliRunner()
+    run = [
+        "syndicate",
+        "run",
+        "--source",
+        str(feed),
+        "--channel",
+        "discord",
+        "--channel",
+        "mastodon",
+        "--ledger",
+        ledger,
+        "--timeout",
+        "0.5",
+    ]
+    result = runner.invoke(cli, run)
+    assert result.exit_code == 1
+    totals = table(result.output)
+    assert totals["discord"] == {"posted": 1, "skipped": 0, "failed": 0, "unknown": 1}
+    assert totals["mastodon"]["posted"] == 2  # unaffected
+    assert discord.count("/api/webhooks/42/hook-secret-abcdef", "POST") == 2  # no retry
+    assert "unknown: discord art-00" in result.output
+
+    again = runner.invoke(cli, run)  # unknown is reported again, never re-posted
+    assert again.exit_code == 1
+    assert table(again.output)["discord"]["unknown"] == 1
+    assert discord.count("/api/webhooks/42/hook-secret-abcdef", "POST") == 2
+
+    check = runner.invoke(cli, ["syndicate", "reconcile", "--ledger", ledger])
+    assert check.exit_code == 1
+    assert "cannot list recent posts" in check.output
+    forced = runner.invoke(cli, ["syndicate", "reconcile", "--ledger", ledger, "--retry-unknown"])
+    assert forced.exit_code == 0
+    assert "pending" in forced.output
+    final = runner.invoke(cli, run)
+    assert final.exit_code == 0
+    assert table(final.output)["discord"]["posted"] == 1
+    assert "hook-secret-abcdef" not in result.output + check.output + final.output
+
+
+def test_scheduled_articles_wait_for_their_time(
+    tmp_path: Path, mastodon: FakeMastodon, mastodon_env: dict[str, str]
+) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, publish_at in [("now", "2024-05-01T08:00:00Z"), ("later", "2024-05-01T10:00:00Z")]:
+        (folder / f"{name}.json").write_text(
+            json.dumps(
+                {
+                    "id": name,
+                    "title": f"Story {name}",
+                    "url": f"https://news.example.com/{name}",
+                    "published_at": "2024-05-01T07:00:00Z",
+                    "publish_at": publish_at,
+                }
+            )
+        )
+    articles = load_articles(str(folder))
+    channel = make_channel("mastodon", env=mastodon_env)
+    ledger = Ledger(tmp_path / "l.db")
+    at_nine = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+    first = run_job(articles, [channel], ledger, now=at_nine)
+    assert [(o.article_id, o.status) for o in first.outcomes] == [
+        ("later", "skipped"),
+        ("now", "posted"),
+    ]
+    second = run_job(articles, [channel], ledger, now=at_nine + timedelta(hours=1))
+    assert [(o.article_id, o.status) for o in second.outcomes] == [
+        ("now", "skipped"),
+        ("later", "posted"),
+    ]
+    assert len(mastodon.posts) == 2
