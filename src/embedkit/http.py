@@ -218,6 +218,14 @@ def raise_for_status(response: HttpResponse, *, now: Callable[[], float] = time.
     raise InvalidResponse(message, url=url, status=status)
 
 
+def _size(limit: int) -> str:
+    """A byte count for people: "1 MiB", "512 KiB", "1000 bytes"."""
+    for unit, factor in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if limit >= factor and limit % factor == 0:
+            return f"{limit // factor} {unit}"
+    return f"{limit} bytes"
+
+
 # -- the guarded transport ---------------------------------------------------------
 
 
@@ -561,7 +569,7 @@ class HttpClient:
     ) -> HttpResponse:
         shown = redact_url(str(response.url))
         final = str(response.url)
-        too_large = f"response from {shown} is larger than the {cap}-byte limit"
+        too_large = f"response from {shown} is larger than the {_size(cap)} limit"
         try:
             declared = response.headers.get("content-length")
             if not truncate and declared and declared.isdigit() and int(declared) > cap:
