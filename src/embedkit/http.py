@@ -42,6 +42,7 @@ from embedkit._version import __version__
 from embedkit.errors import (
     BlockedAddress,
     ConnectionFailed,
+    FetchError,
     Forbidden,
     InvalidResponse,
     NotFound,
@@ -555,6 +556,9 @@ class HttpClient:
                 "GET", url, headers=headers, timeout=httpx.Timeout(timeout)
             )
             return self._client.send(request, stream=True)
+        except FetchError as exc:  # the pinned backend refused or could not resolve
+            exc.url = exc.url or shown
+            raise
         except httpx.TimeoutException as exc:
             raise Timeout(f"timed out after {timeout:g} s fetching {shown}", url=shown) from exc
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:

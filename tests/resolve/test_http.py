@@ -590,3 +590,13 @@ def test_a_custom_transport_is_used_and_still_guarded() -> None:
         with pytest.raises(BlockedAddress):
             client.get("https://private.test/oembed")
     assert seen == ["https://provider.test/oembed"]
+
+
+def test_a_name_that_does_not_resolve_is_connection_failed(simulator: ProviderSimulator) -> None:
+    def dns(host: str, port: int) -> list[str]:
+        raise ConnectionFailed(f"cannot resolve host {host!r}")
+
+    with HttpClient(timeout=0.5, dns=dns) as client, pytest.raises(ConnectionFailed) as caught:
+        client.get(f"http://nowhere.test:{simulator.port}/oembed", trusted=True)
+    assert caught.value.url == f"http://nowhere.test:{simulator.port}/oembed"
+    assert simulator.count() == 0
