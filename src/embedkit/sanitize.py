@@ -273,23 +273,10 @@ def _find_scripts(
 
 # -- per-provider allowlists --------------------------------------------------
 
-_IFRAME_ATTRS = frozenset(
-    {
-        "src",
-        "width",
-        "height",
-        "title",
-        "allow",
-        "allowfullscreen",
-        "frameborder",
-        "scrolling",
-        "referrerpolicy",
-        "sandbox",
-        "allowtransparency",
-        "class",
-    }
+_IFRAME = (
+    "iframe: src width height title allow allowfullscreen frameborder scrolling referrerpolicy"
+    " sandbox allowtransparency class"
 )
-_LINK = frozenset({"href", "title"})
 
 
 @dataclass(frozen=True)
@@ -299,144 +286,113 @@ class _Policy:
     data_prefix: bool = False
 
 
-def _policy(attributes: Mapping[str, Iterable[str]], *, extra_tags: Iterable[str] = ()) -> _Policy:
-    attrs = {tag: frozenset(names) for tag, names in attributes.items()}
-    return _Policy(tags=frozenset(attrs) | frozenset(extra_tags), attributes=attrs)
+def _policy(*specs: str, data_prefix: bool = False) -> _Policy:
+    """Build a policy from ``"tag: attr attr"`` specs (a bare ``"tag"`` allows no attributes).
+
+    The same tag may appear in several specs; their attributes add up.
+    """
+    attributes: dict[str, set[str]] = {}
+    for spec in specs:
+        tag, _, names = spec.partition(":")
+        attributes.setdefault(tag.strip(), set()).update(names.split())
+    return _Policy(
+        tags=frozenset(attributes) - {"*"},
+        attributes={tag: frozenset(names) for tag, names in attributes.items() if names},
+        data_prefix=data_prefix,
+    )
 
 
-_IFRAME_ONLY = _policy({"iframe": _IFRAME_ATTRS | {"style"}})
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
 
+
+_LINK = "a: href title"
+_IFRAME_ONLY = _policy(_IFRAME, "iframe: style")
+
+#: What each provider's markup really uses.
 _POLICIES: Mapping[str, _Policy] = {
     "twitter": _policy(
-        {
-            "blockquote": {
-                "class",
-                "lang",
-                "data-theme",
-                "data-lang",
-                "data-dnt",
-                "data-width",
-                "data-conversation",
-                "data-cards",
-                "data-align",
-                "data-media-max-width",
-            },
-            "p": {"lang", "dir"},
-            "a": _LINK,
-        },
-        extra_tags={"br", "span"},
+        "blockquote: class lang data-theme data-lang data-dnt data-width data-conversation"
+        " data-cards data-align data-media-max-width",
+        "p: lang dir",
+        _LINK,
+        "br",
+        "span",
     ),
     "bluesky": _policy(
-        {
-            "blockquote": {
-                "class",
-                "lang",
-                "data-bluesky-uri",
-                "data-bluesky-cid",
-                "data-bluesky-embed-color-mode",
-            },
-            "p": {"lang", "dir"},
-            "a": _LINK,
-        },
-        extra_tags={"br", "span"},
+        "blockquote: class lang data-bluesky-uri data-bluesky-cid data-bluesky-embed-color-mode",
+        "p: lang dir",
+        _LINK,
+        "br",
+        "span",
     ),
     "mastodon": _policy(
-        {
-            "iframe": _IFRAME_ATTRS | {"style"},
-            "blockquote": {"class", "style", "data-embed-url"},
-            "a": _LINK | {"target", "style"},
-            "div": {"style", "class"},
-            "p": {"style", "lang"},
-            "span": {"style"},
-        },
-        extra_tags={"br"},
+        _IFRAME,
+        "iframe: style",
+        "blockquote: class style data-embed-url",
+        _LINK,
+        "a: target style",
+        "div: style class",
+        "p: style lang",
+        "span: style",
+        "br",
     ),
     "instagram": _policy(
-        {
-            "blockquote": {
-                "class",
-                "style",
-                "data-instgrm-captioned",
-                "data-instgrm-permalink",
-                "data-instgrm-version",
-            },
-            "div": {"style"},
-            "a": _LINK | {"style", "target"},
-            "p": {"style"},
-            "time": {"style", "datetime", "title"},
-            "iframe": _IFRAME_ATTRS,
-        },
-        extra_tags={"br", "span"},
+        "blockquote: class style data-instgrm-captioned data-instgrm-permalink"
+        " data-instgrm-version",
+        "div: style",
+        _LINK,
+        "a: style target",
+        "p: style",
+        "time: style datetime title",
+        _IFRAME,
+        "br",
+        "span",
     ),
     "threads": _policy(
-        {
-            "blockquote": {
-                "class",
-                "style",
-                "data-text-post-permalink",
-                "data-text-post-version",
-                "id",
-            },
-            "div": {"style"},
-            "a": _LINK | {"style", "target"},
-            "span": {"style"},
-            "p": {"style"},
-            "iframe": _IFRAME_ATTRS,
-        },
-        extra_tags={"br"},
+        "blockquote: class style data-text-post-permalink data-text-post-version id",
+        "div: style",
+        _LINK,
+        "a: style target",
+        "span: style",
+        "p: style",
+        _IFRAME,
+        "br",
     ),
     "tiktok": _policy(
-        {
-            "blockquote": {"class", "style", "cite", "data-video-id", "data-embed-from"},
-            "a": _LINK | {"target"},
-            "p": set(),
-            "section": set(),
-            "iframe": _IFRAME_ATTRS,
-        },
-        extra_tags={"br", "span"},
+        "blockquote: class style cite data-video-id data-embed-from",
+        _LINK,
+        "a: target",
+        "p",
+        "section",
+        _IFRAME,
+        "br",
+        "span",
     ),
     "facebook": _policy(
-        {
-            "div": {
-                "class",
-                "data-href",
-                "data-width",
-                "data-show-text",
-                "data-allowfullscreen",
-                "data-lazy",
-            },
-            "blockquote": {"cite", "class"},
-            "a": _LINK,
-            "p": set(),
-            "iframe": _IFRAME_ATTRS | {"style"},
-        },
-        extra_tags={"br", "span"},
+        "div: class data-href data-width data-show-text data-allowfullscreen data-lazy",
+        "blockquote: cite class",
+        _LINK,
+        "p",
+        _IFRAME,
+        "iframe: style",
+        "br",
+        "span",
     ),
     "reddit": _policy(
-        {
-            "blockquote": {
-                "class",
-                "style",
-                "data-embed-height",
-                "data-embed-showtitle",
-                "data-embed-showedits",
-                "data-embed-created",
-                "data-embed-showusername",
-                "data-embed-theme",
-            },
-            "a": _LINK,
-            "iframe": _IFRAME_ATTRS | {"style"},
-        },
-        extra_tags={"br", "p", "span"},
+        "blockquote: class style data-embed-height data-embed-showtitle data-embed-showedits"
+        " data-embed-created data-embed-showusername data-embed-theme",
+        _LINK,
+        _IFRAME,
+        "iframe: style",
+        "br",
+        "p",
+        "span",
     ),
-    "flickr": _policy(
-        {"a": _LINK | {"data-flickr-embed"}, "img": {"src", "width", "height", "alt"}}
-    ),
-    "tumblr": _policy({"div": {"class", "data-href", "data-did"}, "a": _LINK}),
-    "imgur": _policy({"blockquote": {"class", "lang", "data-id", "data-context"}, "a": _LINK}),
-    "pinterest": _policy(
-        {"iframe": _IFRAME_ATTRS, "a": _LINK | {"data-pin-do"}, "img": {"src", "alt"}}
-    ),
+    "flickr": _policy(_LINK, "a: data-flickr-embed", "img: src width height alt"),
+    "tumblr": _policy("div: class data-href data-did", _LINK),
+    "imgur": _policy("blockquote: class lang data-id data-context", _LINK),
+    "pinterest": _policy(_IFRAME, _LINK, "a: data-pin-do", "img: src alt"),
     "youtube": _IFRAME_ONLY,
     "vimeo": _IFRAME_ONLY,
     "dailymotion": _IFRAME_ONLY,
@@ -446,122 +402,53 @@ _POLICIES: Mapping[str, _Policy] = {
     "codepen": _IFRAME_ONLY,
 }
 
-_TEXT = {"class", "lang", "dir", "style"}
-_DEFAULT = _Policy(
-    tags=frozenset(
-        {
-            "blockquote",
-            "p",
-            "a",
-            "br",
-            "span",
-            "div",
-            "section",
-            "time",
-            "em",
-            "strong",
-            "b",
-            "i",
-            "small",
-            "img",
-            "iframe",
-            "ul",
-            "ol",
-            "li",
-            "figure",
-            "figcaption",
-            "h2",
-            "h3",
-            "h4",
-            "cite",
-        }
-    ),
-    attributes={
-        "*": frozenset(_TEXT),
-        "a": _LINK | {"target"},
-        "img": frozenset({"src", "alt", "width", "height"}),
-        "iframe": _IFRAME_ATTRS,
-        "blockquote": frozenset({"cite"}),
-        "time": frozenset({"datetime"}),
-    },
+#: Unknown providers: text, links, images and own-host iframes; any data-* attribute.
+_DEFAULT = _policy(
+    "*: class lang dir style",
+    _LINK,
+    "a: target",
+    "img: src alt width height",
+    _IFRAME,
+    "blockquote: cite",
+    "time: datetime",
+    "p",
+    "br",
+    "span",
+    "div",
+    "section",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "small",
+    "ul",
+    "ol",
+    "li",
+    "figure",
+    "figcaption",
+    "h2",
+    "h3",
+    "h4",
+    "cite",
     data_prefix=True,
 )
 
 #: Tags removed together with everything inside them.
-_CLEAN_CONTENT = frozenset(
-    {
-        "script",
-        "style",
-        "svg",
-        "math",
-        "template",
-        "noscript",
-        "noembed",
-        "noframes",
-        "xmp",
-        "textarea",
-        "select",
-        "object",
-        "embed",
-        "applet",
-        "title",
-        "head",
-        "frameset",
-    }
+_CLEAN_CONTENT = _words(
+    "script style svg math template noscript noembed noframes xmp textarea select object"
+    " embed applet title head frameset"
 )
 
 #: CSS properties a provider may set inline (layout and colour only: no url(),
 #: no positioning that could overlay the page).
-_STYLE_PROPERTIES = frozenset(
-    {
-        "color",
-        "background-color",
-        "border",
-        "border-top",
-        "border-right",
-        "border-bottom",
-        "border-left",
-        "border-radius",
-        "border-color",
-        "border-style",
-        "border-width",
-        "box-shadow",
-        "margin",
-        "margin-top",
-        "margin-right",
-        "margin-bottom",
-        "margin-left",
-        "padding",
-        "padding-top",
-        "padding-right",
-        "padding-bottom",
-        "padding-left",
-        "width",
-        "height",
-        "max-width",
-        "min-width",
-        "max-height",
-        "min-height",
-        "display",
-        "flex-direction",
-        "flex-grow",
-        "flex-shrink",
-        "flex",
-        "align-items",
-        "justify-content",
-        "line-height",
-        "font-family",
-        "font-size",
-        "font-style",
-        "font-weight",
-        "text-align",
-        "text-decoration",
-        "text-overflow",
-        "overflow",
-        "white-space",
-        "transform",
-        "vertical-align",
-    }
+_STYLE_PROPERTIES = _words(
+    """color background-color border border-top border-right border-bottom border-left
+    border-radius border-color border-style border-width box-shadow margin margin-top
+    margin-right margin-bottom margin-left padding padding-top padding-right padding-bottom
+    padding-left width height max-width min-width max-height min-height display
+    flex-direction flex-grow flex-shrink flex align-items justify-content line-height
+    font-family font-size font-style font-weight text-align text-decoration text-overflow
+    overflow white-space transform vertical-align"""
 )
 _BAD_STYLE = re.compile(
     r"expression|url\s*\(|javascript|vbscript|behavior|binding|@import|\\|&#|/\*|<|>",
