@@ -3,9 +3,9 @@
 Each trial (seeded) starts ``embedkit syndicate run`` in a subprocess against a fresh
 fake Mastodon and a feed of 1–6 articles, and kills it with SIGKILL at one of:
 
-- ``first-request``: the first request the fake receives, whatever it is (the run
-  has loaded the feed; no article of the killed run reached the platform);
-- ``timer``: a random moment after the start (usually while loading: before any claim);
+- ``loading``: while the run fetches the feed from a local HTTP server (before any
+  claim);
+- ``timer``: a random moment after the start (while starting, loading, or posting);
 - ``before-accept``: when the k-th ``POST /api/v1/statuses`` arrives, after the claim,
   before the platform accepts it (the request is then dropped);
 - ``after-accept``: after the platform created the k-th post, before the answer
@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from tests.jobs.conftest import TOKEN, article_url, posted_articles, start_cli, write_feed
-from tests.syndicate.fakes import FakeMastodon, Request
+from tests.syndicate.fakes import FakeHttpRecorder, FakeMastodon, Reply, Request
 
 from embedkit.cli.main import cli
 from embedkit.syndicate.ledger import Ledger
@@ -39,7 +39,7 @@ from embedkit.syndicate.ledger import Ledger
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 TRIALS = 50
-KILL_POINTS = ("first-request", "timer", "before-accept", "after-accept")
+KILL_POINTS = ("loading", "timer", "before-accept", "after-accept")
 
 
 def kill(proc: subprocess.Popen[str]) -> None:
@@ -56,22 +56,35 @@ def one_trial(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> str
     k = rng.randint(1, n)
     workdir = tmp_path / f"trial-{seed}"
     workdir.mkdir()
-    feed = write_feed(workdir / "feed.xml", n)
+    feed_file = write_feed(workdir / "feed.xml", n)
     ledger_url = f"sqlite:///{workdir / 'ledger.db'}"
     fake = FakeMastodon(token=TOKEN).start()
-    env = {"EMBEDKIT_MASTODON_URL": fake.url, "EMBEDKIT_MASTODON_TOKEN": TOKEN}
+    site = FakeHttpRecorder().start()
+    site.route(
+        "GET",
+        "/feed.xml",
+        Reply(200, feed_file.read_bytes(), {"Content-Type": "application/rss+xml"}),
+    )
+    feed = f"{site.url}/feed.xml"
+    env = {
+        "EMBEDKIT_MASTODON_URL": fake.url,
+        "EMBEDKIT_MASTODON_TOKEN": TOKEN,
+        "EMBEDKIT_ALLOW_PRIVATE_NETWORKS": "1",
+    }
     killed = threading.Event()
     holder: dict[str, subprocess.Popen[str]] = {}
     posts_seen = [0]
 
+    def on_feed_request(req: Request) -> None:
+        if point == "loading" and not killed.is_set():
+            killed.set()
+            kill(holder["proc"])
+            site.fault("drop", method="GET", path="/feed.xml")
+
     def on_request(req: Request) -> None:
         if killed.is_set():
             return
-        if point == "first-request":
-            killed.set()
-            kill(holder["proc"])
-            fake.fault("drop", method=req.method, path=req.path)
-        elif point == "before-accept" and req.method == "POST" and req.path.endswith("statuses"):
+        if point == "before-accept" and req.method == "POST" and req.path.endswith("statuses"):
             posts_seen[0] += 1
             if posts_seen[0] == k:
                 killed.set()
@@ -88,6 +101,7 @@ def one_trial(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> str
 
     fake.on_request = on_request
     fake.on_post = on_post
+    site.on_request = on_feed_request
     try:
         proc = start_cli(
             "syndicate",
@@ -105,7 +119,7 @@ def one_trial(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> str
             killed.set()
             kill(proc)
         proc.communicate(timeout=60)
-        fake.on_request = fake.on_post = None
+        fake.on_request = fake.on_post = site.on_request = None
 
         for name, value in env.items():
             monkeypatch.setenv(name, value)
@@ -138,6 +152,7 @@ def one_trial(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> str
         return point
     finally:
         fake.stop()
+        site.stop()
 
 
 def test_kill_9_at_any_step_never_posts_twice_nor_loses_a_post(

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -126,10 +127,37 @@ def _format_option(default: str = "text") -> Callable[[F], F]:
     )
 
 
-def _load_article(source: str, entry: int | None) -> Any:
+private_option = click.option(
+    "--allow-private-networks",
+    is_flag=True,
+    envvar="EMBEDKIT_ALLOW_PRIVATE_NETWORKS",
+    help="Let a feed or article URL be on a loopback/private address (an intranet CMS). "
+    "[env: EMBEDKIT_ALLOW_PRIVATE_NETWORKS=1]",
+)
+
+
+@contextmanager
+def _http(source: str, allow_private_networks: bool, timeout: float) -> Iterator[Any]:
+    """The hardened HTTP client for a URL source (None for files)."""
+    if not source.lower().startswith(("http://", "https://")):
+        yield None
+        return
+    from embedkit.http import HttpClient
+
+    client = HttpClient(timeout=timeout, allow_private_networks=allow_private_networks)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _load_article(
+    source: str, entry: int | None, *, allow_private_networks: bool = False, timeout: float = 10.0
+) -> Any:
     from embedkit.syndicate.article import load_article
 
-    return load_article(source, entry=entry)
+    with _http(source, allow_private_networks, timeout) as http:
+        return load_article(source, entry=entry, http=http)
 
 
 def _formatter(thread: bool) -> Callable[[Any, str], Any]:
@@ -159,14 +187,20 @@ def syndicate() -> None:
 @_format_option()
 @entry_option
 @thread_option
+@private_option
 def preview_command(
-    article: str, channels: Sequence[str], fmt: str, entry: int | None, thread: bool
+    article: str,
+    channels: Sequence[str],
+    fmt: str,
+    entry: int | None,
+    thread: bool,
+    allow_private_networks: bool,
 ) -> None:
     """Show each channel's post for ARTICLE (a file, a feed or a URL), with length/limit.
 
     Exits 1 when the post does not fit on some channel.
     """
-    loaded = _load_article(article, entry)
+    loaded = _load_article(article, entry, allow_private_networks=allow_private_networks)
     formatter = _formatter(thread)
     all_fit = True
     for channel in channels:
@@ -224,6 +258,7 @@ def preview_command(
 @thread_option
 @timeout_option
 @log_format_option
+@private_option
 def post_command(
     article: str,
     channels: Sequence[str],
@@ -233,6 +268,7 @@ def post_command(
     thread: bool,
     timeout: float,
     log_format: str,
+    allow_private_networks: bool,
 ) -> None:
     """Post ARTICLE now to each channel, once: the ledger skips channels that have it.
 
@@ -240,7 +276,9 @@ def post_command(
     1 when a channel failed or the result is unknown.
     """
     configure_logging(log_format)
-    loaded = _load_article(article, entry)
+    loaded = _load_article(
+        article, entry, allow_private_networks=allow_private_networks, timeout=timeout
+    )
     ledger = None if dry_run else open_ledger(ledger_url)
     try:
         summary = run_job(
@@ -308,6 +346,7 @@ def post_command(
 )
 @timeout_option
 @log_format_option
+@private_option
 def run_command(
     source: str,
     channels: Sequence[str],
@@ -320,6 +359,7 @@ def run_command(
     budget: float,
     timeout: float,
     log_format: str,
+    allow_private_networks: bool,
 ) -> None:
     """Post every due article from --source to each channel, exactly once (for cron).
 
@@ -331,7 +371,8 @@ def run_command(
     from embedkit.syndicate.article import load_articles
 
     configure_logging(log_format)
-    articles = load_articles(source)
+    with _http(source, allow_private_networks, timeout) as http:
+        articles = load_articles(source, http=http)
     ledger = open_ledger(ledger_url)  # read even in a dry run, to skip what it has
     try:
         summary = run_job(
