@@ -443,7 +443,8 @@ def test_from_x_api_reads_text_author_and_date() -> None:
             ),
         ],
     )
-    snap = from_x_api(REUTERS, TOKEN)
+    snap = from_x_api(REUTERS, TOKEN, timeout=2.5)
+    assert responses.calls[0].request.req_kwargs["timeout"] == 2.5  # type: ignore[attr-defined]
     assert snap is not None
     assert snap.text == REUTERS_TEXT
     assert (snap.author_name, snap.handle, snap.source) == ("Reuters", "Reuters", "x_api")
