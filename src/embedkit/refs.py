@@ -311,7 +311,7 @@ def _youtube(u: _Url) -> _Found:
         video = u.param("v")
     elif len(segs) >= 2 and segs[0] in ("shorts", "live", "embed", "v", "e"):
         video = segs[1]
-    if video and _YT_ID.match(video):
+    if video and _YT_ID.match(video) and video != "videoseries":
         return _Found(f"https://www.youtube.com/watch?v={video}", "youtube", video)
     listed = u.param("list")
     if listed and segs and segs[0] in ("playlist", "embed", "watch"):

@@ -82,6 +82,10 @@ CANONICAL = [
         "https://www.youtube.com/playlist?list=PL4qTakKkQATKOyZPJG_cAMnRtF7fAIdST",
     ),
     ("www.youtube.com/watch?v=dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+    (
+        "https://www.youtube.com/embed/videoseries?list=PL4qTakKkQATKOyZPJG_cAMnRtF7fAIdST",
+        "https://www.youtube.com/playlist?list=PL4qTakKkQATKOyZPJG_cAMnRtF7fAIdST",
+    ),
     # Instagram
     ("https://www.instagram.com/p/CHeRxmnDSYe/", "https://www.instagram.com/p/CHeRxmnDSYe/"),
     (
