@@ -183,6 +183,8 @@ def present(
 
     live: Markup | None = None
     scripts: tuple[str, ...] = ()
+    if not data and snapshot and snapshot.get("format") != SNAPSHOT_FORMAT:
+        data = snapshot  # a stale entry may carry only its last good snapshot
     if status in _LIVE and data and isinstance(data.get("html"), str):
         policy_name = provider if provider_key(provider) else (ref.kind or provider)
         ratio = aspect_ratio(data, fam)

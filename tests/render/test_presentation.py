@@ -86,6 +86,12 @@ def test_fallback_html_is_always_computed(env: jinja2.Environment, status: str) 
     assert "<iframe" not in shown.fallback_html
 
 
+def test_stale_with_only_a_snapshot_still_shows_the_post(env: jinja2.Environment) -> None:
+    shown = _reuters(env, "stale", data=None)
+    assert '<blockquote class="twitter-tweet">' in shown.html
+    assert shown.scripts == (WIDGETS,)
+
+
 def test_fallback_status_shows_the_fallback(env: jinja2.Environment) -> None:
     shown = _reuters(env, "fallback")
     assert shown.html == shown.fallback_html
