@@ -185,6 +185,10 @@ def scheme_to_regex(scheme: str) -> str:
     return f"^{proto_re}://{host_re}{rest_re}$"
 
 
+#: Compiled scheme regexes, shared by every registry built in this process.
+_compile = functools.lru_cache(maxsize=8192)(re.compile)
+
+
 def _index_key(scheme: str) -> tuple[str, str] | None:
     """("host", h) or ("suffix", domain) for a scheme, or None for the odd ones."""
     found = _HIERARCHICAL.match(scheme.strip())
@@ -192,7 +196,9 @@ def _index_key(scheme: str) -> tuple[str, str] | None:
         return None
     host = found.group(2).lower()
     if "*" not in host:
-        return ("host", host.rsplit(":", 1)[0] if not host.startswith("[") else host)
+        if host.startswith("["):  # an IPv6 literal, keyed like urlsplit().hostname
+            return ("host", host[1 : host.find("]")] if "]" in host else host)
+        return ("host", host.rsplit(":", 1)[0])
     suffix = _SUFFIX_KEY.match(host)
     return ("suffix", suffix.group(1)) if suffix else None
 
@@ -221,7 +227,7 @@ def _validate_endpoint(raw: object, source: str, where: str) -> dict[str, Any]:
         raise _fail(source, where, "'schemes' must be a list of non-empty strings")
     for scheme in schemes:
         try:
-            re.compile(scheme_to_regex(scheme))
+            _compile(scheme_to_regex(scheme))
         except re.error as exc:  # pragma: no cover - re.escape makes this unreachable
             raise _fail(source, where, f"scheme {scheme!r} does not compile: {exc}") from exc
     if not isinstance(raw.get("discovery", False), bool):
@@ -341,7 +347,7 @@ class ProviderRegistry:
                     if regex in seen:  # the http:// and https:// twins compile alike
                         continue
                     seen.add(regex)
-                    candidate = _Candidate(order, Match(provider, endpoint), re.compile(regex))
+                    candidate = _Candidate(order, Match(provider, endpoint), _compile(regex))
                     order += 1
                     key = _index_key(scheme)
                     if key is None:
