@@ -1,0 +1,69 @@
+"""Several processes on one SQLite file, and a writer killed mid-write."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+from tests.cache.cache_workers import entry, write_and_read, write_forever
+
+from embedkit.cache import open_cache
+
+WRITERS = 4
+SECONDS = 2.0
+
+
+def test_processes_share_one_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/shared.db"
+    open_cache(url).close()  # the schema exists before the race starts
+    ctx = multiprocessing.get_context("spawn")
+    start_at = time.time() + 1.5  # after every child has imported embedkit
+    with ctx.Pool(WRITERS) as pool:
+        results = pool.starmap(
+            write_and_read, [(url, w, WRITERS, start_at, SECONDS) for w in range(WRITERS)]
+        )
+    assert [r["errors"] for r in results] == [[]] * WRITERS
+    assert all(r["written"] > 20 for r in results), results
+    assert sum(r["seen"] for r in results) > 0, "readers never saw another writer's entry"
+
+    cache = open_cache(url)
+    try:
+        stats = cache.stats(0.0)
+        assert stats.entries == sum(r["written"] for r in results)
+        assert dict(stats.providers) == {f"Writer{r['writer']}": r["written"] for r in results}
+        for r in results:
+            for n in range(r["written"]):
+                assert cache.get(f"w{r['writer']}-{n}") == entry(r["writer"], n)
+    finally:
+        cache.close()
+
+
+def test_writer_killed_mid_write_leaves_only_whole_entries(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/crash.db"
+    ready = tmp_path / "ready"
+    blob = 200_000
+    ctx = multiprocessing.get_context("spawn")
+    process = ctx.Process(target=write_forever, args=(url, blob, str(ready)))
+    process.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            if time.monotonic() > deadline or not process.is_alive():
+                pytest.fail("the writer never got going")
+            time.sleep(0.01)
+        time.sleep(0.3)
+    finally:
+        process.kill()
+        process.join()
+
+    cache = open_cache(url)
+    try:
+        count = cache.stats(0.0).entries
+        assert count >= 5
+        for n in range(count):
+            assert cache.get(f"w0-{n}") == entry(0, n, blob=blob)
+        cache.set(entry(0, count, blob=10))  # still writable after the crash
+    finally:
+        cache.close()
