@@ -56,6 +56,8 @@ __all__ = [
     "Fault",
     "Reply",
     "Request",
+    "refused_url",
+    "sample_post",
     "wait_for",
 ]
 
@@ -178,7 +180,9 @@ class _FakeServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -877,3 +881,37 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.01)
     return bool(predicate())
+
+
+def sample_post(channel: str, text: str | None = None, **fields: Any) -> Any:
+    """A ready-made :class:`~embedkit.syndicate.models.Post` for channel tests.
+
+    The text is the seed article's headline and URL unless given; other Post
+    fields (``facets``, ``card``, ``image``, ``lang``, ``thread``...) by keyword.
+    """
+    from embedkit.syndicate.models import Post
+
+    body = text or (
+        "Japan, South Korea bury trade hatchet amid security threats "
+        "https://example.com/news/japan-south-korea-trade"
+    )
+    values: dict[str, Any] = {
+        "channel": channel,
+        "article_id": "https://example.com/news/japan-south-korea-trade",
+        "text": body,
+        "length": len(body),
+        "limit": 500,
+        "text_hash": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+    }
+    values.update(fields)
+    return Post(**values)
+
+
+def refused_url() -> str:
+    """A base URL on 127.0.0.1 where nothing listens (connection refused)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
