@@ -1,0 +1,308 @@
+"""The rendered example article in headless Chromium: requests, console, consent clicks.
+
+The page is ``examples/japan-korea-trade.md`` rendered by the real Resolver with
+the provider simulator standing in for X and YouTube, served on 127.0.0.1
+under a strict Content-Security-Policy (scripts only by nonce). The browser
+lets requests to 127.0.0.1 through; every other request is recorded and failed
+before it leaves (see ``cdp.py``), and no host name resolves anyway. The tests
+check which third-party hosts the page *tried* to reach:
+
+- normal mode: only the allow-listed provider hosts (widgets.js, the YouTube
+  player), no console errors, no CSP violations;
+- consent mode: no third-party request at all until the reader presses "Load
+  post from X" (by keyboard) or "Load video from YouTube" (by mouse); then the
+  real embed is in the DOM and its provider script is requested, once.
+
+Screenshots go to ``test-artifacts/browser/``. With
+``EMBEDKIT_UPDATE_SCREENSHOTS=1`` the normal and consent ones are also copied to
+``docs/img/`` for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from tests.render.cdp import Browser, Page, find_chromium
+from tests.simulator import ProviderSimulator
+
+from embedkit import Resolver
+from embedkit.refs import parse_ref
+from embedkit.render import render_document, render_html, write_assets
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "japan-korea-trade.md"
+VIDEO_FIXTURE = ROOT / "tests" / "fixtures" / "render" / "youtube-kishida-yoon.json"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+DOC_IMAGES = ROOT / "docs" / "img"
+
+VIDEO = "https://www.youtube.com/watch?v=KishidaYoon"
+WIDGETS = "https://platform.twitter.com/widgets.js"
+PLAYER = "https://www.youtube.com/embed/KishidaYoon"
+NONCE = "ZW1iZWRraXQtdGVzdA"
+#: The only third-party hosts a rendered page may even try: provider scripts and players.
+ALLOWED_THIRD_PARTY = {"platform.twitter.com", "www.youtube.com"}
+CSP = (
+    "default-src 'self'; "
+    f"script-src 'nonce-{NONCE}'; "
+    # The responsive video wrapper sizes itself with a style attribute (aspect-ratio).
+    "style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' https:; "
+    "frame-src https://platform.twitter.com https://www.youtube.com; "
+    "object-src 'none'; base-uri 'none'"
+)
+TWEET_BUTTON = 'figure[data-embedkit-provider="X"] [data-embedkit-load]'
+VIDEO_BUTTON = 'figure[data-embedkit-provider="YouTube"] [data-embedkit-load]'
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    found = find_chromium()
+    if found is None:
+        pytest.skip("no Chromium: install Debian's chromium (apt-get install -y chromium)")
+    return found
+
+
+@pytest.fixture
+def browser(chromium: str, tmp_path: Path) -> Iterator[Browser]:
+    with Browser.launch(chromium, tmp_path / "profile") as launched:
+        yield launched
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    def end_headers(self) -> None:
+        self.send_header("Content-Security-Policy", CSP)
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A folder served on 127.0.0.1 with a strict CSP; yields (folder, base URL)."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "favicon.ico").write_bytes(b"")  # the browser asks for it; not our page's error
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield folder, f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def providers(sim_providers: Path, simulator: ProviderSimulator) -> Path:
+    simulator.route(
+        "/youtube/oembed", body=VIDEO_FIXTURE.read_bytes(), when_url=parse_ref(VIDEO).url
+    )
+    return sim_providers
+
+
+def render_example(folder: Path, providers: Path, *, consent: bool) -> Path:
+    with Resolver(
+        cache="memory://", providers=providers, allow_private_networks=True, consent=consent
+    ) as resolver:
+        page = render_document(EXAMPLE, resolver, nonce=NONCE)
+    out = folder / "page.html"
+    out.write_text(page, encoding="utf-8")
+    write_assets(folder)
+    return out
+
+
+def hosts(urls: list[str]) -> set[str]:
+    return {urlsplit(url).hostname or "" for url in urls}
+
+
+def third_party(page: Page) -> list[str]:
+    """The URLs the page tried to load from anywhere but 127.0.0.1 (or itself)."""
+    local = ("about:", "data:", "blob:")
+    return [
+        url
+        for url in page.attempted()
+        if not url.startswith(local) and urlsplit(url).hostname != "127.0.0.1"
+    ]
+
+
+def errors(page: Page) -> list[str]:
+    """Console errors, uncaught exceptions and browser log errors, except the
+    failed loads of the third-party requests this test blocked on purpose."""
+    found = [
+        f"console.{c['type']}: {c['text']}"
+        for c in page.console
+        if c["type"]
+        in (
+            "error",
+            "assert",
+        )
+    ]
+    found += [f"exception: {text}" for text in page.exceptions]
+    for entry in page.log:
+        if entry.get("level") != "error":
+            continue
+        if entry.get("source") == "network" and entry.get("url") in page.blocked:
+            continue
+        found.append(f"log ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}")
+    return found
+
+
+def shoot(page: Page, name: str, doc_name: str | None = None) -> Path:
+    """Save a full-page artifact; with ``doc_name``, maybe also the README picture.
+
+    The README picture shows the page from its top down to the tweet's figure,
+    which keeps the committed PNG small.
+    """
+    path = page.screenshot(ARTIFACTS / f"{name}.png")
+    if doc_name and os.environ.get("EMBEDKIT_UPDATE_SCREENSHOTS") == "1":
+        page.screenshot(DOC_IMAGES / doc_name, down_to='figure[data-embedkit-provider="X"]')
+    return path
+
+
+def test_normal_mode_loads_only_allowlisted_provider_hosts(
+    browser: Browser, site: tuple[Path, str], providers: Path
+) -> None:
+    folder, base = site
+    render_example(folder, providers, consent=False)
+    page = browser.new_page(allow_hosts={"127.0.0.1"})
+    page.goto(base + "page.html")
+
+    assert page.evaluate("document.title") == (
+        "Japan, South Korea bury trade hatchet amid security threats"
+    )
+    assert page.evaluate(
+        "document.querySelector('figure.embedkit blockquote.twitter-tweet').textContent"
+    ).startswith("LIVE: Japanese Prime Minister Fumio Kishida welcomes")
+    assert page.evaluate("document.querySelectorAll('script[src]').length") == 1
+    assert page.evaluate("document.querySelector('iframe').src").startswith(PLAYER)
+    attempted = third_party(page)
+    assert WIDGETS in attempted
+    assert any(url.startswith(PLAYER) for url in attempted)
+    assert hosts(attempted) <= ALLOWED_THIRD_PARTY
+    assert attempted.count(WIDGETS) == 1
+    assert errors(page) == []
+    assert shoot(page, "page-normal", "page-normal.png").stat().st_size > 0
+
+
+def test_consent_mode_requests_nothing_third_party_before_the_click(
+    browser: Browser, site: tuple[Path, str], providers: Path
+) -> None:
+    folder, base = site
+    render_example(folder, providers, consent=True)
+    page = browser.new_page(allow_hosts={"127.0.0.1"})
+    page.goto(base + "page.html")
+
+    assert page.evaluate("document.querySelectorAll('[data-embedkit-load]').length") == 2
+    assert page.evaluate("document.querySelector('blockquote.twitter-tweet')") is None
+    assert page.evaluate("document.querySelector('iframe')") is None
+    assert third_party(page) == []
+    assert errors(page) == []
+    assert page.evaluate(f"document.querySelector({TWEET_BUTTON!r}).textContent") == (
+        "Load post from X"
+    )
+    shoot(page, "page-consent", "page-consent.png")
+
+    # The reader reaches the button with Tab and presses Enter.
+    page.press_tab_until_focused(TWEET_BUTTON)
+    page.key("Enter", "Enter", 13)
+    page.wait_until(lambda: WIDGETS in page.attempted())
+    page.settle()
+    assert (
+        page.evaluate(
+            "document.querySelector('figure[data-embedkit-provider=\"X\"]')"
+            ".getAttribute('data-embedkit-consent')"
+        )
+        == "given"
+    )
+    assert page.evaluate(
+        "document.querySelector('figure.embedkit blockquote.twitter-tweet').textContent"
+    ).startswith("LIVE: Japanese Prime Minister Fumio Kishida welcomes")
+    assert page.evaluate(f"document.querySelector({TWEET_BUTTON!r})") is None
+    assert page.evaluate("document.activeElement.getAttribute('data-embedkit-provider')") == "X"
+    # The provider script was added with the consent script's nonce (CSP allowed it).
+    assert page.evaluate(f"document.querySelector('script[src=\"{WIDGETS}\"]').nonce") == NONCE
+    assert third_party(page) == [WIDGETS]
+    assert page.evaluate("document.querySelector('iframe')") is None  # the video still waits
+
+    # The video, by mouse.
+    box = page.evaluate(
+        f"(() => {{ const b = document.querySelector({VIDEO_BUTTON!r});"
+        " b.scrollIntoView({block: 'center'}); const r = b.getBoundingClientRect();"
+        " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+    )
+    page.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": box[0], "y": box[1]})
+    for kind in ("mousePressed", "mouseReleased"):
+        page.call(
+            "Input.dispatchMouseEvent",
+            {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1},
+        )
+    page.wait_until(lambda: any(url.startswith(PLAYER) for url in page.attempted()))
+    page.settle()
+    assert hosts(third_party(page)) == ALLOWED_THIRD_PARTY
+    assert errors(page) == []
+    shoot(page, "page-consent-loaded")
+
+
+def test_each_provider_script_loads_once_for_many_posts(
+    browser: Browser, site: tuple[Path, str], providers: Path
+) -> None:
+    folder, base = site
+    tweets = [
+        "https://twitter.com/Reuters/status/1636212467429621760",
+        "https://x.com/ndaidong/status/1173592062878314497",
+    ]
+    with Resolver(
+        cache="memory://", providers=providers, allow_private_networks=True, consent=True
+    ) as resolver:
+        html = render_html(
+            "<!doctype html><html><head><title>Two posts</title></head><body>\n"
+            + "".join(f"<p>{url}</p>\n" for url in tweets)
+            + "</body></html>\n",
+            resolver.resolve_many,
+            nonce=NONCE,
+        )
+    (folder / "two.html").write_text(html, encoding="utf-8")
+    write_assets(folder)
+    page = browser.new_page(allow_hosts={"127.0.0.1"})
+    page.goto(base + "two.html")
+    assert page.evaluate("document.querySelectorAll('[data-embedkit-load]').length") == 2
+
+    page.evaluate("document.querySelectorAll('[data-embedkit-load]').forEach(b => b.click()), true")
+    page.wait_until(lambda: WIDGETS in page.attempted())
+    page.settle()
+    assert page.evaluate("document.querySelectorAll('blockquote.twitter-tweet').length") == 2
+    assert page.evaluate(f"document.querySelectorAll('script[src=\"{WIDGETS}\"]').length") == 1
+    assert third_party(page) == [WIDGETS]
+    assert errors(page) == []
+
+
+def test_a_consent_manager_can_load_every_placeholder_at_once(
+    browser: Browser, site: tuple[Path, str], providers: Path
+) -> None:
+    folder, base = site
+    render_example(folder, providers, consent=True)
+    page = browser.new_page(allow_hosts={"127.0.0.1"})
+    page.goto(base + "page.html")
+    assert third_party(page) == []
+    page.evaluate(
+        "document.dispatchEvent(new CustomEvent('embedkit:consent',"
+        " {detail: {provider: 'YouTube'}})), true"
+    )
+    page.wait_until(lambda: any(url.startswith(PLAYER) for url in page.attempted()))
+    page.settle()
+    assert page.evaluate("document.querySelectorAll('[data-embedkit-load]').length") == 1
+    assert hosts(third_party(page)) == {"www.youtube.com"}
+    assert errors(page) == []
