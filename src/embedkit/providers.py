@@ -185,8 +185,10 @@ def scheme_to_regex(scheme: str) -> str:
     return f"^{proto_re}://{host_re}{rest_re}$"
 
 
-#: Compiled scheme regexes, shared by every registry built in this process.
-_compile = functools.lru_cache(maxsize=8192)(re.compile)
+@functools.lru_cache(maxsize=8192)
+def _compile(regex: str) -> re.Pattern[str]:
+    """Compile a scheme regex once per process (every registry shares them)."""
+    return re.compile(regex)
 
 
 def _index_key(scheme: str) -> tuple[str, str] | None:
