@@ -47,6 +47,11 @@ def make(
     )  # fmt: skip
 
 
+def test_backend_satisfies_the_protocol(backend: CacheBackend) -> None:
+    assert isinstance(backend, CacheBackend)
+    assert backend.url.split(":", 1)[0] in ("memory", "sqlite", "redis")
+
+
 def test_get_missing_is_none(backend: CacheBackend) -> None:
     assert backend.get("nothing here") is None
 
