@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 from urllib.parse import unquote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from embedkit.errors import ConfigError, InvalidReference
 from embedkit.providers import (
@@ -530,6 +532,15 @@ def test_validate_entries_names_its_source() -> None:
 def test_from_entries_validates() -> None:
     with pytest.raises(ConfigError, match="missing 'url'"):
         ProviderRegistry.from_entries([{"provider_name": "A", "endpoints": [{}]}])
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=120))
+def test_match_never_raises(registry: ProviderRegistry, text: str) -> None:
+    found = registry.match(text)
+    assert found is None or found.provider.name
 
 
 def test_invalid_reference_is_not_raised_by_match(registry: ProviderRegistry) -> None:
