@@ -295,7 +295,7 @@ class _FakeServer:
 
     # -- serving ---------------------------------------------------------------
 
-    def handle(self, req: Request) -> Reply:  # pragma: no cover - overridden
+    def respond(self, req: Request) -> Reply:  # pragma: no cover - overridden
         """Answer one request (subclasses)."""
         raise NotImplementedError
 
@@ -339,7 +339,7 @@ class _FakeServer:
             if fault.kind == "accept_then_hang":
                 delay_answer = fault.seconds
         try:
-            reply = self.handle(req)
+            reply = self.respond(req)
         except Exception as exc:  # a bug in the fake: make it visible to the client
             reply = Reply.json({"error": f"fake server error: {exc!r}"}, status=599)
         if delay_answer:
@@ -505,7 +505,7 @@ class FakeMastodon(_FakeServer):
         self._posts.append(post)
         return post
 
-    def handle(self, req: Request) -> Reply:
+    def respond(self, req: Request) -> Reply:
         path, method = req.path.rstrip("/") or "/", req.method
         if path == "/api/v1/instance" and method == "GET":
             return Reply.json(self._instance_v1())
@@ -715,7 +715,7 @@ class FakeBluesky(_FakeServer):
         auth = req.headers.get("authorization", "")
         return auth[7:] if auth.startswith("Bearer ") else ""
 
-    def handle(self, req: Request) -> Reply:
+    def respond(self, req: Request) -> Reply:
         method = req.path.removeprefix("/xrpc/")
         if method == "com.atproto.server.createSession":
             data = req.json()
@@ -754,6 +754,8 @@ class FakeBluesky(_FakeServer):
             return self._create_record(req)
         if method == "com.atproto.repo.listRecords":
             return self._list_records(req)
+        if method == "com.atproto.repo.getRecord":
+            return self._get_record(req)
         if method == "app.bsky.feed.getAuthorFeed":
             return self._author_feed(req)
         return Reply.json(
@@ -803,6 +805,21 @@ class FakeBluesky(_FakeServer):
             self._records.append(entry)
         self._post_accepted(dict(entry))
         return Reply.json({"uri": uri, "cid": cid, "validationStatus": "valid"})
+
+    def _get_record(self, req: Request) -> Reply:
+        repo = req.query.get("repo", [""])[0]
+        collection = req.query.get("collection", [""])[0]
+        rkey = req.query.get("rkey", [""])[0]
+        with self._lock:
+            for r in self._records:
+                if r["uri"] == f"at://{self.did}/{collection}/{rkey}" and repo in (
+                    self.did,
+                    self.handle,
+                ):
+                    return Reply.json({"uri": r["uri"], "cid": r["cid"], "value": r["record"]})
+        return Reply.json(
+            {"error": "RecordNotFound", "message": f"Could not locate record: {rkey}"}, status=400
+        )
 
     def _list_records(self, req: Request) -> Reply:
         limit = int(req.query.get("limit", ["50"])[0])
@@ -864,7 +881,7 @@ class FakeHttpRecorder(_FakeServer):
         with self._lock:
             self._routes[(method.upper(), path)] = reply
 
-    def handle(self, req: Request) -> Reply:
+    def respond(self, req: Request) -> Reply:
         with self._lock:
             target = self._routes.get((req.method, req.path), self.default)
         reply = target(req) if callable(target) else target

@@ -31,7 +31,6 @@ from datetime import datetime
 from typing import Any
 
 import requests
-import urllib3.exceptions
 from mastodon import (
     Mastodon,
     MastodonAPIError,
@@ -43,6 +42,7 @@ from mastodon import (
 from embedkit.errors import ChannelError, ConfigError
 from embedkit.http import HttpClient, parse_retry_after
 from embedkit.syndicate.channels._media import ImageUnavailable, load_image
+from embedkit.syndicate.channels._requests import was_sent
 from embedkit.syndicate.channels.base import classify_http_error, redact, require_env
 from embedkit.syndicate.models import Post, Published, RemotePost
 
@@ -214,7 +214,7 @@ class MastodonChannel:
                 429, sent=True, retry_after=retry_after, reason="mastodon: rate limited"
             )
         if isinstance(exc, MastodonNetworkError):
-            sent = _was_sent(exc) and sent_means_ambiguous
+            sent = was_sent(exc.__cause__ or exc.__context__) and sent_means_ambiguous
             reason = redact(f"mastodon: {_cause_name(exc)}", [self._token])
             error = classify_http_error(None, sent=sent, reason=reason)
             return error
@@ -238,21 +238,6 @@ class MastodonChannel:
                 ambiguous=sent_means_ambiguous,
             )
         return ChannelError(redact(f"mastodon: {exc}", [self._token]))
-
-
-def _was_sent(exc: BaseException) -> bool:
-    """Whether the failed request had left (read timeout, connection cut) or not (refused)."""
-    cause = exc.__cause__ or exc.__context__
-    if isinstance(cause, requests.exceptions.ConnectTimeout):
-        return False
-    if isinstance(cause, requests.exceptions.ConnectionError):
-        inner = cause.args[0] if cause.args else None
-        reason = getattr(inner, "reason", inner)
-        if isinstance(
-            reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
-        ):
-            return False
-    return True
 
 
 def _cause_name(exc: BaseException) -> str:
