@@ -36,8 +36,7 @@ def reference() -> str:
     runner = CliRunner()
     parts = []
     for path in walk(cli):
-        result = runner.invoke(cli, [*path, "--help"], prog_name="embedkit",
-                               terminal_width=88)
+        result = runner.invoke(cli, [*path, "--help"], prog_name="embedkit", terminal_width=88)
         if result.exit_code != 0:
             raise SystemExit(f"embedkit {' '.join(path)} --help failed:\n{result.output}")
         title = " ".join(("embedkit", *path))
@@ -56,8 +55,10 @@ def main(argv: list[str]) -> int:
     new = f"{head}{START}\n{reference()}{END}{tail}"
     if "--check" in argv:
         if new != text:
-            print("README.md's CLI reference is out of date: "
-                  "run python scripts/cli_reference.py", file=sys.stderr)
+            print(
+                "README.md's CLI reference is out of date: run python scripts/cli_reference.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     README.write_text(new, encoding="utf-8")

@@ -42,7 +42,9 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_cli_reference_is_current() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "cli_reference.py"), "--check"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
 
@@ -54,8 +56,11 @@ def _commands(group, path=()):  # type: ignore[no-untyped-def]
             yield from _commands(command, (*path, name))
 
 
-@pytest.mark.parametrize(("path", "command"), list(_commands(cli)),
-                         ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+@pytest.mark.parametrize(
+    ("path", "command"),
+    list(_commands(cli)),
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else "",
+)
 def test_every_command_has_help_and_a_readme_entry(path: tuple[str, ...], command) -> None:  # type: ignore[no-untyped-def]
     assert (command.help or "").strip(), f"embedkit {' '.join(path)} has no help text"
     for param in command.params:
@@ -76,15 +81,26 @@ def _python_examples() -> list[str]:
 @pytest.mark.parametrize("index", range(len(_python_examples())))
 def test_readme_python_examples_run(index: int, tmp_path: Path) -> None:
     code = _python_examples()[index]
-    env = {**os.environ, "EMBEDKIT_CACHE": f"sqlite:///{tmp_path}/cache.db",
-           "EMBEDKIT_LEDGER": f"sqlite:///{tmp_path}/ledger.db"}
+    env = {
+        **os.environ,
+        "EMBEDKIT_CACHE": f"sqlite:///{tmp_path}/cache.db",
+        "EMBEDKIT_LEDGER": f"sqlite:///{tmp_path}/ledger.db",
+    }
     env.pop("EMBEDKIT_PROVIDERS", None)
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, f"example {index} failed:\n{code}\n{result.stderr}"
 
 
 def test_changelog_names_api_and_cli() -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "## [0.1.0]" in changelog
-    assert "`embedkit resolve`" in changelog and "`Resolver" in changelog
+    assert "`embedkit resolve" in changelog
+    assert "`Resolver(" in changelog

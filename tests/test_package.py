@@ -54,18 +54,22 @@ def test_core_works_without_optional_extras() -> None:
         print("ok")
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
 
 def test_console_script_and_module_entry_point() -> None:
-    for argv in ([sys.executable, "-m", "embedkit", "--help"],
-                 [str(Path(sys.executable).with_name("embedkit")), "--help"]):
+    for argv in (
+        [sys.executable, "-m", "embedkit", "--help"],
+        [str(Path(sys.executable).with_name("embedkit")), "--help"],
+    ):
         result = subprocess.run(argv, capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stderr
-        assert "resolve" in result.stdout and "syndicate" in result.stdout
+        assert "resolve" in result.stdout
+        assert "syndicate" in result.stdout
 
 
 @pytest.mark.slow
@@ -73,9 +77,19 @@ def test_wheel_carries_templates_and_renders_in_a_fresh_venv(tmp_path: Path) -> 
     """Build the wheel, install it alone in a new venv, and render the seed article."""
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "-w", str(dist), str(ROOT)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(dist),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
     )
     wheel = next(dist.glob("embedkit-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
@@ -89,7 +103,9 @@ def test_wheel_carries_templates_and_renders_in_a_fresh_venv(tmp_path: Path) -> 
     python = venv / "bin" / "python"
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
@@ -108,7 +124,8 @@ def test_wheel_carries_templates_and_renders_in_a_fresh_venv(tmp_path: Path) -> 
         print("rendered")
         """
     )
-    result = subprocess.run([str(python), "-c", code], capture_output=True, text=True,
-                            cwd=tmp_path, check=False)
+    result = subprocess.run(
+        [str(python), "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "rendered"

@@ -12,8 +12,7 @@ The syndicator lives in :mod:`embedkit.syndicate`.
 
 from __future__ import annotations
 
-from embedkit._version import __version__
-
+from embedkit._version import __version__ as __version__
 from embedkit.errors import (
     BlockedAddress,
     CacheError,

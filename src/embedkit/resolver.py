@@ -22,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -39,9 +40,10 @@ from embedkit.discovery import discover
 from embedkit.errors import CacheError, FetchError, NotFound, RateLimited
 from embedkit.fallback import from_x_api, snapshot_from_dict, snapshot_to_dict
 from embedkit.http import HttpClient
+from embedkit.memo import LruMemo
 from embedkit.models import Embed, EmbedStatus, Ref
 from embedkit.oembed import OEmbedFetcher
-from embedkit.presentation import present
+from embedkit.presentation import Presented, present
 from embedkit.providers import Match, ProviderRegistry
 from embedkit.refs import parse_ref
 from embedkit.templating import make_environment
@@ -71,6 +73,8 @@ class Resolver:
     (expired ones as ``stale``) and everything else falls back. ``consent=True``
     renders every embed as its fallback with a "load" button. ``discovery``
     lets URLs no provider matches find their oEmbed endpoint through the page.
+    The rendered HTML of the last ``presentation_memo`` cache entries is kept in
+    memory, so a cache hit costs a lookup rather than a sanitize-and-render.
     """
 
     def __init__(
@@ -89,11 +93,14 @@ class Resolver:
         http: HttpClient | None = None,
         clock: Callable[[], float] = time.time,
         max_workers: int = 8,
+        presentation_memo: int = 4096,
         env: Mapping[str, str] | None = None,
     ) -> None:
         self._env: Mapping[str, str] = os.environ if env is None else env
-        self.timeout = timeout if timeout is not None else env_float(
-            self._env, "EMBEDKIT_TIMEOUT", DEFAULT_TIMEOUT
+        self.timeout = (
+            timeout
+            if timeout is not None
+            else env_float(self._env, "EMBEDKIT_TIMEOUT", DEFAULT_TIMEOUT)
         )
         if allow_private_networks is None:
             allow_private_networks = env_flag(self._env, "EMBEDKIT_ALLOW_PRIVATE_NETWORKS")
@@ -110,7 +117,8 @@ class Resolver:
         else:
             self.registry = ProviderRegistry.default(providers, env=self._env)
         self.cache: CacheBackend = (
-            cache if cache is not None and not isinstance(cache, str)
+            cache
+            if cache is not None and not isinstance(cache, str)
             else open_cache(cache, env=self._env)
         )
         self._owns_http = http is None
@@ -120,6 +128,10 @@ class Resolver:
         self.fetcher = OEmbedFetcher(self.http)
         self.environment = make_environment(template_dirs, env=self._env)
         self._key_locks: dict[str, threading.Lock] = {}
+        # Parsing and matching are pure: remember them for the references seen lately.
+        self._parse = functools.lru_cache(maxsize=presentation_memo)(parse_ref)
+        self._match = functools.lru_cache(maxsize=presentation_memo)(self.registry.match)
+        self._presented: LruMemo[tuple[object, ...], Presented] = LruMemo(presentation_memo)
         self._key_locks_guard = threading.Lock()
 
     def __repr__(self) -> str:
@@ -133,7 +145,7 @@ class Resolver:
         ``url`` is canonicalized first, so every pasted shape of a post
         matches. Raises :class:`InvalidReference` for a URL that is not usable.
         """
-        found = self.registry.match(parse_ref(url).url)
+        found = self._match(self._parse(url).url)
         return found.provider.name if found else None
 
     def resolve(self, ref: str, *, refresh: bool = False, **params: Any) -> Embed:
@@ -146,7 +158,7 @@ class Resolver:
         Raises only :class:`InvalidReference` (and :class:`TypeError` for an
         unknown parameter); everything else ends in an embed.
         """
-        return self._resolve(parse_ref(ref), decisions.html_params(params), refresh)
+        return self._resolve(self._parse(ref), decisions.html_params(params), refresh)
 
     def resolve_many(
         self,
@@ -164,7 +176,7 @@ class Resolver:
         share one request. ``on_result`` is called with each embed as it is
         ready (for progress bars), in completion order.
         """
-        parsed = [parse_ref(ref) for ref in refs]
+        parsed = [self._parse(ref) for ref in refs]
         clean = decisions.html_params(params)
 
         def one(ref: Ref) -> Embed:
@@ -215,7 +227,7 @@ class Resolver:
             return self._key_locks.setdefault(key, threading.Lock())
 
     def _resolve(self, ref: Ref, params: dict[str, str], refresh: bool) -> Embed:
-        found = self.registry.match(ref.url)
+        found = self._match(ref.url)
         provider = found.provider.name if found else None
         key = cache_key(ref.url, params)
         # One request per post at a time: concurrent resolves of the same key wait
@@ -255,16 +267,22 @@ class Resolver:
             data = self._fetch_oembed(ref, found, params)
         except NotFound as exc:
             gone = on_gone(
-                entry, key=key, url=ref.url, provider=provider, params=params,
-                now=now, policy=self.policy, error=str(exc),
+                entry,
+                key=key,
+                url=ref.url,
+                provider=provider,
+                params=params,
+                now=now,
+                policy=self.policy,
+                error=str(exc),
             )
             self._cache_set(gone)
             return gone, "gone", str(exc)
         except FetchError as exc:
             log.info("provider trouble for %s: %s", ref.url, exc)
             if isinstance(exc, RateLimited) and provider:
-                pause = exc.retry_after if exc.retry_after is not None else (
-                    DEFAULT_RATE_LIMIT_PAUSE
+                pause = (
+                    exc.retry_after if exc.retry_after is not None else (DEFAULT_RATE_LIMIT_PAUSE)
                 )
                 self._cache_block(provider, now + pause)
             if entry is None:
@@ -276,8 +294,14 @@ class Resolver:
             return entry, decisions.status_without_fetch(entry), "no oEmbed provider"
         provider = provider or _str_or_none(data.get("provider_name"))
         fresh = on_success(
-            entry, key=key, url=ref.url, provider=provider, params=params,
-            data=data, now=now, policy=self.policy,
+            entry,
+            key=key,
+            url=ref.url,
+            provider=provider,
+            params=params,
+            data=data,
+            now=now,
+            policy=self.policy,
         )
         self._cache_set(fresh)
         return fresh, "fresh", None
@@ -289,8 +313,11 @@ class Resolver:
             endpoint = found.endpoint
             endpoint_url, extra = endpoint.request_target(self._env)
             return self.fetcher.fetch(
-                endpoint_url, ref.url, {**params, **extra},
-                regexes=endpoint.regexes, trusted=endpoint.trusted,
+                endpoint_url,
+                ref.url,
+                {**params, **extra},
+                regexes=endpoint.regexes,
+                trusted=endpoint.trusted,
             )
         oembed_url = discover(ref.url, self.http)
         if oembed_url is None:
@@ -312,18 +339,36 @@ class Resolver:
         extra = None
         if snapshot is None and family == "x" and status in ("gone", "fallback"):
             extra = self._x_api_snapshot(ref)
-        shown = present(
-            self.environment,
-            ref=ref,
-            provider=provider,
-            family=family,
-            status=status,
-            data=data,
-            snapshot=snapshot,
-            extra_snapshot=extra,
-            consent=self.consent,
-            show_deleted_text=self.show_deleted_text,
-        )
+        memo_key = None
+        if extra is None:
+            # What present() shows depends only on these; an entry's version is its
+            # fetched_at, so a refresh (or another process's write) makes a new key.
+            memo_key = (
+                ref.url,
+                ref.handle,
+                provider,
+                family,
+                status,
+                entry.key if entry else None,
+                entry.fetched_at if entry else None,
+                entry.snapshot_at if entry else None,
+            )
+        shown = self._presented.get(memo_key) if memo_key else None
+        if shown is None:
+            shown = present(
+                self.environment,
+                ref=ref,
+                provider=provider,
+                family=family,
+                status=status,
+                data=data,
+                snapshot=snapshot,
+                extra_snapshot=extra,
+                consent=self.consent,
+                show_deleted_text=self.show_deleted_text,
+            )
+            if memo_key:
+                self._presented.put(memo_key, shown)
         return Embed(
             ref=ref.raw,
             url=ref.url,
@@ -353,8 +398,14 @@ class Resolver:
         if found is not None:
             self._cache_set(
                 on_success(
-                    None, key=key, url=ref.url, provider="Twitter", params={},
-                    data=snapshot_to_dict(found), now=self.clock(), policy=self.policy,
+                    None,
+                    key=key,
+                    url=ref.url,
+                    provider="Twitter",
+                    params={},
+                    data=snapshot_to_dict(found),
+                    now=self.clock(),
+                    policy=self.policy,
                 )
             )
         return found

@@ -14,8 +14,12 @@ from embedkit.cli.options import format_option
 __all__ = ["cache"]
 
 _cache_url = click.option(
-    "--cache", "cache_url", metavar="URL", envvar="EMBEDKIT_CACHE",
-    help="Cache URL: sqlite:///path, memory://, redis://host:port/db. [env: EMBEDKIT_CACHE]")
+    "--cache",
+    "cache_url",
+    metavar="URL",
+    envvar="EMBEDKIT_CACHE",
+    help="Cache URL: sqlite:///path, memory://, redis://host:port/db. [env: EMBEDKIT_CACHE]",
+)
 
 
 @click.group()
@@ -52,8 +56,9 @@ def stats_command(cache_url: str | None, fmt: str) -> None:
 @click.option("--provider", metavar="NAME", help="Remove the entries of this provider.")
 @click.option("--url", metavar="URL", help="Remove the entries of this post (any shape).")
 @click.option("--all", "purge_all", is_flag=True, help="Remove every entry.")
-def purge_command(cache_url: str | None, provider: str | None, url: str | None,
-                  purge_all: bool) -> None:
+def purge_command(
+    cache_url: str | None, provider: str | None, url: str | None, purge_all: bool
+) -> None:
     """Remove cache entries by provider, by URL, or all of them."""
     if not (provider or url or purge_all):
         raise click.UsageError("say what to purge: --provider, --url or --all")

@@ -16,10 +16,14 @@ from embedkit.refs import parse_ref
 __all__ = ["providers"]
 
 _providers_file = click.option(
-    "--providers", "providers_file", metavar="FILE", type=click.Path(dir_okay=False),
+    "--providers",
+    "providers_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
     envvar="EMBEDKIT_PROVIDERS",
     help="Providers JSON file that adds to or replaces the bundled providers. "
-         "[env: EMBEDKIT_PROVIDERS]")
+    "[env: EMBEDKIT_PROVIDERS]",
+)
 
 
 @click.group()
@@ -59,17 +63,31 @@ def list_command(fmt: str, providers_file: str | None) -> None:
     for provider in sorted(registry, key=lambda p: p.name.lower()):
         endpoints = [endpoint.url for endpoint in provider.endpoints]
         if fmt == "json":
-            click.echo(json.dumps({"name": provider.name, "url": provider.url,
-                                   "endpoints": endpoints}, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {"name": provider.name, "url": provider.url, "endpoints": endpoints},
+                    ensure_ascii=False,
+                )
+            )
         else:
             click.echo(f"{provider.name}\t{', '.join(endpoints)}")
 
 
 @providers.command("update")
-@click.option("--from", "source", required=True, metavar="FILE|URL",
-              help="A registry in oembed.com's providers.json format (a file or a URL).")
-@click.option("--timeout", type=click.FloatRange(min=0.01), default=30.0, show_default=True,
-              help="Seconds to wait when SOURCE is a URL.")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    metavar="FILE|URL",
+    help="A registry in oembed.com's providers.json format (a file or a URL).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.01),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait when SOURCE is a URL.",
+)
 def update_command(source: str, timeout: float) -> None:
     """Replace the bundled provider registry with a newer one.
 

@@ -14,11 +14,18 @@ __all__ = ["render"]
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the page here (and its consent script beside it); default stdout.")
-@click.option("--consent", is_flag=True,
-              help="Show each embed as its static fallback with a 'load' button; no "
-                   "third-party request before the reader clicks.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the page here (and its consent script beside it); default stdout.",
+)
+@click.option(
+    "--consent",
+    is_flag=True,
+    help="Show each embed as its static fallback with a 'load' button; no "
+    "third-party request before the reader clicks.",
+)
 @resolver_options
 def render(file: Path, output: Path | None, consent: bool, **options: Any) -> None:
     """Render FILE (Markdown with front matter, or HTML) into a page with embeds.

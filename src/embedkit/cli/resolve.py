@@ -24,18 +24,25 @@ __all__ = ["resolve"]
 @click.option("--theme", type=click.Choice(["light", "dark"]), help="X: colour theme.")
 @click.option("--lang", metavar="CODE", help="X: language of the embed chrome (e.g. ja).")
 @click.option("--dnt", is_flag=True, default=None, help="X: ask X not to track readers.")
-@click.option("--omit-script", is_flag=True, default=None,
-              help="X: leave widgets.js out of the provider HTML.")
+@click.option(
+    "--omit-script",
+    is_flag=True,
+    default=None,
+    help="X: leave widgets.js out of the provider HTML.",
+)
 @click.option("--hide-thread", is_flag=True, default=None, help="X: hide the parent post.")
 @click.option("--hide-media", is_flag=True, default=None, help="X: hide photos and cards.")
-@click.option("--align", type=click.Choice(["left", "right", "center", "none"]),
-              help="X: alignment of the embed.")
+@click.option(
+    "--align",
+    type=click.Choice(["left", "right", "center", "none"]),
+    help="X: alignment of the embed.",
+)
 @click.option("--refresh", is_flag=True, help="Ask the provider even if the cache is fresh.")
-@click.option("--consent", is_flag=True,
-              help="Render each embed as its fallback with a 'load' button.")
+@click.option(
+    "--consent", is_flag=True, help="Render each embed as its fallback with a 'load' button."
+)
 @resolver_options
-def resolve(refs: tuple[str, ...], fmt: str, refresh: bool, consent: bool,
-            **options: Any) -> None:
+def resolve(refs: tuple[str, ...], fmt: str, refresh: bool, consent: bool, **options: Any) -> None:
     """Resolve post references (URLs) into embed HTML.
 
     Each REF is a post URL in any shape people paste (x.com, twitter.com,
@@ -47,9 +54,20 @@ def resolve(refs: tuple[str, ...], fmt: str, refresh: bool, consent: bool,
     --format html   each embed's HTML, one after another
     --format json   one JSON object per line: ref, url, status, provider, html, error
     """
-    params = {name: options.pop(name) for name in (
-        "maxwidth", "maxheight", "theme", "lang", "dnt", "omit_script",
-        "hide_thread", "hide_media", "align")}
+    params = {
+        name: options.pop(name)
+        for name in (
+            "maxwidth",
+            "maxheight",
+            "theme",
+            "lang",
+            "dnt",
+            "omit_script",
+            "hide_thread",
+            "hide_media",
+            "align",
+        )
+    }
     valid: list[str] = []
     invalid = 0
     for ref in refs:
@@ -69,19 +87,30 @@ def resolve(refs: tuple[str, ...], fmt: str, refresh: bool, consent: bool,
         sys.exit(2)
 
 
-def _resolve_with_progress(resolver: Any, refs: list[str], refresh: bool,
-                           params: dict[str, Any]) -> list[Embed]:
+def _resolve_with_progress(
+    resolver: Any, refs: list[str], refresh: bool, params: dict[str, Any]
+) -> list[Embed]:
     if len(refs) > 1 and sys.stderr.isatty():
         with click.progressbar(length=len(refs), label="Resolving", file=sys.stderr) as bar:
-            return list(resolver.resolve_many(
-                refs, refresh=refresh, on_result=lambda _e: bar.update(1), **params))
+            return list(
+                resolver.resolve_many(
+                    refs, refresh=refresh, on_result=lambda _e: bar.update(1), **params
+                )
+            )
     return list(resolver.resolve_many(refs, refresh=refresh, **params))
 
 
 def _render(embed: Embed, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps({
-            "ref": embed.ref, "url": embed.url, "status": embed.status,
-            "provider": embed.provider, "html": embed.html, "error": embed.error,
-        }, ensure_ascii=False)
+        return json.dumps(
+            {
+                "ref": embed.ref,
+                "url": embed.url,
+                "status": embed.status,
+                "provider": embed.provider,
+                "html": embed.html,
+                "error": embed.error,
+            },
+            ensure_ascii=False,
+        )
     return embed.html
