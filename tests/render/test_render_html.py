@@ -451,3 +451,39 @@ def test_other_file_types_are_refused_by_name(tmp_path: Path) -> None:
     path.write_text(TWEET, encoding="utf-8")
     with Resolver(cache="memory://", offline=True) as r, pytest.raises(ConfigError, match="notes"):
         render_document(path, r)
+
+
+# -- the example article ----------------------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "japan-korea-trade.md"
+
+
+def test_the_example_renders_offline_with_static_fallbacks() -> None:
+    with Resolver(cache="memory://", offline=True) as r:
+        page = render_document(EXAMPLE, r)
+    assert "<title>Japan, South Korea bury trade hatchet amid security threats</title>" in page
+    assert '<time datetime="2023-03-16">March 16, 2023</time>' in page
+    assert "@Reuters" in page
+    assert '<time datetime="2023-03-16T03:47:06Z">March 16, 2023</time>' in page
+    assert 'href="https://x.com/reuters/status/1636212467429621760"' in page
+    assert "Play on YouTube" in page
+    # The related article stays a link inside its sentence.
+    assert (
+        '(see also: <a href="https://news.example.com/2023/03/15/n-korean-missile-lands-off-s-korea">'
+        in page
+    )
+    assert "<script" not in page
+
+
+def test_the_example_renders_from_a_warm_cache_offline(sim_providers: Path, tmp_path: Path) -> None:
+    cache = f"sqlite:///{tmp_path / 'embeds.db'}"
+    with Resolver(cache=cache, providers=sim_providers, allow_private_networks=True) as online:
+        first = render_document(EXAMPLE, online)
+    with Resolver(cache=cache, providers=sim_providers, offline=True) as offline:
+        again = render_document(EXAMPLE, offline)
+    assert 'data-embedkit-status="fresh"' in first
+    assert 'data-embedkit-status="fresh"' not in again
+    assert again.count('data-embedkit-status="cached"') == 2
+    assert '<blockquote class="twitter-tweet"><p lang="en" dir="ltr">LIVE: Japanese' in again
+    assert again.count(WIDGETS) == 1
+    assert again == first.replace('data-embedkit-status="fresh"', 'data-embedkit-status="cached"')
