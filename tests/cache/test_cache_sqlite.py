@@ -93,6 +93,19 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         open_cache(f"sqlite:///{path}")
 
 
+def test_another_programs_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE entries (id INTEGER PRIMARY KEY, article TEXT)")
+        conn.execute("INSERT INTO entries (article) VALUES ('kept')")
+    with pytest.raises(CacheError, match=r"another program's database .*entries"):
+        open_cache(f"sqlite:///{path}")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT article FROM entries").fetchall() == [("kept",)]
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
 def test_damaged_row_is_a_cache_error(tmp_path: Path) -> None:
     path = tmp_path / "embeds.db"
     cache = open_cache(f"sqlite:///{path}")

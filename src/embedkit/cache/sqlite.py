@@ -1,10 +1,11 @@
 """The SQLite cache backend (``sqlite:///path``): one file, safe across processes.
 
-The file runs in WAL mode so readers never wait for writers; writers take the
-lock up front (``BEGIN IMMEDIATE``), wait up to ``busy_timeout`` for each
-other, and on top of that every operation is retried with backoff when SQLite
-still reports "database is locked" or "busy", so those errors never reach the
-caller. Each write is one statement in one transaction: a crash leaves either
+The file runs in WAL mode (set once the file is known to be an embedkit
+cache, so another program's database is never altered), so readers never wait
+for writers. Writers take the lock up front (``BEGIN IMMEDIATE``) and wait up
+to ``busy_timeout`` for each other; on top of that every operation is retried
+with backoff while SQLite still reports "database is locked" or "busy", so
+those errors never reach the caller. Each write is one statement in one transaction: a crash leaves either
 the old entry or the new one, never half of one.
 
 Connections come from a small pool, so the backend can be shared by a thread
@@ -134,6 +135,8 @@ class SQLiteCache:
                 f"sqlite cache: cannot create the folder {self.path.parent}: {exc}"
             ) from exc
         self._run(self._init_schema, write=False)
+        # WAL is a property of the file: set once the file is known to be ours.
+        self._run(lambda conn: conn.execute("PRAGMA journal_mode = WAL"), transaction=False)
 
     def __repr__(self) -> str:
         return f"SQLiteCache({self.url!r})"
@@ -149,7 +152,6 @@ class SQLiteCache:
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
         except BaseException:
             conn.close()
@@ -189,13 +191,21 @@ class SQLiteCache:
             else:
                 self._pool.put(conn)
 
-    def _run(self, operation: Callable[[sqlite3.Connection], T], *, write: bool) -> T:
+    def _run(
+        self,
+        operation: Callable[[sqlite3.Connection], T],
+        *,
+        write: bool = False,
+        transaction: bool = True,
+    ) -> T:
         """Run ``operation`` in one transaction, retrying while the database is locked."""
         deadline = time.monotonic() + self.retry_for
         delay = 0.005
         while True:
             try:
                 with self._connection() as conn:
+                    if not transaction:
+                        return operation(conn)
                     conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                     result = operation(conn)
                     conn.execute("COMMIT")
@@ -234,10 +244,20 @@ class SQLiteCache:
                 f"this embedkit understands ({SCHEMA_VERSION}); upgrade embedkit or use "
                 "another cache file"
             )
-        # Version 0: a new (or foreign, empty-versioned) file. Take the write lock
-        # first so that two processes creating the schema do not interleave.
+        # Version 0: a new file, or another program's database. Take the write lock,
+        # then look again: another process may have created the schema meanwhile.
         conn.execute("COMMIT")
         conn.execute("BEGIN IMMEDIATE")
+        if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        tables = [row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        )]  # fmt: skip
+        if tables:
+            raise CacheError(
+                f"sqlite cache at {self.location} is another program's database (it has "
+                f"tables {', '.join(tables)}); choose a separate file for the embed cache"
+            )
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
