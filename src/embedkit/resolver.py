@@ -22,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -31,13 +32,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from embedkit import decisions
 from embedkit.cache import CacheBackend, Entry, cache_key, open_cache
 from embedkit.cache.policy import CachePolicy, on_failure, on_gone, on_success
 from embedkit.config import DEFAULT_TIMEOUT, env_flag, env_float
 from embedkit.discovery import discover
-from embedkit.errors import CacheError, FetchError, NotFound, RateLimited
+from embedkit.errors import CacheError, FetchError, InvalidReference, NotFound, RateLimited
 from embedkit.fallback import from_x_api, snapshot_from_dict, snapshot_to_dict
 from embedkit.http import HttpClient
 from embedkit.memo import LruMemo
@@ -131,6 +133,7 @@ class Resolver:
         # Parsing and matching are pure: remember them for the references seen lately.
         self._parse = functools.lru_cache(maxsize=presentation_memo)(parse_ref)
         self._match = functools.lru_cache(maxsize=presentation_memo)(self.registry.match)
+        self._expanded: LruMemo[str, Ref] = LruMemo(presentation_memo)
         self._presented: LruMemo[tuple[object, ...], Presented] = LruMemo(presentation_memo)
         self._key_locks_guard = threading.Lock()
 
@@ -227,8 +230,9 @@ class Resolver:
             return self._key_locks.setdefault(key, threading.Lock())
 
     def _resolve(self, ref: Ref, params: dict[str, str], refresh: bool) -> Embed:
+        if ref.needs_redirect and not self.offline:
+            ref = self._expand(ref)
         found = self._match(ref.url)
-        provider = found.provider.name if found else None
         key = cache_key(ref.url, params)
         # One request per post at a time: concurrent resolves of the same key wait
         # for the first and then find its cache entry.
@@ -241,7 +245,7 @@ class Resolver:
                 refresh=refresh,
                 offline=self.offline,
                 can_fetch=found is not None or self.discovery,
-                blocked_until=self._blocked_until(provider),
+                blocked_until=self._blocked_until(_pause_key(found)),
             )
             if action == "serve":
                 assert entry is not None
@@ -252,6 +256,23 @@ class Resolver:
                 return self._embed(ref, found, status, entry, error)
             status = decisions.status_without_fetch(entry)
             return self._embed(ref, found, status, entry, "offline" if self.offline else None)
+
+    def _expand(self, ref: Ref) -> Ref:
+        """Follow a short link (vm.tiktok.com, redd.it...) to the post it names.
+
+        The expansion goes through the network guard like any author URL, is
+        remembered for the process, and on any failure the short link is kept.
+        """
+        known = self._expanded.get(ref.url)
+        if known is None:
+            try:
+                final = self.http.get(ref.url, max_bytes=1, truncate=True).url
+                known = self._parse(final)
+            except (FetchError, InvalidReference) as exc:
+                log.info("could not expand short link %s: %s", ref.url, exc)
+                return ref
+            self._expanded.put(ref.url, known)
+        return dataclasses.replace(known, raw=ref.raw)
 
     def _fetch(
         self,
@@ -280,11 +301,11 @@ class Resolver:
             return gone, "gone", str(exc)
         except FetchError as exc:
             log.info("provider trouble for %s: %s", ref.url, exc)
-            if isinstance(exc, RateLimited) and provider:
+            if isinstance(exc, RateLimited) and found is not None:
                 pause = (
                     exc.retry_after if exc.retry_after is not None else (DEFAULT_RATE_LIMIT_PAUSE)
                 )
-                self._cache_block(provider, now + pause)
+                self._cache_block(_pause_key(found), now + pause)
             if entry is None:
                 return None, "fallback", str(exc)
             failed = on_failure(entry, now=now, error=str(exc))
@@ -425,20 +446,28 @@ class Resolver:
         except CacheError as exc:
             log.warning("cache write failed: %s", exc)
 
-    def _blocked_until(self, provider: str | None) -> float | None:
-        if provider is None:
+    def _blocked_until(self, pause_key: str | None) -> float | None:
+        if pause_key is None:
             return None
         try:
-            return self.cache.blocked_until(provider)
+            return self.cache.blocked_until(pause_key)
         except CacheError as exc:
             log.warning("cache read failed: %s", exc)
             return None
 
-    def _cache_block(self, provider: str, until: float) -> None:
+    def _cache_block(self, pause_key: str, until: float) -> None:
         try:
-            self.cache.block(provider, until)
+            self.cache.block(pause_key, until)
         except CacheError as exc:
             log.warning("cache write failed: %s", exc)
+
+
+def _pause_key(found: Match | None) -> str | None:
+    """What a 429 pauses: the endpoint's host, so one Mastodon instance's limit
+    does not pause every other instance."""
+    if found is None:
+        return None
+    return urlsplit(found.endpoint.url).netloc or found.provider.name
 
 
 def _str_or_none(value: object) -> str | None:

@@ -6,14 +6,17 @@ would point it at a staging provider), never by patching embedkit.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from tests.simulator import REUTERS_STATUS_ID, ProviderSimulator
 
 from embedkit import InvalidReference, Resolver
 from embedkit.cache import open_cache
+from embedkit.http import HttpClient
 
 REUTERS_FORMS = [
     f"https://x.com/Reuters/status/{REUTERS_STATUS_ID}",
@@ -278,3 +281,42 @@ def test_match_names_providers(providers: Path, tmp_path: Path, clock: Clock) ->
         assert resolver.match(REUTERS_FORMS[2]) == "Twitter"
         assert resolver.match("https://youtu.be/dQw4w9WgXcQ") == "YouTube"
         assert resolver.match("https://example.org/just/a/page") is None
+
+
+def test_a_rate_limit_pauses_only_that_endpoint(
+    simulator: ProviderSimulator, tmp_path: Path, clock: Clock
+) -> None:
+    # Two providers served from two simulators: a 429 from one leaves the other alone.
+    twitter = simulator.providers_file(tmp_path, names=("Twitter",), filename="x.json")
+    with ProviderSimulator() as other:
+        youtube = other.providers_file(tmp_path, names=("YouTube",), filename="yt.json")
+        merged = tmp_path / "both.json"
+        entries = json.loads(twitter.read_text()) + json.loads(youtube.read_text())
+        merged.write_text(json.dumps(entries))
+        simulator.fault(TWITTER, "rate_limit", retry_after=300)
+        with make(merged, tmp_path, clock) as resolver:
+            assert resolver.resolve(REUTERS_FORMS[0]).status == "fallback"
+            assert resolver.resolve("https://youtu.be/dQw4w9WgXcQ").status == "fresh"
+        assert other.count("/youtube/oembed") == 1
+
+
+def test_short_links_are_expanded_through_their_redirect(tmp_path: Path, clock: Clock) -> None:
+    """A vm.tiktok.com link is followed to the post it names (unit level: MockTransport)."""
+    post = "https://www.tiktok.com/@scout2015/video/6718335390845095173"
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.host == "vm.tiktok.com":
+            return httpx.Response(301, headers={"Location": post})
+        return httpx.Response(200, text="<html></html>")
+
+    http = HttpClient(transport=httpx.MockTransport(handler), allow_private_networks=True)
+    with Resolver(cache="memory://", http=http, clock=clock, env={}, discovery=False) as r:
+        short = "https://vm.tiktok.com/ZMabcdef/"
+        assert r.match(post) == "TikTok"
+        embed = r.resolve(short, refresh=False)
+    assert embed.ref == short
+    assert embed.url == post
+    assert embed.provider == "TikTok"
+    assert seen[:2] == [short, post]
