@@ -220,7 +220,8 @@ class RedisCache:
     def _scrub(self, exc: BaseException) -> str:
         message = f"{type(exc).__name__}: {exc}"
         if self._password:
-            message = message.replace(self._password, "***")
+            for form in {self._password, unquote(self._password)}:
+                message = message.replace(form, "***")
         return message
 
     @contextmanager

@@ -5,8 +5,9 @@ cache, so another program's database is never altered), so readers never wait
 for writers. Writers take the lock up front (``BEGIN IMMEDIATE``) and wait up
 to ``busy_timeout`` for each other; on top of that every operation is retried
 with backoff while SQLite still reports "database is locked" or "busy", so
-those errors never reach the caller. Each write is one statement in one transaction: a crash leaves either
-the old entry or the new one, never half of one.
+those errors never reach the caller. Each write is one statement in one
+transaction: a crash leaves either the old entry or the new one, never half
+of one.
 
 Connections come from a small pool, so the backend can be shared by a thread
 pool; each thread borrows a connection for one operation and gives it back.
