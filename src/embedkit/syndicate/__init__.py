@@ -1,0 +1,34 @@
+"""The syndicator: articles in, exact-length posts for each outgoing channel out.
+
+Load an article (:func:`load_article`, :func:`load_articles`: Markdown with front
+matter, JSON, YAML, RSS/Atom, an article page's metadata), format it for a channel
+(:func:`format_post`) within that platform's own counting rule
+(:func:`count_length`, :func:`limit`), then publish it through a channel client.
+
+Example::
+
+    >>> from embedkit.syndicate import count_length
+    >>> count_length("日本と韓国", "x")
+    10
+"""
+
+from __future__ import annotations
+
+from embedkit.syndicate.article import load_article, load_articles
+from embedkit.syndicate.format import format_post
+from embedkit.syndicate.length import count_length, limit
+from embedkit.syndicate.models import Article, Facet, LinkCard, Post, Published, RemotePost
+
+__all__ = [
+    "Article",
+    "Facet",
+    "LinkCard",
+    "Post",
+    "Published",
+    "RemotePost",
+    "count_length",
+    "format_post",
+    "limit",
+    "load_article",
+    "load_articles",
+]
