@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -181,3 +184,27 @@ def test_default_is_a_file_in_the_user_cache_folder(
         assert expected.parent.is_dir()
     finally:
         cache.close()
+
+
+def test_missing_redis_package_is_a_config_error(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import importlib.abc, sys
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] == "redis":
+                    raise ImportError(f"{name} is not installed")
+                return None
+        sys.meta_path.insert(0, Block())
+        from embedkit.cache import open_cache
+        from embedkit.errors import ConfigError
+        try:
+            open_cache("redis://:pw-secret@127.0.0.1:6379/0")
+        except ConfigError as exc:
+            print(exc)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=tmp_path)  # fmt: skip
+    assert "embedkit[redis]" in result.stdout
+    assert "pw-secret" not in result.stdout + result.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from tests.cache.redis_helpers import RedisServer, free_port, start_redis
@@ -218,34 +217,6 @@ def test_no_server_is_a_quick_cache_error() -> None:
         assert "pw-secret" not in str(info.value)
     assert time.monotonic() - started < 10
     cache.close()
-
-
-def test_missing_redis_package_is_a_config_error(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-    import textwrap
-
-    code = textwrap.dedent(
-        """
-        import importlib.abc, sys
-        class Block(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] == "redis":
-                    raise ImportError(f"{name} is not installed")
-                return None
-        sys.meta_path.insert(0, Block())
-        from embedkit.cache import open_cache
-        from embedkit.errors import ConfigError
-        try:
-            open_cache("redis://:pw-secret@127.0.0.1:6379/0")
-        except ConfigError as exc:
-            print(exc)
-        """
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, cwd=tmp_path)  # fmt: skip
-    assert "embedkit[redis]" in result.stdout
-    assert "pw-secret" not in result.stdout + result.stderr
 
 
 def test_config_error_type_for_bad_redis_options() -> None:
