@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from typing import Protocol, runtime_checkable
 
@@ -77,7 +78,7 @@ def idempotency_key(article_id: str, channel: str, text_hash: str) -> str:
     >>> len(idempotency_key("a1", "mastodon", "h"))
     64
     """
-    material = "\x1f".join(("embedkit-idempotency-v1", article_id, channel, text_hash))
+    material = json.dumps(["embedkit-idempotency-v1", article_id, channel, text_hash])
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
