@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 from click.testing import CliRunner
 from tests.jobs.conftest import TOKEN, article_url, posted_articles, run_cli, start_cli, write_feed
 from tests.syndicate.fakes import FakeHttpRecorder, FakeMastodon, Reply
@@ -20,6 +21,23 @@ from embedkit.syndicate.ledger import Ledger
 from embedkit.syndicate.run import run_job
 
 pytestmark = pytest.mark.timeout(120)
+
+
+_SESSIONS: list[requests.Session] = []
+
+
+def mastodon_channel(env: dict[str, str], *, timeout: float = 5.0):
+    """The real Mastodon channel, on an HTTP session the test closes afterwards."""
+    session = requests.Session()
+    _SESSIONS.append(session)
+    return make_channel("mastodon", env=env, timeout=timeout, session=session)
+
+
+@pytest.fixture(autouse=True)
+def _close_sessions():
+    yield
+    while _SESSIONS:
+        _SESSIONS.pop().close()
 
 
 def table(stdout: str) -> dict[str, dict[str, int]]:
@@ -107,7 +125,7 @@ def test_mark_existing_then_only_new_articles(
     write_feed(feed, 4)
     marked = runner.invoke(cli, [*args, "--mark-existing"])
     assert marked.exit_code == 0, marked.output
-    assert table(marked.output)["mastodon"]["skipped"] == 4
+    assert table(marked.stdout)["mastodon"]["skipped"] == 4
     assert mastodon.posts == []
     write_feed(feed, 6)
     assert runner.invoke(cli, args).exit_code == 0
@@ -178,7 +196,7 @@ def test_spacing_between_posts_on_a_channel(
 
     summary = run_job(
         articles,
-        [make_channel("mastodon", env=mastodon_env)],
+        [mastodon_channel(mastodon_env)],
         Ledger(tmp_path / "l.db"),
         spacing=30,
         clock=lambda: now[0],
@@ -204,7 +222,7 @@ def job(
         slept.append(seconds)
         now[0] += seconds
 
-    channel = make_channel("mastodon", env=env, timeout=timeout)
+    channel = mastodon_channel(env, timeout=timeout)
     summary = run_job(
         articles,
         [channel],
@@ -373,7 +391,7 @@ def test_missing_credentials_fail_that_channel_only(
     )
     assert result.exit_code == 1
     assert "EMBEDKIT_MASTODON" in result.output
-    assert table(result.output)["file"]["posted"] == 2
+    assert table(result.stdout)["file"]["posted"] == 2
     assert Ledger(tmp_path / "l.db").rows(channel="mastodon") == []
 
 
@@ -506,7 +524,7 @@ def test_an_ambiguous_timeout_without_idempotency_becomes_unknown_not_retried(
     ]
     result = runner.invoke(cli, run)
     assert result.exit_code == 1
-    totals = table(result.output)
+    totals = table(result.stdout)
     assert totals["discord"] == {"posted": 1, "skipped": 0, "failed": 0, "unknown": 1}
     assert totals["mastodon"]["posted"] == 2  # unaffected
     assert discord.count("/api/webhooks/42/hook-secret-abcdef", "POST") == 2  # no retry
@@ -514,7 +532,7 @@ def test_an_ambiguous_timeout_without_idempotency_becomes_unknown_not_retried(
 
     again = runner.invoke(cli, run)  # unknown is reported again, never re-posted
     assert again.exit_code == 1
-    assert table(again.output)["discord"]["unknown"] == 1
+    assert table(again.stdout)["discord"]["unknown"] == 1
     assert discord.count("/api/webhooks/42/hook-secret-abcdef", "POST") == 2
 
     check = runner.invoke(cli, ["syndicate", "reconcile", "--ledger", ledger])
@@ -525,7 +543,7 @@ def test_an_ambiguous_timeout_without_idempotency_becomes_unknown_not_retried(
     assert "pending" in forced.output
     final = runner.invoke(cli, run)
     assert final.exit_code == 0
-    assert table(final.output)["discord"]["posted"] == 1
+    assert table(final.stdout)["discord"]["posted"] == 1
     assert "hook-secret-abcdef" not in result.output + check.output + final.output
 
 
@@ -547,7 +565,7 @@ def test_scheduled_articles_wait_for_their_time(
             )
         )
     articles = load_articles(str(folder))
-    channel = make_channel("mastodon", env=mastodon_env)
+    channel = mastodon_channel(mastodon_env)
     ledger = Ledger(tmp_path / "l.db")
     at_nine = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
     first = run_job(articles, [channel], ledger, now=at_nine)

@@ -183,19 +183,24 @@ def _reconcile_channel(
 ) -> list[ReconcileResult]:
     recent: list[RemotePost] | None = None
     why = ""
+    built = None
     try:
         if channel is None or isinstance(channel, str):
             if channel_factory is None:
                 from embedkit.syndicate.channels import make_channel
 
-                channel = make_channel(name, env=os.environ if env is None else env)
+                channel = built = make_channel(name, env=os.environ if env is None else env)
             else:
-                channel = channel_factory(name)
+                channel = built = channel_factory(name)
         recent = list(channel.recent(limit=limit))
     except NotImplementedError:
         why = f"{name} cannot list recent posts, so this cannot be checked"
     except EmbedkitError as exc:
         why = f"could not read recent posts from {name}: {exc}"
+    finally:
+        close = getattr(built, "close", None)
+        if callable(close):
+            close()
 
     results = []
     for row in rows:

@@ -496,7 +496,12 @@ def run_job(
             ids = [item.step.article.id for item in queue]
             marked[name] = 0 if dry_run or ledger is None else ledger.mark_existing(ids, name)
             for item in queue:
-                runner.add(item, "skipped", "marked as already posted (--mark-existing)")
+                runner.add(
+                    item,
+                    "skipped",
+                    "marked as already posted (--mark-existing)",
+                    level=logging.DEBUG,
+                )
         return _finish(runner, names, dry_run, marked)
 
     for name, queue in queues.items():
@@ -541,7 +546,14 @@ def run_job(
                 runner.add(item, "failed", f"channel unavailable: {exc}", level=logging.ERROR)
             queues[name].clear()
 
-    _drain(runner, queues, built)
+    try:
+        _drain(runner, queues, built)
+    finally:
+        for channel in channels:  # close what this run built; callers own the rest
+            if isinstance(channel, str) and channel in built:
+                close = getattr(built[channel], "close", None)
+                if callable(close):
+                    close()
     return _finish(runner, names, dry_run, marked)
 
 
