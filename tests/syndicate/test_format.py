@@ -416,3 +416,25 @@ def test_a_formatted_post_always_fits_or_does_not_fit_is_raised(
         assert fits(text, channel, caption=bool(article.image))
         if channel == "x":
             assert twitter_text.parse_tweet(text).weightedLength <= 280
+
+
+def test_package_root_exports_are_sorted_and_importable() -> None:
+    import embedkit.syndicate as package
+
+    assert package.__all__ == sorted(package.__all__)
+    assert set(package.__all__) >= {
+        "Article",
+        "Facet",
+        "LinkCard",
+        "Post",
+        "Published",
+        "RemotePost",
+        "count_length",
+        "format_post",
+        "limit",
+        "load_article",
+        "load_articles",
+    }
+    for name in package.__all__:
+        assert getattr(package, name) is not None
+    assert package.count_length("日本と韓国", "x") == 10

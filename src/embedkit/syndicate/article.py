@@ -26,7 +26,7 @@ URL) and the field::
 Example::
 
     >>> article = load_article("articles/japan-korea.md")  # doctest: +SKIP
-    >>> article.title
+    >>> article.title  # doctest: +SKIP
     'Japan, South Korea bury trade hatchet amid security threats'
 """
 
