@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 __all__ = [
+    "ALIASES",
     "FIXTURES",
     "PROVIDERS",
     "ProviderSimulator",
@@ -40,6 +41,7 @@ __all__ = [
     "Reply",
     "SimProvider",
     "fixture_bytes",
+    "sim_provider",
 ]
 
 #: Folder holding the recorded provider responses.
@@ -164,6 +166,8 @@ class SimProvider:
     provider_url: str
     schemes: tuple[str, ...]
     fixture: str
+    #: Other provider names this entry shadows (embedkit's ``replaces`` key).
+    replaces: tuple[str, ...] = ()
 
 
 #: Providers :meth:`ProviderSimulator.providers_file` knows, by provider_name.
@@ -185,6 +189,7 @@ PROVIDERS: dict[str, SimProvider] = {
                 "https://x.com/i/web/status/*",
             ),
             "twitter-1.json",
+            replaces=("X",),
         ),
         SimProvider(
             "YouTube",
@@ -226,11 +231,12 @@ PROVIDERS: dict[str, SimProvider] = {
             "instagram-1.json",
         ),
         SimProvider(
-            "Bluesky Social",
+            "Bluesky",
             "bluesky",
             "https://bsky.app",
             ("https://bsky.app/profile/*/post/*",),
             "bluesky-1.json",
+            replaces=("Bluesky Social",),
         ),
         SimProvider(
             "TikTok",
@@ -291,13 +297,27 @@ PROVIDERS: dict[str, SimProvider] = {
     )
 }
 
+#: Other names a provider is known by (the oembed.com registry's), mapped to ours.
+ALIASES: dict[str, str] = {"X": "Twitter", "Bluesky Social": "Bluesky"}
+
+
+def sim_provider(name: str) -> SimProvider:
+    """The simulator's provider called ``name`` (or one of its :data:`ALIASES`)."""
+    try:
+        return PROVIDERS[ALIASES.get(name, name)]
+    except KeyError:
+        raise KeyError(
+            f"the simulator does not know provider {name!r}; known: {sorted(PROVIDERS)}"
+        ) from None
+
+
 #: The providers written by default: the ones the resolver's tests meet most.
 DEFAULT_PROVIDER_NAMES: tuple[str, ...] = (
     "Twitter",
     "YouTube",
     "Vimeo",
     "Instagram",
-    "Bluesky Social",
+    "Bluesky",
     "TikTok",
     "Reddit",
     "Flickr",
@@ -547,7 +567,7 @@ class ProviderSimulator:
 
     def endpoint_url(self, name: str) -> str:
         """The simulator's oEmbed endpoint URL for a provider in :data:`PROVIDERS`."""
-        return self.url(f"/{PROVIDERS[name].slug}/oembed")
+        return self.url(f"/{sim_provider(name).slug}/oembed")
 
     def providers_file(
         self,
@@ -560,27 +580,24 @@ class ProviderSimulator:
         """Write a providers JSON (oembed.com format) pointing at the simulator.
 
         Each named provider keeps its real URL schemes (X's on both twitter.com
-        and x.com, with ``www.`` and ``mobile.``), and its endpoint becomes
+        and x.com, with ``www.`` and ``mobile.``; the entry ``replaces`` the
+        registry's "X", and "Bluesky" replaces "Bluesky Social"), and its endpoint becomes
         ``/<slug>/oembed`` here. With ``route=True`` those paths are routed to
         the provider's default fixture (for the Twitter endpoint the seed
         article's Reuters post gets ``twitter-reuters.json``). Returns the path.
         """
         entries: list[dict[str, Any]] = []
         for name in names:
-            try:
-                provider = PROVIDERS[name]
-            except KeyError:
-                raise KeyError(
-                    f"the simulator does not know provider {name!r}; known: {sorted(PROVIDERS)}"
-                ) from None
+            provider = sim_provider(name)
             endpoint = f"/{provider.slug}/oembed"
-            entries.append(
-                {
-                    "provider_name": provider.name,
-                    "provider_url": provider.provider_url,
-                    "endpoints": [{"schemes": list(provider.schemes), "url": self.url(endpoint)}],
-                }
-            )
+            entry: dict[str, Any] = {
+                "provider_name": provider.name,
+                "provider_url": provider.provider_url,
+                "endpoints": [{"schemes": list(provider.schemes), "url": self.url(endpoint)}],
+            }
+            if provider.replaces:
+                entry["replaces"] = list(provider.replaces)
+            entries.append(entry)
             if route:
                 self.route(endpoint, fixture=provider.fixture)
                 if provider.name == "Twitter":

@@ -472,7 +472,9 @@ def test_providers_file_points_at_the_simulator(
 ) -> None:
     path = simulator.providers_file(tmp_path)
     providers = {p["provider_name"]: p for p in json.loads(path.read_text())}
-    assert {"Twitter", "YouTube", "Bluesky Social", "TikTok"} <= set(providers)
+    assert {"Twitter", "YouTube", "Bluesky", "TikTok"} <= set(providers)
+    assert providers["Twitter"]["replaces"] == ["X"]
+    assert providers["Bluesky"]["replaces"] == ["Bluesky Social"]
     twitter = providers["Twitter"]["endpoints"][0]
     assert twitter["url"] == simulator.url("/twitter/oembed")
     assert "https://x.com/*/status/*" in twitter["schemes"]
