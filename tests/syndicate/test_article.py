@@ -341,3 +341,9 @@ def test_http_errors_propagate_typed(site: str, http: HttpClient) -> None:
 def test_network_guard_applies_to_article_urls(site: str) -> None:
     with HttpClient(timeout=5.0) as guarded, pytest.raises(BlockedAddress):
         load_article(f"{site}/article", http=guarded)
+
+
+def test_atom_entry_with_content_only_and_entry_language() -> None:
+    (entry,) = load_articles(FIXTURES / "content-only.atom")
+    assert entry.summary == "한국과 일본은 합의했다."  # from <content>, HTML stripped
+    assert entry.lang == "ko"  # the entry's xml:lang

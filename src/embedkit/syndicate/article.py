@@ -271,6 +271,24 @@ def _entry_image(entry: Any) -> str | None:
     return None
 
 
+def _entry_summary(entry: Any) -> str:
+    """The entry's summary, else the start of its content (Atom feeds often have only that)."""
+    if entry.get("summary"):
+        return str(entry["summary"])
+    for content in entry.get("content", []) or []:
+        if content.get("value"):
+            return str(content["value"])
+    return ""
+
+
+def _entry_language(entry: Any) -> str | None:
+    for key in ("title_detail", "summary_detail"):
+        language = (entry.get(key) or {}).get("language")
+        if language:
+            return str(language)
+    return None
+
+
 def _struct_time(value: time.struct_time | None) -> dt.datetime | None:
     if value is None:
         return None
@@ -292,11 +310,11 @@ def _feed_articles(content: bytes, where: str) -> list[Article]:
         data: dict[str, Any] = {
             "title": html_to_text(entry.get("title", "")),
             "url": link,
-            "summary": html_to_text(entry.get("summary", "")),
+            "summary": html_to_text(_entry_summary(entry)),
             "tags": [t.get("term") for t in entry.get("tags", []) if t.get("term")],
             "image": _entry_image(entry),
             "author": entry.get("author"),
-            "lang": feed_lang,
+            "lang": _entry_language(entry) or feed_lang,
         }
         if entry.get("id") or link:
             data["id"] = entry.get("id") or article_id_for(str(link))
