@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.simulator import FIXTURES, ProviderSimulator
 
 from embedkit.discovery import (
@@ -287,3 +289,41 @@ def test_discovered_link_on_the_simulator_can_be_fetched(
     data = OEmbedFetcher(open_http).fetch_discovered(found, {"maxwidth": 600})
     assert data["provider_name"] == "TED"
     assert simulator.last("/ted/oembed.json").query["maxwidth"] == "600"
+
+
+@given(st.text(max_size=300))
+def test_find_oembed_links_never_raises(html: str) -> None:
+    for link in find_oembed_links(html, PAGE):
+        assert link.type in (
+            "application/json+oembed",
+            "text/json+oembed",
+            "text/xml+oembed",
+            "application/xml+oembed",
+        )
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                '<link rel="alternate" type="application/json+oembed" href="/j">',
+                '<link rel="alternate" type="text/xml+oembed" href="/x">',
+                "<p>text</p>",
+                "<link rel=alternate",
+                "&amp;",
+                "<base href='/b/'>",
+            ]
+        ),
+        max_size=6,
+    )
+)
+def test_a_json_link_is_chosen_whenever_there_is_one(parts: list[str]) -> None:
+    links = find_oembed_links("".join(parts), PAGE)
+    chosen = choose_link(links)
+    if any(link.is_json for link in links):
+        assert chosen is not None
+        assert chosen.is_json
+    elif links:
+        assert chosen == links[0]
+    else:
+        assert chosen is None

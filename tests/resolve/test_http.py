@@ -13,6 +13,8 @@ import time
 import httpcore
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.simulator import ProviderSimulator
 
 import embedkit
@@ -30,6 +32,7 @@ from embedkit.errors import (
 from embedkit.http import (
     _PERMIT,
     DEFAULT_USER_AGENT,
+    SECRET_PARAMS,
     HttpClient,
     HttpResponse,
     _Permit,
@@ -600,3 +603,19 @@ def test_a_name_that_does_not_resolve_is_connection_failed(simulator: ProviderSi
         client.get(f"http://nowhere.test:{simulator.port}/oembed", trusted=True)
     assert caught.value.url == f"http://nowhere.test:{simulator.port}/oembed"
     assert simulator.count() == 0
+
+
+@given(
+    name=st.sampled_from(sorted(SECRET_PARAMS)).map(lambda n: n if len(n) % 2 else n.upper()),
+    secret=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789|-_.~%"),
+    before=st.sampled_from(["", "url=https%3A%2F%2Fx.com%2Fa&", "a=1;"]),
+    after=st.sampled_from(["", "&maxwidth=550", "#frag"]),
+)
+def test_redacted_urls_never_hold_the_secret(
+    name: str, secret: str, before: str, after: str
+) -> None:
+    secret = "S3CR3T" + secret
+    url = f"https://graph.example/oembed?{before}{name}={secret}{after}"
+    redacted = redact_url(url)
+    assert secret not in redacted
+    assert f"{name}=***" in redacted
