@@ -223,7 +223,10 @@ class _Scanner(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.source = source
         self._line_starts = [0]
-        self._line_starts.extend(i + 1 for i, c in enumerate(source) if c == "\n")
+        at = source.find("\n")
+        while at != -1:
+            self._line_starts.append(at + 1)
+            at = source.find("\n", at + 1)
         self.stack: list[tuple[str, bool]] = []  # (tag, opaque)
         self.found: list[Standalone] = []
         self.script_srcs: list[str] = []
@@ -286,7 +289,10 @@ class _Scanner(HTMLParser):
             self._text_start = self._offset()
         paragraph = self._paragraph
         if paragraph is not None and not self._opaque_inside_paragraph():
-            (paragraph.link_text if paragraph.in_link else paragraph.text).append(data)  # type: ignore[union-attr]
+            if paragraph.in_link and paragraph.link_text is not None:
+                paragraph.link_text.append(data)
+            else:
+                paragraph.text.append(data)
 
     def _opaque_inside_paragraph(self) -> bool:
         # Inside the paragraph's own <a>, text is the link text, not opaque content.

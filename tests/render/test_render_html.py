@@ -487,3 +487,39 @@ def test_the_example_renders_from_a_warm_cache_offline(sim_providers: Path, tmp_
     assert '<blockquote class="twitter-tweet"><p lang="en" dir="ltr">LIVE: Japanese' in again
     assert again.count(WIDGETS) == 1
     assert again == first.replace('data-embedkit-status="fresh"', 'data-embedkit-status="cached"')
+
+
+def test_a_page_template_is_overridden_by_name(tmp_path: Path) -> None:
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    (mine / "page.html").write_text(
+        "<main lang={{ meta.get('lang') }}>{{ meta.title }}|{{ body }}|{{ scripts }}</main>",
+        encoding="utf-8",
+    )
+    with Resolver(cache="memory://", offline=True, template_dirs=[mine]) as r:
+        page = render_document(EXAMPLE, r)
+    assert page.startswith(
+        "<main lang=en>Japan, South Korea bury trade hatchet amid security threats|<p>Japan"
+    )
+    assert "@Reuters" in page
+
+
+def test_the_render_command_writes_the_page_and_its_assets(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from embedkit.cli.main import cli
+
+    out = tmp_path / "site" / "page.html"
+    out.parent.mkdir()
+    result = CliRunner().invoke(
+        cli, ["render", str(EXAMPLE), "-o", str(out), "--offline", "--cache", "memory://"]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        CONSENT_SCRIPT_NAME,
+        STYLESHEET_NAME,
+        "page.html",
+    ]
+    page = out.read_text(encoding="utf-8")
+    assert "March 16, 2023" in page
+    assert f'href="{STYLESHEET_NAME}"' in page
