@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.syndicate.fakes import FakeBluesky, refused_url, sample_post
+from tests.syndicate.fakes import FakeBluesky, FakeHttpRecorder, Reply, refused_url, sample_post
 
 from embedkit.errors import ChannelError, MissingCredential
+from embedkit.http import HttpClient
 from embedkit.syndicate.channels import idempotency_key, make_channel
 from embedkit.syndicate.channels.bluesky import BlueskyChannel, rkey_for
 from embedkit.syndicate.models import Facet, LinkCard
@@ -303,3 +304,33 @@ def test_missing_credentials_name_the_variables() -> None:
         make_channel("bluesky", env={"EMBEDKIT_BLUESKY_HANDLE": "a.example.com"})
     assert "EMBEDKIT_BLUESKY_APP_PASSWORD" in str(info.value)
     assert "EMBEDKIT_BLUESKY_HANDLE" not in str(info.value)
+
+
+@pytest.mark.parametrize(("size", "uploaded"), [(4096, True), (1_000_001, False)])
+def test_a_remote_thumbnail_is_fetched_through_the_hardened_client(
+    fake_bluesky: FakeBluesky,
+    http_recorder: FakeHttpRecorder,
+    tmp_path: Path,
+    size: int,
+    uploaded: bool,
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * (size - 8)
+    http_recorder.route("GET", "/images/thumb.png", Reply(200, png, {"Content-Type": "image/png"}))
+    http = HttpClient(timeout=2.0, allow_private_networks=True)  # the recorder is on 127.0.0.1
+    channel = BlueskyChannel(
+        fake_bluesky.handle,
+        fake_bluesky.password,
+        pds=fake_bluesky.url,
+        timeout=2.0,
+        session_path=tmp_path / "s.json",
+        http=http,
+    )
+    card = LinkCard("https://example.com/a", "Title", thumb=http_recorder.url + "/images/thumb.png")
+    try:
+        channel.publish(sample_post("bluesky", card=card), idempotency_key=KEY)
+    finally:
+        channel.close()
+        http.close()
+    external = fake_bluesky.records[0]["record"]["embed"]["external"]
+    assert ("thumb" in external) is uploaded
+    assert [b["size"] for b in fake_bluesky.blobs] == ([size] if uploaded else [])
