@@ -174,6 +174,7 @@ def template_family(
 # -- a tiny DOM for reading provider blockquotes -------------------------------
 
 _VOID = frozenset({"br", "img", "hr", "wbr", "meta", "link", "input", "source"})
+_MAX_DEPTH = 100
 
 
 @dataclass
@@ -216,8 +217,8 @@ class _TreeBuilder(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         node = _Node(tag, {k: v or "" for k, v in attrs})
         self.stack[-1].children.append(node)
-        if tag not in _VOID:
-            self.stack.append(node)
+        if tag not in _VOID and len(self.stack) < _MAX_DEPTH:
+            self.stack.append(node)  # deeper nesting is flattened: no recursion blow-up
 
     def handle_endtag(self, tag: str) -> None:
         for i in range(len(self.stack) - 1, 0, -1):

@@ -31,6 +31,7 @@ Example::
 from __future__ import annotations
 
 import html as htmllib
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -41,11 +42,22 @@ import nh3
 
 __all__ = [
     "KNOWN_SCRIPTS",
+    "MAX_HTML_CHARS",
+    "MAX_TAGS",
     "Sanitized",
     "iframe_hosts",
     "provider_key",
     "sanitize",
 ]
+
+
+log = logging.getLogger(__name__)
+
+#: Provider HTML longer than this, or with more tags than :data:`MAX_TAGS`, is not
+#: sanitized at all (the embed shows its static fallback): the HTML parser's cost
+#: grows with nesting depth, and no real embed comes close to these sizes.
+MAX_HTML_CHARS = 256 * 1024
+MAX_TAGS = 10_000
 
 
 @dataclass(frozen=True)
@@ -579,6 +591,10 @@ def sanitize(
     ``fill_iframes`` sets width and height to 100% for a responsive wrapper.
     """
     if not html or not html.strip():
+        return Sanitized(html="", scripts=())
+    if len(html) > MAX_HTML_CHARS or html.count("<") > MAX_TAGS:
+        # real embed markup is a few KB; deeply nested megabytes only cost CPU time
+        log.warning("provider HTML from %s is too large to sanitize; using the fallback", provider)
         return Sanitized(html="", scripts=())
     key = provider_key(provider)
     policy = _POLICIES.get(key, _DEFAULT) if key else _DEFAULT

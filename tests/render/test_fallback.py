@@ -486,3 +486,17 @@ def test_from_x_api_without_a_numeric_id_makes_no_request() -> None:
     with responses.RequestsMock() as mock:  # any request would raise ConnectionError
         assert from_x_api(_ref("https://x.com/Reuters", "x"), TOKEN) is None
         assert len(mock.calls) == 0
+
+
+@pytest.mark.timeout(20)
+def test_deeply_nested_snapshot_markup_does_not_blow_the_stack() -> None:
+    html = (
+        '<blockquote class="twitter-tweet"><p>'
+        + "<span>" * 50_000
+        + "deep text"
+        + "</span>" * 50_000
+        + '</p>&mdash; A (@a) <a href="https://x.com/a/status/1">'
+        "March 16, 2023</a></blockquote>"
+    )
+    snap = from_oembed({"type": "rich", "html": html}, REUTERS, "Twitter")
+    assert snap.text == "deep text"

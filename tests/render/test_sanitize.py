@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.render.safety import problems, tags
 
-from embedkit.sanitize import KNOWN_SCRIPTS, iframe_hosts, sanitize
+from embedkit.sanitize import KNOWN_SCRIPTS, MAX_HTML_CHARS, Sanitized, iframe_hosts, sanitize
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 OEMBED = FIXTURES / "oembed"
@@ -525,3 +525,21 @@ def test_provider_markup_cannot_fake_embedkits_own_attributes() -> None:
     result = sanitize(html, None)
     assert "data-embedkit" not in result.html
     assert 'data-x="1"' in result.html
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<div>" * 100_000 + "x" + "</div>" * 100_000,
+        "<p>" + "a" * (MAX_HTML_CHARS + 1) + "</p>",
+    ],
+    ids=["deep-nesting", "oversized"],
+)
+def test_huge_provider_html_is_refused_quickly(html: str) -> None:
+    assert sanitize(html, None) == Sanitized(html="", scripts=())
+
+
+def test_deeply_nested_but_small_html_is_still_sanitized() -> None:
+    html = "<div>" * 2_000 + "deep" + "</div>" * 2_000
+    assert "deep" in sanitize(html, None).html
