@@ -53,6 +53,7 @@ DEFAULT_HANG = 30.0
 #: The status id of the seed article's Reuters post (see PROVENANCE.md).
 REUTERS_STATUS_ID = "1636212467429621760"
 REUTERS_URLS = (
+    f"https://x.com/reuters/status/{REUTERS_STATUS_ID}",  # embedkit's canonical form
     f"https://x.com/Reuters/status/{REUTERS_STATUS_ID}",
     f"https://twitter.com/Reuters/status/{REUTERS_STATUS_ID}",
 )
