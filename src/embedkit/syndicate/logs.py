@@ -46,6 +46,8 @@ FIELDS = (
     "unknown",
     "would_post",
 )
+#: The fields a text line adds after the message (the message already names the rest).
+_TEXT_EXTRAS = ("post_url", "attempt", "delay")
 _SECRET_SUFFIXES = ("TOKEN", "SECRET", "PASSWORD", "APP_PASSWORD", "KEY", "WEBHOOK_URL")
 _MIN_SECRET = 6
 
@@ -90,10 +92,11 @@ class TextFormatter(logging.Formatter):
     """``LEVEL message key=value ...`` for a terminal or a cron mail."""
 
     def format(self, record: logging.LogRecord) -> str:
+        fields = _fields(record)
         extras = " ".join(
-            f"{key}={value}"
-            for key, value in _fields(record).items()
-            if key not in ("event", "run_id") and value is not None
+            f"{key}={fields[key]}"
+            for key in _TEXT_EXTRAS
+            if fields.get(key) is not None and not (key == "attempt" and fields[key] in (0, 1))
         )
         line = f"{record.levelname.lower():7} {record.getMessage()}"
         if extras:
