@@ -304,3 +304,36 @@ def test_absent_only_when_the_recent_posts_reach_back_past_the_claim() -> None:
     assert not certainly_absent(unknown_row(claimed), full_recent, limit=40)
     full_old = [*full_recent[:-1], remote("old", "x", claimed - 3600)]
     assert certainly_absent(unknown_row(claimed), full_old, limit=40)
+
+
+STATES = st.sampled_from(["posted", "unknown", "claimed", "failed", "failed-retry", "pending"])
+
+
+@given(
+    days=st.lists(st.none() | st.integers(1, 28), min_size=0, max_size=12),
+    states=st.dictionaries(st.tuples(st.integers(0, 11), st.sampled_from(["m", "x"])), STATES),
+    max_posts=st.none() | st.integers(1, 5),
+)
+def test_plan_covers_each_pair_once_in_order_within_max_posts(days, states, max_posts) -> None:
+    articles = [art(f"a{i:02d}", day) for i, day in enumerate(days)]
+    rows = {
+        (f"a{i:02d}", ch): row(
+            f"a{i:02d}", ch, state.removesuffix("-retry"), retryable=state.endswith("-retry")
+        )
+        for (i, ch), state in states.items()
+        if i < len(articles)
+    }
+    steps = plan_run(articles, ["m", "x"], rows, now=NOW, max_posts=max_posts)
+    assert sorted((s.article.id, s.channel) for s in steps) == sorted(
+        (a.id, ch) for a in articles for ch in ("m", "x")
+    )
+    for channel in ("m", "x"):
+        posts = [s.article for s in steps if s.channel == channel and s.action == "post"]
+        assert max_posts is None or len(posts) <= max_posts
+        assert posts == list(order_articles(posts))
+        for s in steps:
+            r = rows.get((s.article.id, s.channel))
+            if s.action == "post":
+                assert r is None or r.claimable  # never a posted, unknown or claimed row
+            if r is not None and r.state == "unknown":
+                assert s.action == "unknown"
