@@ -301,11 +301,10 @@ class Resolver:
             return gone, "gone", str(exc)
         except FetchError as exc:
             log.info("provider trouble for %s: %s", ref.url, exc)
-            if isinstance(exc, RateLimited) and found is not None:
-                pause = (
-                    exc.retry_after if exc.retry_after is not None else (DEFAULT_RATE_LIMIT_PAUSE)
-                )
-                self._cache_block(_pause_key(found), now + pause)
+            pause_key = _pause_key(found)
+            if isinstance(exc, RateLimited) and pause_key is not None:
+                pause = DEFAULT_RATE_LIMIT_PAUSE if exc.retry_after is None else exc.retry_after
+                self._cache_block(pause_key, now + pause)
             if entry is None:
                 return None, "fallback", str(exc)
             failed = on_failure(entry, now=now, error=str(exc))
