@@ -32,7 +32,14 @@ from embedkit.syndicate.channels.base import (
     idempotency_key,
 )
 
-__all__ = ["CHANNELS", "Channel", "classify_http_error", "idempotency_key", "make_channel"]
+__all__ = [
+    "CHANNELS",
+    "ENV_VARS",
+    "Channel",
+    "classify_http_error",
+    "idempotency_key",
+    "make_channel",
+]
 
 #: Every channel name :func:`make_channel` knows.
 CHANNELS: tuple[str, ...] = (
@@ -46,6 +53,32 @@ CHANNELS: tuple[str, ...] = (
     "discord",
     "file",
 )
+
+#: Every environment variable a channel reads, with what it holds (docs/channels.md lists them).
+ENV_VARS: Mapping[str, str] = {
+    "EMBEDKIT_X_API_KEY": "x: app consumer key",
+    "EMBEDKIT_X_API_SECRET": "x: app consumer secret",
+    "EMBEDKIT_X_ACCESS_TOKEN": "x: account access token (read and write)",
+    "EMBEDKIT_X_ACCESS_SECRET": "x: account access token secret",
+    "EMBEDKIT_MASTODON_URL": "mastodon: instance base URL",
+    "EMBEDKIT_MASTODON_TOKEN": "mastodon: application access token",
+    "EMBEDKIT_BLUESKY_HANDLE": "bluesky: account handle",
+    "EMBEDKIT_BLUESKY_APP_PASSWORD": "bluesky: app password",
+    "EMBEDKIT_BLUESKY_PDS": "bluesky: PDS URL (default https://bsky.social)",
+    "EMBEDKIT_THREADS_TOKEN": "threads: Threads user access token",
+    "EMBEDKIT_THREADS_USER_ID": "threads: Threads user id",
+    "EMBEDKIT_THREADS_API_URL": "threads: API base (default https://graph.threads.net)",
+    "EMBEDKIT_LINKEDIN_TOKEN": "linkedin: OAuth access token",
+    "EMBEDKIT_LINKEDIN_AUTHOR": "linkedin: urn:li:person:… or urn:li:organization:…",
+    "EMBEDKIT_LINKEDIN_API_URL": "linkedin: API base (default https://api.linkedin.com)",
+    "EMBEDKIT_LINKEDIN_VERSION": "linkedin: LinkedIn-Version header (YYYYMM)",
+    "EMBEDKIT_TELEGRAM_BOT_TOKEN": "telegram: bot token",
+    "EMBEDKIT_TELEGRAM_CHAT_ID": "telegram: @channel or numeric chat id",
+    "EMBEDKIT_TELEGRAM_API_URL": "telegram: Bot API base (default https://api.telegram.org)",
+    "EMBEDKIT_SLACK_WEBHOOK_URL": "slack: incoming webhook URL (secret)",
+    "EMBEDKIT_DISCORD_WEBHOOK_URL": "discord: webhook URL (secret)",
+    "EMBEDKIT_FILE_CHANNEL_PATH": "file: JSON-lines output file",
+}
 
 #: name → (module, class); modules are imported only when their channel is made.
 _REGISTRY: dict[str, tuple[str, str]] = {
