@@ -39,6 +39,7 @@ from embedkit.syndicate.ledger import Ledger
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 TRIALS = 50
+STOPPERS: list[threading.Thread] = []
 KILL_POINTS = ("loading", "timer", "before-accept", "after-accept")
 
 
@@ -150,15 +151,21 @@ def one_trial(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> tup
         assert {r.state for r in rows} == {"posted"}
         assert {r.post_id for r in rows} == {p["id"] for p in fake.posts}
         return point, settle.output
-    finally:
-        fake.stop()
-        site.stop()
+    finally:  # stopping waits for the servers' poll interval: do it in the background
+        for server in (fake, site):
+            stopper = threading.Thread(target=server.stop)
+            stopper.start()
+            STOPPERS.append(stopper)
 
 
 def test_kill_9_at_any_step_never_posts_twice_nor_loses_a_post(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    trials = [one_trial(tmp_path, seed, monkeypatch) for seed in range(TRIALS)]
+    try:
+        trials = [one_trial(tmp_path, seed, monkeypatch) for seed in range(TRIALS)]
+    finally:
+        for stopper in STOPPERS:
+            stopper.join()
     points = Counter(point for point, _ in trials)
     assert set(points) == set(KILL_POINTS)
     settled = Counter(line.split()[0] for _, output in trials for line in output.splitlines())
