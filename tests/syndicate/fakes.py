@@ -623,8 +623,11 @@ class FakeBluesky(_FakeServer):
     """A Bluesky PDS as atproto's ``Client`` sees it: one account, XRPC over HTTP.
 
     ``sessions_created`` counts successful ``createSession`` calls (to show a
-    saved session is reused). ``records`` lists created post records (dicts
-    with ``uri``, ``cid``, ``rkey``, ``record``). ``blobs`` lists uploaded blob
+    saved session is reused), ``sessions_refreshed`` the ``refreshSession`` calls;
+    ``access_ttl`` is the access token's lifetime in seconds (atproto refreshes a
+    token that expires within 15 minutes, so a small value forces refreshes).
+    ``records`` lists created post records (dicts with ``uri``, ``cid``,
+    ``rkey``, ``record``). ``blobs`` lists uploaded blob
     sizes and MIME types. A ``createRecord`` with an ``rkey`` already used fails
     like a real PDS (400 ``InvalidRequest`` "Record already exists").
     """
@@ -637,8 +640,11 @@ class FakeBluesky(_FakeServer):
         handle: str = "newsroom.example.com",
         password: str = "app-pass-word-1234",
         did: str = "did:plc:fakenewsroom0000000000001",
+        access_ttl: int = 7200,
     ) -> None:
         super().__init__()
+        self.access_ttl = access_ttl
+        self.sessions_refreshed = 0
         self.handle = handle
         self.password = password
         self.did = did
@@ -691,7 +697,7 @@ class FakeBluesky(_FakeServer):
             "scope": "com.atproto.access" if kind == "access" else "com.atproto.refresh",
             "sub": self.did,
             "iat": now,
-            "exp": now + (7200 if kind == "access" else 86400 * 60),
+            "exp": now + (self.access_ttl if kind == "access" else 86400 * 60),
             "jti": f"{kind}-{serial}",
         }
         return f"{b64({'typ': 'at+jwt', 'alg': 'HS256'})}.{b64(payload)}.c2lnbmF0dXJl"
@@ -739,6 +745,7 @@ class FakeBluesky(_FakeServer):
                         {"error": "ExpiredToken", "message": "Token has expired"}, status=400
                     )
                 self._refresh.discard(token)
+                self.sessions_refreshed += 1
                 return Reply.json(self._session())
         with self._lock:
             authorized = self._bearer(req) in self._access

@@ -334,3 +334,22 @@ def test_a_remote_thumbnail_is_fetched_through_the_hardened_client(
     external = fake_bluesky.records[0]["record"]["embed"]["external"]
     assert ("thumb" in external) is uploaded
     assert [b["size"] for b in fake_bluesky.blobs] == ([size] if uploaded else [])
+
+
+def test_a_refreshed_session_is_saved_for_the_next_run(tmp_path: Path) -> None:
+    fake = FakeBluesky(access_ttl=60).start()  # expires within atproto's 15-minute margin
+    path = tmp_path / "s.json"
+    made: list[BlueskyChannel] = []
+    try:
+        _make(fake, path, made).recent()
+        first = json.loads(path.read_text())["session"]
+        _make(fake, path, made).publish(sample_post("bluesky"), idempotency_key=KEY)
+        second = json.loads(path.read_text())["session"]
+    finally:
+        for channel in made:
+            channel.close()
+        fake.stop()
+    assert fake.sessions_created == 1
+    assert fake.sessions_refreshed >= 1
+    assert second != first
+    assert len(fake.records) == 1

@@ -40,9 +40,6 @@ __all__ = [
 #: How much of a platform's error text goes into a message.
 REASON_LIMIT = 300
 
-#: Statuses that say the request itself is wrong: retrying the same request cannot help.
-_PERMANENT = frozenset({400, 401, 403, 404, 405, 409, 410, 411, 413, 414, 415, 422})
-
 
 @runtime_checkable
 class Channel(Protocol):
@@ -141,7 +138,7 @@ def classify_http_error(
             retryable=True,
             retry_after=retry_after,
         )
-    label = "the request was refused" if status in _PERMANENT or status >= 400 else "unexpected"
+    label = "the request was refused" if status >= 400 else "an unexpected answer"
     return ChannelError(_join(reason, f"HTTP {status}, {label}; not retryable"), status=status)
 
 
