@@ -212,3 +212,9 @@ def test_html_content_becomes_text() -> None:
     assert html_to_text('<p>A &amp; B <a href="https://e.x">e.x</a></p><p>C<br>D</p>') == (
         "A & B e.x\n\nC\nD"
     )
+
+
+def test_building_the_channel_makes_no_request(fake_mastodon: FakeMastodon) -> None:
+    channel = _channel(fake_mastodon)
+    assert fake_mastodon.requests == []
+    assert fake_mastodon.token not in repr(channel)

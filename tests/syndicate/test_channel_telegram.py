@@ -6,7 +6,10 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.syndicate.fakes import FakeHttpRecorder, Reply, sample_post
 
 from embedkit.errors import ChannelError, MissingCredential
@@ -145,3 +148,33 @@ def test_missing_variables_are_named() -> None:
         make_channel("telegram", env={"EMBEDKIT_TELEGRAM_BOT_TOKEN": TOKEN})
     assert "EMBEDKIT_TELEGRAM_CHAT_ID" in str(info.value)
     assert TOKEN not in str(info.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    token=st.from_regex(r"[0-9]{6,10}:[A-Za-z0-9_-]{20,40}", fullmatch=True),
+    status=st.sampled_from([400, 401, 403, 404, 409, 429, 500, 502]),
+    echo=st.booleans(),
+)
+def test_no_token_reaches_an_error_even_when_the_api_echoes_it(
+    token: str, status: int, echo: bool
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == f"/bot{token}/sendMessage"
+        said = f"Bad thing at {request.url}" if echo else "Bad Request"
+        return httpx.Response(status, json={"ok": False, "error_code": status, "description": said})
+
+    channel = TelegramChannel(
+        token,
+        "@newsroom",
+        api_url="https://api.telegram.invalid",
+        transport=httpx.MockTransport(answer),
+    )
+    try:
+        with pytest.raises(ChannelError) as info:
+            channel.publish(sample_post("telegram"), idempotency_key=KEY)
+    finally:
+        channel.close()
+    assert token not in str(info.value)
+    assert token not in repr(channel)
+    assert info.value.status == status

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -96,8 +97,13 @@ def test_a_timeout_while_publishing_is_ambiguous(
     ("status", "retryable"), [(400, False), (401, False), (403, False), (500, True)]
 )
 def test_graph_errors_are_classified_with_their_message(
-    http_recorder: FakeHttpRecorder, channel: ThreadsChannel, status: int, retryable: bool
+    http_recorder: FakeHttpRecorder,
+    channel: ThreadsChannel,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    retryable: bool,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     error = {
         "error": {
             "message": f"Injected graph error {status}",
@@ -112,6 +118,8 @@ def test_graph_errors_are_classified_with_their_message(
     assert (info.value.status, info.value.retryable) == (status, retryable)
     assert f"Injected graph error {status}" in str(info.value)
     assert TOKEN not in str(info.value)
+    assert "HTTP Request: POST" in caplog.text
+    assert TOKEN not in caplog.text
 
 
 def test_rate_limit_with_retry_after(

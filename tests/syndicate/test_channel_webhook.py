@@ -163,3 +163,15 @@ def test_webhooks_cannot_list_past_posts(made: list[SlackWebhook | DiscordWebhoo
 def test_missing_webhook_url_names_the_variable(name: str, variable: str) -> None:
     with pytest.raises(MissingCredential, match=variable):
         make_channel(name, env={})
+
+
+def test_an_unreadable_discord_answer_is_ambiguous(
+    http_recorder: FakeHttpRecorder, made: list[SlackWebhook | DiscordWebhook]
+) -> None:
+    http_recorder.route("POST", DISCORD_PATH, Reply.json({"id": "1", "channel_id": "2"}))
+    http_recorder.fault("malformed")
+    with pytest.raises(ChannelError) as info:
+        _discord(http_recorder.url + DISCORD_PATH, made).publish(
+            sample_post("discord"), idempotency_key=KEY
+        )
+    assert (info.value.retryable, info.value.ambiguous) == (True, True)
