@@ -39,7 +39,12 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from embedkit.errors import ConfigError, InvalidReference
-from embedkit.render import CONSENT_SCRIPT_NAME, has_consent_placeholder, script_tags
+from embedkit.render import (
+    CONSENT_SCRIPT_NAME,
+    has_consent_placeholder,
+    placeholder_scripts,
+    script_tags,
+)
 
 if TYPE_CHECKING:
     from embedkit.resolver import Resolver
@@ -53,7 +58,10 @@ _KEY = "__embedkit_collected__"
 
 
 class _Collected:
-    """The scripts one render's embeds need, in first-seen order."""
+    """The scripts one render's embeds need, in first-seen order.
+
+    In consent mode these are the scripts the consent script may load.
+    """
 
     def __init__(self) -> None:
         self.scripts: dict[str, None] = {}
@@ -106,8 +114,11 @@ def _embed(context: Context, url: Any, **params: Any) -> Markup:
         log.info("not embedding %s", exc)
         return Markup.escape(url)
     collected = _collected(context)
-    collected.scripts.update(dict.fromkeys(embed.scripts))
-    collected.consent = collected.consent or has_consent_placeholder(embed.html)
+    if has_consent_placeholder(embed.html):
+        collected.consent = True
+        collected.scripts.update(dict.fromkeys(placeholder_scripts(embed.html)))
+    else:
+        collected.scripts.update(dict.fromkeys(embed.scripts))
     return Markup(embed.html)
 
 
@@ -116,7 +127,7 @@ def _embed_scripts(context: Context, nonce: str | None = None) -> Markup:
     collected = _collected(context)
     url = getattr(context.environment, "embedkit_consent_script_url", CONSENT_SCRIPT_NAME)
     tags = script_tags(
-        () if collected.consent else collected.scripts,
+        collected.scripts,
         nonce=nonce,
         consent=collected.consent,
         consent_script_url=url,

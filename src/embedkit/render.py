@@ -27,6 +27,7 @@ Example::
 from __future__ import annotations
 
 import html as htmllib
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Sequence
@@ -53,6 +54,7 @@ __all__ = [
     "find_standalone",
     "find_standalone_urls",
     "has_consent_placeholder",
+    "placeholder_scripts",
     "render_document",
     "render_html",
     "script_tags",
@@ -231,6 +233,7 @@ class _Scanner(HTMLParser):
         self.found: list[Standalone] = []
         self.script_srcs: list[str] = []
         self.placeholders = 0
+        self.consent_scripts: dict[str, None] = {}  # listed by placeholders, first-seen order
         self.body_end: int | None = None
         self._paragraph: _Paragraph | None = None
         self._text_start: int | None = None
@@ -306,8 +309,10 @@ class _Scanner(HTMLParser):
             src = dict(attrs).get("src")
             if src:
                 self.script_srcs.append(src)
-        if any(key == CONSENT_MARKER for key, _ in attrs):
-            self.placeholders += 1
+        for key, value in attrs:
+            if key == CONSENT_MARKER:
+                self.placeholders += 1
+                self.consent_scripts.update(dict.fromkeys(_script_list(value)))
         paragraph = self._paragraph
         if paragraph is not None:
             if tag == "a" and paragraph.href is None and not "".join(paragraph.text).strip():
@@ -378,6 +383,17 @@ class _Scanner(HTMLParser):
         self._flush_text(len(self.source), True)
 
 
+def _script_list(value: str | None) -> list[str]:
+    """The script URLs of a placeholder's ``data-embedkit-scripts`` (a JSON list)."""
+    try:
+        listed = json.loads(value or "[]")
+    except ValueError:
+        return []
+    if not isinstance(listed, list):
+        return []
+    return [item for item in listed if isinstance(item, str)]
+
+
 def _has_class(attrs: list[tuple[str, str | None]], name: str) -> bool:
     return any(key == "class" and value and name in value.split() for key, value in attrs)
 
@@ -408,6 +424,13 @@ def has_consent_placeholder(html: str) -> bool:
     return CONSENT_MARKER in html and _scan(html).placeholders > 0
 
 
+def placeholder_scripts(html: str) -> tuple[str, ...]:
+    """The provider scripts the consent placeholders in ``html`` list, each once."""
+    if CONSENT_MARKER not in html:
+        return ()
+    return tuple(_scan(html).consent_scripts)
+
+
 def _valid(url: str) -> bool:
     try:
         parse_ref(url)
@@ -436,11 +459,25 @@ def _resolve(urls: Iterable[str], resolve_many: ResolveMany) -> dict[str, Embed]
     return dict(zip(unique, embeds, strict=True))
 
 
-def _embed_found(
-    html: str, found: list[Standalone], by_url: dict[str, Embed]
-) -> tuple[str, tuple[str, ...]]:
+@dataclass(frozen=True, slots=True)
+class _Embedded:
+    """A document with its embeds in place, and what the inserted embeds need.
+
+    ``scripts``: the provider scripts of live embeds. ``consent_scripts``: the
+    scripts the inserted consent placeholders list (only embeds this pass
+    inserted count, never markup that was on the page already), or ``None``
+    when no placeholder was inserted.
+    """
+
+    html: str
+    scripts: tuple[str, ...]
+    consent_scripts: tuple[str, ...] | None
+
+
+def _embed_found(html: str, found: list[Standalone], by_url: dict[str, Embed]) -> _Embedded:
     parts: list[str] = []
     scripts: dict[str, None] = {}
+    consent: dict[str, None] | None = None
     pos = 0
     for item in found:
         embed = by_url.get(item.url)
@@ -450,8 +487,16 @@ def _embed_found(
         parts.append(embed.html)
         pos = item.end
         scripts.update(dict.fromkeys(embed.scripts))
+        if has_consent_placeholder(embed.html):
+            consent = {} if consent is None else consent
+            consent.update(dict.fromkeys(placeholder_scripts(embed.html)))
     parts.append(html[pos:])
-    return "".join(parts), tuple(scripts)
+    return _Embedded("".join(parts), tuple(scripts), None if consent is None else tuple(consent))
+
+
+def _embed_all(html: str, resolve_many: ResolveMany) -> _Embedded:
+    found = find_standalone(html)
+    return _embed_found(html, found, _resolve((f.url for f in found), resolve_many))
 
 
 def embed_urls(html: str, resolve_many: ResolveMany) -> tuple[str, tuple[str, ...]]:
@@ -463,8 +508,8 @@ def embed_urls(html: str, resolve_many: ResolveMany) -> tuple[str, tuple[str, ..
     and URLs nothing could embed are left as they are. Running it on its own
     output changes nothing.
     """
-    found = find_standalone(html)
-    return _embed_found(html, found, _resolve((f.url for f in found), resolve_many))
+    done = _embed_all(html, resolve_many)
+    return done.html, done.scripts
 
 
 def _attr(value: str) -> str:
@@ -481,37 +526,35 @@ def script_tags(
 ) -> str:
     """The ``<script>`` tags for a page, each once, one per line.
 
-    In consent mode the page loads only ``consent_script_url`` (the consent
-    script loads the provider scripts after the reader's click); otherwise
-    each provider script in ``scripts``. Scripts whose URL is in ``present``
+    ``scripts`` are the provider scripts the page's embeds need. Normally each
+    gets its own tag. In consent mode the page loads only ``consent_script_url``,
+    and ``scripts`` become its ``data-embedkit-allow`` list: the only scripts it
+    will load after a click, so markup injected into the page cannot make it
+    load others (with the page's nonce). Scripts whose URL is in ``present``
     (already on the page) are skipped. ``nonce`` is set on every tag.
     """
     nonce_attr = f' nonce="{_attr(nonce)}"' if nonce else ""
     seen = set(present)
-    wanted = [consent_script_url] if consent else list(scripts)
-    tags = []
-    for src in dict.fromkeys(wanted):
-        if src in seen:
-            continue
-        if consent:
-            tags.append(f'<script src="{_attr(src)}" defer{nonce_attr}></script>')
-        else:
-            tags.append(f'<script async src="{_attr(src)}" charset="utf-8"{nonce_attr}></script>')
-    return "".join(tag + "\n" for tag in tags)
-
-
-def _insert_before_body_end(html: str, tags: str) -> str:
-    if not tags:
-        return html
-    end = _scan(html).body_end
-    if end is None:
-        return html + ("" if not html or html.endswith("\n") else "\n") + tags
-    return html[:end] + tags + html[end:]
+    wanted = list(dict.fromkeys(scripts))
+    if consent:
+        if consent_script_url in seen:
+            return ""
+        allow = json.dumps(wanted, separators=(",", ":"))
+        return (
+            f'<script src="{_attr(consent_script_url)}" defer{nonce_attr}'
+            f' data-embedkit-allow="{_attr(allow)}"></script>\n'
+        )
+    tags = [
+        f'<script async src="{_attr(src)}" charset="utf-8"{nonce_attr}></script>\n'
+        for src in wanted
+        if src not in seen
+    ]
+    return "".join(tags)
 
 
 def _page_tags(
     page: _Scanner,
-    scripts: Sequence[str],
+    done: _Embedded,
     *,
     nonce: str | None,
     consent: bool | None,
@@ -519,11 +562,13 @@ def _page_tags(
 ) -> str:
     """The script tags a page still needs, given what is on it already."""
     if consent is None:
-        consent = page.placeholders > 0 or consent_script_url is not None
+        consent = done.consent_scripts is not None or consent_script_url is not None
+    if consent and done.consent_scripts is None:
+        return ""  # no new placeholder: nothing to load, not even the consent script
     return script_tags(
-        () if consent else scripts,
+        (done.consent_scripts or ()) if consent else done.scripts,
         nonce=nonce,
-        consent=consent and page.placeholders > 0,
+        consent=consent,
         consent_script_url=consent_script_url or CONSENT_SCRIPT_NAME,
         present=page.script_srcs,
     )
@@ -542,19 +587,19 @@ def render_html(
     The scripts go just before ``</body>``, or at the end of a fragment; a
     script already on the page is not added again, so rendering twice changes
     nothing. ``consent`` says whether the page is in consent mode; ``None``
-    (the default) tells from the page: consent placeholders (elements with a
-    ``data-embedkit-scripts`` attribute) or a ``consent_script_url``. In consent
-    mode the page gets one ``<script src=consent_script_url defer>`` (default
+    (the default) tells from the embeds (consent placeholders) or from a given
+    ``consent_script_url``. In consent mode the page gets one
+    ``<script src=consent_script_url defer data-embedkit-allow=[...]>`` (default
     ``embedkit-consent.js``, see :func:`write_assets`) instead of any provider
-    script. ``nonce`` is set on every script tag added (for a
+    script; its allow list holds the scripts the inserted placeholders need and
+    nothing else. ``nonce`` is set on every script tag added (for a
     ``script-src 'nonce-...'`` Content-Security-Policy).
     """
-    found = find_standalone(html)
-    by_url = _resolve((f.url for f in found), resolve_many)
-    new, scripts = _embed_found(html, found, by_url)
+    done = _embed_all(html, resolve_many)
+    new = done.html
     page = _scan(new)
     tags = _page_tags(
-        page, scripts, nonce=nonce, consent=consent, consent_script_url=consent_script_url
+        page, done, nonce=nonce, consent=consent, consent_script_url=consent_script_url
     )
     if not tags:
         return new
@@ -651,9 +696,10 @@ def render_document(
         meta, body = _markdown(text)
     else:
         raise ConfigError(f"cannot render {str(path)!r}: expected a .md or .html file")
-    body, scripts = embed_urls(body, resolver.resolve_many)
+    done = _embed_all(body, resolver.resolve_many)
+    body = done.html
     tags = _page_tags(
-        _scan(body), scripts, nonce=nonce, consent=resolver.consent or None, consent_script_url=None
+        _scan(body), done, nonce=nonce, consent=resolver.consent or None, consent_script_url=None
     )
     context = {key: value for key, value in meta.items() if isinstance(key, str)}
     context.setdefault("title", path.stem.replace("-", " ").replace("_", " ").capitalize())

@@ -306,3 +306,40 @@ def test_a_consent_manager_can_load_every_placeholder_at_once(
     assert page.evaluate("document.querySelectorAll('[data-embedkit-load]').length") == 1
     assert hosts(third_party(page)) == {"www.youtube.com"}
     assert errors(page) == []
+
+
+def test_an_injected_placeholder_cannot_make_the_consent_script_load_its_script(
+    browser: Browser, site: tuple[Path, str], providers: Path
+) -> None:
+    folder, base = site
+    injected = (
+        '<figure class="embedkit" data-embedkit-consent="pending" data-embedkit-provider="Evil" '
+        "data-embedkit-scripts='[\"https://evil.example/x.js\"]'>"
+        "<button type=button data-embedkit-load>Load</button><template><p>x</p></template>"
+        "</figure>"
+    )
+    with Resolver(
+        cache="memory://", providers=providers, allow_private_networks=True, consent=True
+    ) as resolver:
+        html = resolver.render_html(
+            "<!doctype html><html><head><title>Injected</title></head><body>\n"
+            f"{injected}\n<p>https://twitter.com/Reuters/status/1636212467429621760</p>\n"
+            "</body></html>\n",
+            nonce=NONCE,
+        )
+    (folder / "injected.html").write_text(html, encoding="utf-8")
+    write_assets(folder)
+    page = browser.new_page(allow_hosts={"127.0.0.1"})
+    page.goto(base + "injected.html")
+
+    page.evaluate("document.querySelector('[data-embedkit-provider=Evil] button').click(), true")
+    page.settle()
+    assert third_party(page) == []
+    assert [c["text"] for c in page.console if c["type"] == "warning"] == [
+        "embedkit: not loading https://evil.example/x.js: not in data-embedkit-allow"
+    ]
+    page.evaluate(f"document.querySelector({TWEET_BUTTON!r}).click(), true")
+    page.wait_until(lambda: WIDGETS in page.attempted())
+    page.settle()
+    assert third_party(page) == [WIDGETS]
+    assert errors(page) == []

@@ -157,7 +157,10 @@ def test_consent_mode_emits_only_the_consent_script(sim_providers: Path) -> None
         env.embedkit_consent_script_url = "/static/embedkit-consent.js"  # type: ignore[attr-defined]
         page = env.get_template("p.html").render(u=TWEET)
     assert "data-embedkit-scripts" in page
-    assert page.endswith('<script src="/static/embedkit-consent.js" defer nonce="abc"></script>\n')
+    assert page.endswith(
+        '<script src="/static/embedkit-consent.js" defer nonce="abc" data-embedkit-allow='
+        '"[&quot;https://platform.twitter.com/widgets.js&quot;]"></script>\n'
+    )
     assert page.count("<script") == 1
 
 

@@ -34,6 +34,8 @@ WIDGETS = "https://platform.twitter.com/widgets.js"
 TWEET = "https://twitter.com/Reuters/status/1636212467429621760"
 TWEET2 = "https://x.com/Reuters/status/1636227126391214081"
 VIDEO = "https://www.youtube.com/watch?v=qQpb1oCernE"
+#: The consent script's list of the only scripts it may load (JSON, attribute-escaped).
+ALLOW = ' data-embedkit-allow="[&quot;https://platform.twitter.com/widgets.js&quot;]"'
 
 
 class FakeResolver:
@@ -226,7 +228,7 @@ def test_consent_mode_loads_only_the_first_party_consent_script() -> None:
     html = f"<html><body><p>{TWEET}</p><p>{TWEET2}</p></body></html>"
     out = render_html(html, FakeResolver(consent=True), nonce="n0nce")
     assert out.endswith(
-        f'<script src="{CONSENT_SCRIPT_NAME}" defer nonce="n0nce"></script>\n</body></html>'
+        f'<script src="{CONSENT_SCRIPT_NAME}" defer nonce="n0nce"{ALLOW}></script>\n</body></html>'
     )
     assert out.count("<script") == 1
     assert render_html(out, FakeResolver(consent=True), nonce="n0nce") == out
@@ -236,7 +238,7 @@ def test_the_consent_script_url_can_be_chosen() -> None:
     out = render_html(
         f"<p>{TWEET}</p>", FakeResolver(consent=True), consent_script_url="/static/ek.js"
     )
-    assert '<script src="/static/ek.js" defer></script>' in out
+    assert f'<script src="/static/ek.js" defer{ALLOW}></script>' in out
 
 
 def test_consent_mode_without_placeholders_adds_nothing() -> None:
@@ -385,7 +387,7 @@ def test_consent_mode_with_the_real_resolver(sim_providers: Path) -> None:
     ) as r:
         out = r.render_html(f"<body><p>{TWEET}</p></body>", nonce="abc")
     assert "data-embedkit-scripts" in out
-    assert f'<script src="{CONSENT_SCRIPT_NAME}" defer nonce="abc"></script>\n</body>' in out
+    assert f'<script src="{CONSENT_SCRIPT_NAME}" defer nonce="abc"{ALLOW}></script>\n</body>' in out
     assert f'src="{WIDGETS}"' not in out
 
 
@@ -523,3 +525,38 @@ def test_the_render_command_writes_the_page_and_its_assets(tmp_path: Path) -> No
     page = out.read_text(encoding="utf-8")
     assert "March 16, 2023" in page
     assert f'href="{STYLESHEET_NAME}"' in page
+
+
+def test_consent_mode_allows_only_the_scripts_the_placeholders_list() -> None:
+    html = "<body><p>" + TWEET + "</p>" + "<p>" + VIDEO + "</p></body>"
+    out = render_html(html, FakeResolver(consent=True))
+    assert out.count("data-embedkit-allow=") == 1
+    assert out.endswith(f'<script src="{CONSENT_SCRIPT_NAME}" defer{ALLOW}></script>\n</body>')
+
+
+def test_script_tags_in_consent_mode_list_the_allowed_scripts_once() -> None:
+    tags = script_tags(
+        [WIDGETS, "https://www.instagram.com/embed.js", WIDGETS],
+        consent=True,
+        consent_script_url="/ek.js",
+        nonce="n",
+    )
+    assert tags == (
+        '<script src="/ek.js" defer nonce="n" data-embedkit-allow="[&quot;'
+        "https://platform.twitter.com/widgets.js&quot;,&quot;https://www.instagram.com/embed.js"
+        '&quot;]"></script>\n'
+    )
+    assert script_tags([WIDGETS], consent=True, present=[CONSENT_SCRIPT_NAME]) == ""
+
+
+def test_a_placeholder_already_on_the_page_does_not_widen_the_allow_list() -> None:
+    injected = (
+        '<figure class="embedkit" data-embedkit-consent="pending" '
+        "data-embedkit-scripts='[\"https://evil.example/x.js\"]'><button data-embedkit-load>"
+        "Load</button><template><p>x</p></template></figure>"
+    )
+    out = render_html(f"<body>{injected}<p>{TWEET}</p></body>", FakeResolver(consent=True))
+    assert out.endswith(f'<script src="{CONSENT_SCRIPT_NAME}" defer{ALLOW}></script>\n</body>')
+    assert render_html(f"<body>{injected}</body>", FakeResolver(consent=True)) == (
+        f"<body>{injected}</body>"
+    )

@@ -10,7 +10,8 @@
  * Nothing third-party is requested until the reader presses the button. Then the
  * template's content is cloned into the figure and each listed provider script
  * is loaded once per page, with this script's own nonce (CSP: script-src 'self'
- * 'nonce-...'). No inline script, no eval, no innerHTML.
+ * 'nonce-...'), if this script's data-embedkit-allow list names it. No inline
+ * script, no eval, no innerHTML.
  *
  * A consent manager can load every placeholder (or one provider's) at once:
  *   document.dispatchEvent(new CustomEvent("embedkit:consent",
@@ -23,6 +24,25 @@
   var self = document.currentScript;
   var nonce = self ? self.nonce || self.getAttribute("nonce") || "" : "";
   var requested = Object.create(null);
+  var allowed = allowList(self);
+
+  /* The scripts this page may load: data-embedkit-allow on this script's own tag
+     (a JSON list written by embedkit), so markup injected into the page cannot
+     make us load anything else with the page's nonce. Without it, any http(s)
+     script a placeholder lists. */
+  function allowList(script) {
+    var raw = script ? script.getAttribute("data-embedkit-allow") : null;
+    if (raw === null) return null;
+    var set = Object.create(null);
+    try {
+      JSON.parse(raw).forEach(function (src) {
+        if (typeof src === "string") set[new URL(src, document.baseURI).href] = true;
+      });
+    } catch (e) {
+      /* an unreadable list allows nothing */
+    }
+    return set;
+  }
 
   function onPage(href) {
     var scripts = document.scripts;
@@ -42,6 +62,10 @@
     }
     if (url.protocol !== "https:" && url.protocol !== "http:") return false;
     var href = url.href;
+    if (allowed && !allowed[href]) {
+      console.warn("embedkit: not loading " + href + ": not in data-embedkit-allow");
+      return false;
+    }
     if (requested[href] || onPage(href)) return false;
     requested[href] = true;
     var script = document.createElement("script");
