@@ -29,3 +29,21 @@ def test_command_and_options_have_help_and_docs(name: str) -> None:
             assert any(f"`{opt}" in section for opt in param.opts), (
                 f"{name} {param.opts[0]} is not documented"
             )
+
+
+def test_the_documented_python_example_runs(tmp_path: Path) -> None:
+    import re
+    import subprocess
+    import sys
+
+    (code,) = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:2] == ["[('file', 1, 0)]", "[('file', 0, 1)]"]
