@@ -353,3 +353,15 @@ def test_a_refreshed_session_is_saved_for_the_next_run(tmp_path: Path) -> None:
     assert fake.sessions_refreshed >= 1
     assert second != first
     assert len(fake.records) == 1
+
+
+@pytest.mark.parametrize("status", [409, 500])
+def test_a_retry_refused_in_another_way_still_finds_the_existing_post(
+    fake_bluesky: FakeBluesky, tmp_path: Path, channels: list[BlueskyChannel], status: int
+) -> None:
+    channel = _make(fake_bluesky, tmp_path / "s.json", channels)
+    first = channel.publish(sample_post("bluesky"), idempotency_key=KEY)
+    fake_bluesky.fault("status", status=status, body="Record already exists (another wording)")
+    again = channel.publish(sample_post("bluesky"), idempotency_key=KEY)
+    assert again.id == first.id
+    assert len(fake_bluesky.records) == 1

@@ -314,8 +314,13 @@ class BlueskyChannel:
                 sent_means_ambiguous=True,
             )
         except ChannelError as exc:
-            if rkey is not None and exc.status in (400, 409):
-                existing = self._get(did, rkey)
+            # A PDS refuses a second record at the same key (400 or 409 "already exists"),
+            # and may have stored the first one despite answering 5xx: look before failing.
+            if rkey is not None and exc.status is not None and exc.status not in (401, 429):
+                try:
+                    existing = self._get(did, rkey)
+                except ChannelError:
+                    existing = None
                 if existing is not None:  # an earlier attempt got through: already posted
                     log.info("bluesky: %s already exists; not posting again", existing.uri)
                     return _Ref(existing.uri, str(existing.cid or ""))
