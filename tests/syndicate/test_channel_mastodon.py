@@ -218,3 +218,18 @@ def test_building_the_channel_makes_no_request(fake_mastodon: FakeMastodon) -> N
     channel = _channel(fake_mastodon)
     assert fake_mastodon.requests == []
     assert fake_mastodon.token not in repr(channel)
+
+
+def test_an_unreadable_success_is_ambiguous(fake_mastodon: FakeMastodon) -> None:
+    fake_mastodon.fault("malformed")
+    with pytest.raises(ChannelError) as info:
+        _channel(fake_mastodon).publish(sample_post("mastodon"), idempotency_key=KEY)
+    assert (info.value.retryable, info.value.ambiguous) == (True, True)
+
+
+def test_a_dropped_connection_after_sending_is_ambiguous(fake_mastodon: FakeMastodon) -> None:
+    fake_mastodon.fault("drop")
+    with pytest.raises(ChannelError) as info:
+        _channel(fake_mastodon).publish(sample_post("mastodon"), idempotency_key=KEY)
+    assert (info.value.retryable, info.value.ambiguous) == (True, True)
+    assert fake_mastodon.posts == []

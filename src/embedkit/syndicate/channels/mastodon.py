@@ -216,8 +216,7 @@ class MastodonChannel:
         if isinstance(exc, MastodonNetworkError):
             sent = was_sent(exc.__cause__ or exc.__context__) and sent_means_ambiguous
             reason = redact(f"mastodon: {_cause_name(exc)}", [self._token])
-            error = classify_http_error(None, sent=sent, reason=reason)
-            return error
+            return classify_http_error(None, sent=sent, reason=reason)
         if isinstance(exc, MastodonAPIError):
             status = exc.args[1] if len(exc.args) > 1 else None
             if isinstance(status, int):
