@@ -230,3 +230,13 @@ def test_ledger_url_from_the_environment(tmp_path: Path) -> None:
 def test_unsupported_ledger_url() -> None:
     with pytest.raises(ConfigError, match="postgres"):
         open_ledger("postgres://db/ledger")
+
+
+def test_reconcile_updates_only_touch_rows_still_in_the_expected_state(ledger: Ledger) -> None:
+    claim(ledger)
+    assert ledger.reopen("a1", "mastodon", reason="x") is False  # a live claim stays claimed
+    assert ledger.settle_posted("a1", "mastodon", post_id="1", post_url=None, note="x") is False
+    ledger.record_unknown("a1", "mastodon", error="timeout")
+    assert ledger.settle_posted("a1", "mastodon", post_id="1", post_url=None, note="found")
+    assert ledger.get("a1", "mastodon").state == "posted"
+    assert ledger.reopen("a1", "mastodon", reason="x") is False  # posted stays posted

@@ -310,17 +310,32 @@ class Ledger:
         )
         return self._get(db, row.article_id, row.channel) or row
 
-    def _update(self, article_id: str, channel: str, sql: str, params: tuple[object, ...]) -> None:
+    def _update(
+        self,
+        article_id: str,
+        channel: str,
+        sql: str,
+        params: tuple[object, ...],
+        *,
+        states: tuple[str, ...] | None = None,
+    ) -> bool:
+        """Update one row; with ``states``, only when it is in one of them (else False)."""
+        where = "article_id = ? AND channel = ?"
+        if states is not None:
+            where += f" AND state IN ({', '.join('?' * len(states))})"
         try:
             with self._transaction() as db:
                 cursor = db.execute(
-                    f"UPDATE ledger SET {sql} WHERE article_id = ? AND channel = ?",
-                    (*params, article_id, channel),
+                    f"UPDATE ledger SET {sql} WHERE {where}",
+                    (*params, article_id, channel, *(states or ())),
                 )
-                if cursor.rowcount != 1:
+                if cursor.rowcount == 1:
+                    return True
+                if states is None:
                     raise LedgerError(
                         f"no ledger row for {article_id!r} on {channel} in {self.path}"
                     )
+                return False
         except sqlite3.Error as exc:
             raise LedgerError(f"cannot write the ledger {self.path}: {exc}") from exc
 
@@ -439,19 +454,32 @@ class Ledger:
 
     def settle_posted(
         self, article_id: str, channel: str, *, post_id: str, post_url: str | None, note: str
-    ) -> None:
-        """Reconcile found the post of an ``unknown`` row: it is ``posted``."""
-        self._update(
+    ) -> bool:
+        """Reconcile found the post of an ``unknown`` row: it is ``posted``.
+
+        Returns False (and changes nothing) when the row is no longer ``unknown``.
+        """
+        return self._update(
             article_id,
             channel,
             "state = 'posted', retryable = 0, post_id = ?, post_url = ?, last_error = ?, "
             "updated_at = ?",
             (post_id, post_url, note, self._clock()),
+            states=("unknown",),
         )
 
-    def reopen(self, article_id: str, channel: str, *, reason: str) -> None:
-        """Make an ``unknown`` or ``failed`` row claimable again (``pending``)."""
-        self.release(article_id, channel, reason=reason)
+    def reopen(self, article_id: str, channel: str, *, reason: str) -> bool:
+        """Make an ``unknown`` or ``failed`` row claimable again (``pending``).
+
+        Returns False (and changes nothing) when the row is in another state by now.
+        """
+        return self._update(
+            article_id,
+            channel,
+            "state = 'pending', retryable = 0, last_error = ?, owner = NULL, updated_at = ?",
+            (reason, self._clock()),
+            states=("unknown", "failed"),
+        )
 
     def sweep_stale(self) -> list[LedgerRow]:
         """Turn every claim whose run is gone into ``unknown``; return those rows."""

@@ -154,7 +154,8 @@ def reconcile(
         for row in ledger.rows(limit=None, state="failed"):
             if (given and row.channel not in given) or row.retryable:
                 continue
-            ledger.reopen(row.article_id, row.channel, reason="reopened by --retry-failed")
+            if not ledger.reopen(row.article_id, row.channel, reason="reopened by --retry-failed"):
+                continue  # changed meanwhile
             results.append(
                 ReconcileResult(
                     row.article_id,
@@ -208,17 +209,17 @@ def _reconcile_channel(
             found = find_post(row, recent)
             if found is not None:
                 note = f"found on {name} by reconcile"
-                ledger.settle_posted(
+                if ledger.settle_posted(
                     row.article_id, name, post_id=found.id, post_url=found.url, note=note
-                )
-                results.append(
-                    ReconcileResult(row.article_id, name, "posted", note, found.id, found.url)
-                )
+                ):
+                    results.append(
+                        ReconcileResult(row.article_id, name, "posted", note, found.id, found.url)
+                    )
                 continue
             if certainly_absent(row, recent, limit):
                 reason = f"not on {name}: will be posted by the next run"
-                ledger.reopen(row.article_id, name, reason=reason)
-                results.append(ReconcileResult(row.article_id, name, "pending", reason))
+                if ledger.reopen(row.article_id, name, reason=reason):
+                    results.append(ReconcileResult(row.article_id, name, "pending", reason))
                 continue
             why = (
                 f"not among the {len(recent)} most recent posts on {name}, which do not "
@@ -226,8 +227,8 @@ def _reconcile_channel(
             )
         if retry_unknown:
             reason = f"{why}; will be retried (--retry-unknown)"
-            ledger.reopen(row.article_id, name, reason=reason)
-            results.append(ReconcileResult(row.article_id, name, "pending", reason))
+            if ledger.reopen(row.article_id, name, reason=reason):
+                results.append(ReconcileResult(row.article_id, name, "pending", reason))
         else:
             results.append(
                 ReconcileResult(
