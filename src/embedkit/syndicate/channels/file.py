@@ -61,6 +61,9 @@ class FileChannel:
     def __repr__(self) -> str:
         return f"FileChannel(path={str(self.path)!r})"
 
+    def close(self) -> None:
+        """Nothing to close: every publish opens and closes the file."""
+
     def publish(self, post: Post, *, idempotency_key: str) -> Published:
         """Append ``post`` unless a line with ``idempotency_key`` is already there."""
         record = {
