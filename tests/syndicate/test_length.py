@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import grapheme
 import pytest
 import regex
@@ -324,3 +326,18 @@ def test_bluesky_count_agrees_with_grapheme_library_without_urls(text: str) -> N
 @given(st.lists(st.sampled_from(_EMOJI + _WORDS), max_size=20).map("".join))
 def test_bluesky_count_agrees_with_grapheme_library_on_emoji(text: str) -> None:
     assert count_length(text, "bluesky") == grapheme.length(text)
+
+
+def test_dotted_text_is_counted_in_linear_time() -> None:
+    # X's own extractor retries the domain pattern from every label: quadratic on
+    # "a.a.a.a...". Ours bounds the number of subdomains (an unbounded version took
+    # about 40 s here).
+    started = time.perf_counter()
+    assert count_length("a." * 2000, "x") == 4000
+    assert count_length("ab-c." * 1000, "x") == 5000
+    assert time.perf_counter() - started < 10
+
+
+def test_many_subdomains_still_one_url() -> None:
+    host = ".".join(["s"] * 16) + ".example.com"  # 18 labels: 16 subdomains + name + TLD
+    assert count_length(host, "x") == 23

@@ -79,6 +79,9 @@ _LIMITS = {
 }
 _TELEGRAM_CAPTION = 1024
 _MAX_URL_LENGTH = 4096
+# Bounds the backtracking of the domain pattern (X's own is unbounded and quadratic on
+# "a.a.a.a..."); no real host name has more labels than this.
+_MAX_SUBDOMAINS = 16
 _DATA = Path(__file__).resolve().parents[1] / "data"
 
 
@@ -121,6 +124,11 @@ def _x_config() -> _XConfig:
 
 
 @functools.cache
+def _tld_alternation() -> str:
+    return "|".join(regex.escape(t) for t in _tlds())
+
+
+@functools.cache
 def _tlds() -> tuple[str, ...]:
     text = (_DATA / "tlds.txt").read_text("utf-8")
     names = {line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"}
@@ -149,7 +157,7 @@ _QUERY_END = r"[a-z0-9\-_&=#/]"
 
 @functools.cache
 def _url_pattern() -> regex.Pattern[str]:
-    tld = "|".join(regex.escape(t) for t in _tlds())
+    tld = _tld_alternation()
     tld_end = r"(?=[^0-9a-z@+\-]|$)"
     subdomain = rf"(?:(?:{_DCHAR}(?:[_\-]|{_DCHAR})*)?{_DCHAR}\.)"
     name = rf"(?:(?:{_DCHAR}(?:-|{_DCHAR})*)?{_DCHAR}\.)"
@@ -162,7 +170,7 @@ def _url_pattern() -> regex.Pattern[str]:
     return regex.compile(
         rf"(?P<before>[^a-z0-9@＠$#＃{_INVALID}]|[{_DIRECTIONAL}]|^)"
         rf"(?P<url>(?P<protocol>https?://)?"
-        rf"(?P<domain>{subdomain}*{name}(?:(?:{tld}){tld_end}|xn--[\-0-9a-z]+))"
+        rf"(?P<domain>{subdomain}{{0,{_MAX_SUBDOMAINS}}}{name}(?:(?:{tld}){tld_end}|xn--[\-0-9a-z]+))"
         rf"(?::[0-9]+)?"
         rf"(?P<path>/{path}*)?"
         rf"(?:\?{_QUERY_CHAR}*{_QUERY_END})?)",
@@ -172,7 +180,7 @@ def _url_pattern() -> regex.Pattern[str]:
 
 @functools.cache
 def _ascii_domain_pattern() -> regex.Pattern[str]:
-    tld = "|".join(regex.escape(t) for t in _tlds())
+    tld = _tld_alternation()
     return regex.compile(
         rf"(?:[\-a-z0-9{_LATIN_ACCENTS}]+\.)+(?:(?:{tld})(?=[^0-9a-z@+\-]|$)|xn--[\-0-9a-z]+)",
         regex.IGNORECASE,
