@@ -47,7 +47,14 @@ import regex
 from embedkit.errors import ConfigError, DoesNotFit
 from embedkit.syndicate.facets import facets_for
 from embedkit.syndicate.hashtags import hashtags_for
-from embedkit.syndicate.length import PLATFORMS, count_length, fits, graphemes, limit
+from embedkit.syndicate.length import (
+    BLUESKY_MAX_BYTES,
+    PLATFORMS,
+    count_length,
+    fits,
+    graphemes,
+    limit,
+)
 from embedkit.syndicate.models import Article, LinkCard, Post
 from embedkit.syndicate.truncate import shorten, split_at_best_cut
 
@@ -231,7 +238,7 @@ def format_post(
 
     bare = renderer.render("")
     if not renderer.fits(bare):
-        size = f" ({len(bare.encode())} bytes of {3000})" if channel == "bluesky" else ""
+        size = f" ({len(bare.encode())} bytes of {BLUESKY_MAX_BYTES})" if channel == "bluesky" else ""
         raise DoesNotFit(
             f"{channel}: title and URL alone are {renderer.length(bare)} long{size} "
             f"but the limit is {renderer.limit}"
