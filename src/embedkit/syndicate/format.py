@@ -238,7 +238,9 @@ def format_post(
 
     bare = renderer.render("")
     if not renderer.fits(bare):
-        size = f" ({len(bare.encode())} bytes of {BLUESKY_MAX_BYTES})" if channel == "bluesky" else ""
+        size = ""
+        if channel == "bluesky":
+            size = f" ({len(bare.encode())} bytes of {BLUESKY_MAX_BYTES})"
         raise DoesNotFit(
             f"{channel}: title and URL alone are {renderer.length(bare)} long{size} "
             f"but the limit is {renderer.limit}"
