@@ -149,3 +149,63 @@ def test_a_malformed_article_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "url" in result.output
     assert str(bad) in result.output
+
+
+def test_preview_exits_1_when_a_post_cannot_fit(tmp_path: Path) -> None:
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps({**ARTICLE, "title": "Trade " * 80}), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "syndicate",
+            "preview",
+            str(path),
+            "--channel",
+            "x",
+            "--channel",
+            "linkedin",
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 1
+    x, linkedin = (json.loads(line) for line in result.stdout.splitlines())
+    assert (x["channel"], x["fits"]) == ("x", False)
+    assert x["error"]
+    assert (linkedin["channel"], linkedin["fits"]) == ("linkedin", True)
+
+
+def test_a_post_that_cannot_fit_fails_once_and_is_not_retried(
+    tmp_path: Path, mastodon: FakeMastodon, mastodon_env: dict[str, str]
+) -> None:
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps({**ARTICLE, "title": "Trade " * 100}), encoding="utf-8")
+    ledger = f"sqlite:///{tmp_path / 'l.db'}"
+    args = ["syndicate", "post", str(path), "--channel", "mastodon", "--ledger", ledger]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 1
+    assert first.stdout.startswith("failed     mastodon")
+    (row,) = Ledger(tmp_path / "l.db").rows()
+    assert (row.state, row.retryable) == ("failed", False)
+    second = CliRunner().invoke(cli, args)
+    assert second.exit_code == 0
+    assert "failed earlier, not retryable" in second.stdout
+    assert mastodon.posts == []
+
+
+def test_history_finds_a_url_id_from_a_pasted_url(
+    tmp_path: Path, mastodon: FakeMastodon, mastodon_env: dict[str, str]
+) -> None:
+    path = tmp_path / "no-id.json"
+    path.write_text(json.dumps({k: v for k, v in ARTICLE.items() if k != "id"}))
+    ledger = f"sqlite:///{tmp_path / 'l.db'}"
+    CliRunner().invoke(
+        cli, ["syndicate", "post", str(path), "--channel", "mastodon", "--ledger", ledger]
+    )
+    pasted = ARTICLE["url"].replace("https://www.reuters.com", "HTTPS://WWW.Reuters.com") + (
+        "?utm_source=newsletter"
+    )
+    result = CliRunner().invoke(cli, ["syndicate", "history", pasted, "--ledger", ledger])
+    assert result.exit_code == 0
+    assert "mastodon" in result.stdout
+    assert "posted" in result.stdout

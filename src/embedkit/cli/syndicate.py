@@ -604,13 +604,22 @@ def status_command(channel: str | None, limit: int, ledger_url: str | None, fmt:
 @entry_option
 @_format_option()
 def history_command(article: str, ledger_url: str | None, entry: int | None, fmt: str) -> None:
-    """Show one article across channels: by its id (often its URL) or its source file."""
+    """Show one article across channels: by its id (often its URL) or its source file.
+
+    A URL is also tried in its normalized form (tracking parameters dropped), the
+    id an article without an explicit id gets. Nothing is fetched.
+    """
     article_id = article
     if Path(article).is_file():
         article_id = _load_article(article, entry).id
     with open_ledger(ledger_url) as ledger:
         ledger.sweep_stale()
         rows = ledger.history(article_id)
+        if not rows and article_id.lower().startswith(("http://", "https://")):
+            from embedkit.syndicate.article import article_id_for
+
+            article_id = article_id_for(article_id)  # the id a URL-only article gets
+            rows = ledger.history(article_id)
     if not rows and fmt == "text":
         click.echo(f"No ledger rows for {article_id}.")
     _print_rows(rows, fmt)
