@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from embedkit.cli.main import cli
 from embedkit.config import ENV_VARS
@@ -111,3 +112,14 @@ def test_changelog_names_api_and_cli() -> None:
     assert "## [0.1.0]" in changelog
     assert "`embedkit resolve" in changelog
     assert "`Resolver(" in changelog
+
+
+def test_readme_preview_is_real_output() -> None:
+    """The syndicate preview shown in README is what the command prints today."""
+    block = README.split("<!-- preview:start -->")[1].split("<!-- preview:end -->")[0]
+    lines = block.strip().removeprefix("```text").removesuffix("```").strip("\n").splitlines()
+    command, shown = lines[0], "\n".join(lines[1:])
+    argv = command.removeprefix("$ embedkit ").split()
+    result = CliRunner().invoke(cli, argv, prog_name="embedkit")
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip("\n") == shown
