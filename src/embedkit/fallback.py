@@ -578,12 +578,15 @@ def from_url(ref: Ref, provider: str | None) -> PostSnapshot:
 
 def merge(best: PostSnapshot, *weaker: PostSnapshot | None) -> PostSnapshot:
     """``best`` with its empty fields filled from ``weaker`` sources, in order."""
-    values = dataclasses.asdict(best)
+    # Field values are immutable (str, int, dates), so no deep copy is needed.
+    names = [f.name for f in dataclasses.fields(PostSnapshot)]
+    values = {name: getattr(best, name) for name in names}
     for other in weaker:
         if other is None:
             continue
-        for name, value in dataclasses.asdict(other).items():
-            if values.get(name) in (None, "") and value not in (None, ""):
+        for name in names:
+            value = getattr(other, name)
+            if values[name] in (None, "") and value not in (None, ""):
                 values[name] = value
     return PostSnapshot(**values)
 

@@ -115,7 +115,9 @@ def _best_snapshot(
     extra: PostSnapshot | None,
 ) -> PostSnapshot:
     sources: list[PostSnapshot | None] = []
-    for candidate in (data, snapshot):
+    # For a fresh entry the data *is* the snapshot: parse the blockquote once.
+    candidates = (data,) if snapshot is None or snapshot == data else (data, snapshot)
+    for candidate in candidates:
         if not candidate:
             continue
         if candidate.get("format") == SNAPSHOT_FORMAT:
