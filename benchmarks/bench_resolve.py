@@ -39,6 +39,9 @@ URLS_FILE = ROOT / "tests" / "fixtures" / "urls" / "real-urls.txt"
 REGISTRY = ROOT / "src" / "embedkit" / "data" / "providers.json"
 
 
+Row = tuple[str, float, float, str]
+
+
 def best_of(rounds: int, func: Callable[[], object]) -> float:
     """The median wall time of ``rounds`` calls, in seconds."""
     times = []
@@ -49,7 +52,7 @@ def best_of(rounds: int, func: Callable[[], object]) -> float:
     return statistics.median(times)
 
 
-def bench_matching(rounds: int) -> tuple[str, float, float, str]:
+def bench_matching(rounds: int) -> Row:
     urls = [
         line.strip()
         for line in URLS_FILE.read_text().splitlines()
@@ -69,9 +72,7 @@ def _tweets(n: int) -> list[str]:
     return [f"https://twitter.com/user{i}/status/{1636212467429621760 + i}" for i in range(n)]
 
 
-def bench_warm(
-    sim: ProviderSimulator, providers: Path, rounds: int
-) -> tuple[str, float, float, str]:
+def bench_warm(sim: ProviderSimulator, providers: Path, rounds: int) -> Row:
     urls = _tweets(50)
     ours = Resolver(cache="memory://", providers=providers, env={})
     ours.resolve_many(urls)
@@ -87,32 +88,70 @@ def bench_warm(
     return "warm cache hit (per post)", t_ours, t_theirs, "memory caches, 50 posts"
 
 
-def bench_cold(
-    sim: ProviderSimulator, providers: Path, rounds: int
-) -> tuple[str, float, float, str]:
-    sim.clear_faults()
+def bench_cold(sim: ProviderSimulator, providers: Path, rounds: int) -> Row:
+    """Distinct posts, empty caches, the provider answering after 20 ms.
+
+    Both sides are built once (embedkit's registry holds the whole oembed.com
+    registry; micawber gets one pattern) and their caches emptied before each round.
+    """
     batch = 40
+    urls = _tweets(batch)
+    sim.fault("/twitter/oembed", "delay", seconds=0.02)
+    ours = Resolver(cache="memory://", providers=providers, env={}, max_workers=8)
+    theirs = micawber.ProviderRegistry(cache=Cache(), max_workers=8)
+    theirs.register(
+        r"https://twitter\.com/\S+/status/\d+", micawber.Provider(sim.endpoint_url("Twitter"))
+    )
 
     def ours_once() -> None:
-        with Resolver(cache="memory://", providers=providers, env={}, max_workers=8) as r:
-            r.resolve_many(_tweets(batch))
+        ours.cache.purge(all=True)
+        ours.resolve_many(urls)
 
     def theirs_once() -> None:
-        registry = micawber.ProviderRegistry(cache=Cache(), max_workers=8)
-        registry.register(
-            r"https://twitter\.com/\S+/status/\d+", micawber.Provider(sim.endpoint_url("Twitter"))
-        )
-        registry.request_many(_tweets(batch))
+        theirs.cache = Cache()
+        theirs.request_many(urls)
 
-    sim.fault("/twitter/oembed", "delay", seconds=0.02)
     t_ours = best_of(rounds, ours_once)
     t_theirs = best_of(rounds, theirs_once)
+    ours.close()
     sim.clear_faults()
     return (
         f"cold batch of {batch} posts (total)",
         t_ours,
         t_theirs,
-        "provider answers after 20 ms, 8 workers each",
+        "provider answers after 20 ms, 8 workers each; embedkit also sanitizes "
+        "and renders each embed and its fallback",
+    )
+
+
+def bench_shapes(sim: ProviderSimulator, providers: Path) -> tuple[str, int, int, str]:
+    """Upstream requests for 20 posts, each pasted in the three shapes editors use."""
+    ids = [1636212467429621760 + i for i in range(20)]
+    urls = [
+        form.format(i)
+        for i in ids
+        for form in (
+            "https://twitter.com/Reuters/status/{}",
+            "https://x.com/Reuters/status/{}?s=20&t=abc",
+            "https://mobile.twitter.com/Reuters/status/{}/photo/1",
+        )
+    ]
+    sim.reset_requests()
+    with Resolver(cache="memory://", providers=providers, env={}) as ours:
+        for url in urls:
+            ours.resolve(url)
+    ours_count = sim.count("/twitter/oembed")
+    sim.reset_requests()
+    theirs = micawber.ProviderRegistry(cache=Cache())
+    provider = micawber.Provider(sim.endpoint_url("Twitter"))
+    theirs.register(r"https://(mobile\.)?(twitter|x)\.com/\S+/status/\d+\S*", provider)
+    for url in urls:
+        theirs.request(url)
+    return (
+        "upstream requests, 20 posts x 3 pasted shapes",
+        ours_count,
+        sim.count("/twitter/oembed"),
+        "canonical URLs: one post, one cache entry",
     )
 
 
@@ -133,10 +172,13 @@ def main() -> None:
         providers = sim.providers_file(Path(tmp), names=("Twitter",))
         rows.append(bench_warm(sim, providers, args.rounds))
         rows.append(bench_cold(sim, providers, max(3, args.rounds // 2)))
+        shapes = bench_shapes(sim, providers)
     print("| measurement | embedkit | micawber | ratio | notes |")
     print("|---|---|---|---|---|")
     for name, ours, theirs, note in rows:
         print(f"| {name} | {fmt(ours)} | {fmt(theirs)} | {theirs / ours:.1f}× | {note} |")
+    name, n_ours, n_theirs, note = shapes
+    print(f"| {name} | {n_ours} | {n_theirs} | {n_theirs / n_ours:.1f}× | {note} |")
 
 
 if __name__ == "__main__":
