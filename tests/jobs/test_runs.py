@@ -579,3 +579,27 @@ def test_scheduled_articles_wait_for_their_time(
         ("later", "posted"),
     ]
     assert len(mastodon.posts) == 2
+
+
+def test_quiet_runs_print_nothing_without_news(
+    tmp_path: Path, mastodon: FakeMastodon, mastodon_env: dict[str, str]
+) -> None:
+    feed = write_feed(tmp_path / "feed.xml", 2)
+    args = [
+        "syndicate",
+        "run",
+        "--quiet",
+        "--source",
+        str(feed),
+        "--channel",
+        "mastodon",
+        "--ledger",
+        f"sqlite:///{tmp_path / 'l.db'}",
+    ]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0
+    assert table(first.stdout)["mastodon"]["posted"] == 2
+    assert first.stderr == ""  # info logs are off
+    second = CliRunner().invoke(cli, args)
+    assert second.exit_code == 0
+    assert second.output == ""

@@ -10,6 +10,7 @@ errors exit 2.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -347,6 +348,13 @@ def post_command(
 @timeout_option
 @log_format_option
 @private_option
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print nothing when nothing was posted, failed or is unknown, and log only "
+    "warnings (so cron mails only when there is news).",
+)
 def run_command(
     source: str,
     channels: Sequence[str],
@@ -360,6 +368,7 @@ def run_command(
     timeout: float,
     log_format: str,
     allow_private_networks: bool,
+    quiet: bool,
 ) -> None:
     """Post every due article from --source to each channel, exactly once (for cron).
 
@@ -370,7 +379,7 @@ def run_command(
     """
     from embedkit.syndicate.article import load_articles
 
-    configure_logging(log_format)
+    configure_logging(log_format, level=logging.WARNING if quiet else logging.INFO)
     with _http(source, allow_private_networks, timeout) as http:
         articles = load_articles(source, http=http)
     ledger = open_ledger(ledger_url)  # read even in a dry run, to skip what it has
@@ -389,7 +398,8 @@ def run_command(
         )
     finally:
         ledger.close()
-    _print_summary(summary, log_format)
+    if not (quiet and all(o.status == "skipped" for o in summary.outcomes)):
+        _print_summary(summary, log_format)
     raise click.exceptions.Exit(summary.exit_code)
 
 

@@ -499,7 +499,9 @@ def run_job(
                 runner.add(
                     item,
                     "skipped",
-                    "marked as already posted (--mark-existing)",
+                    "would be marked as already posted (--mark-existing)"
+                    if dry_run
+                    else "marked as already posted (--mark-existing)",
                     level=logging.DEBUG,
                 )
         return _finish(runner, names, dry_run, marked)
