@@ -28,7 +28,7 @@ import dataclasses
 import datetime
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -311,7 +311,7 @@ def _http_url(value: Any, base: Any = None) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
-    return value
+    return str(value)
 
 
 def _as_int(value: Any) -> int | None:
@@ -418,7 +418,7 @@ def _parse_generic(root: _Node, cls: str) -> dict[str, Any]:
     return found
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[_Node], dict[str, Any]]] = {
     "twitter": _parse_x,
     "bluesky": _parse_bluesky,
     "tiktok": _parse_tiktok,

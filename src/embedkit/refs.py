@@ -294,9 +294,9 @@ def _x(u: _Url) -> _Found:
         handle, post_id = segs[0], segs[2]
         return _Found(f"https://x.com/{handle.lower()}/status/{post_id}", "x", post_id, handle)
     query = _drop(u, {"s", "t", "ref_src", "ref_url", "src", "lang"})
-    handle = segs[0] if segs and _X_HANDLE.match(segs[0]) else None
-    handle = None if handle and handle.lower() in _X_RESERVED else handle
-    return _Found(u.build(host="x.com", query=query), "x", handle=handle)
+    maybe = segs[0] if segs and _X_HANDLE.match(segs[0]) else None
+    maybe = None if maybe and maybe.lower() in _X_RESERVED else maybe
+    return _Found(u.build(host="x.com", query=query), "x", handle=maybe)
 
 
 _YT_DROP = {"t", "si", "feature", "pp", "ab_channel", "list", "index", "start_radio", "pbjreload"}
@@ -305,12 +305,13 @@ _YT_DROP = {"t", "si", "feature", "pp", "ab_channel", "list", "index", "start_ra
 def _youtube(u: _Url) -> _Found:
     segs = u.segments
     video: str | None = None
-    if u.host.endswith("youtu.be"):
+    forms = ("shorts", "live", "embed", "v", "e")
+    if len(segs) >= 2 and segs[0] in forms:  # also youtu.be/shorts/ID, as Hypothesis found
+        video = segs[1]
+    elif u.host.endswith("youtu.be"):
         video = segs[0] if segs else None
     elif segs and segs[0] in ("watch", "watch_popup"):
         video = u.param("v")
-    elif len(segs) >= 2 and segs[0] in ("shorts", "live", "embed", "v", "e"):
-        video = segs[1]
     if video and _YT_ID.match(video) and video != "videoseries":
         return _Found(f"https://www.youtube.com/watch?v={video}", "youtube", video)
     listed = u.param("list")

@@ -517,7 +517,7 @@ class _Rewriter(HTMLParser):
         self.out: list[str] = []
         self.skip = 0
 
-    def set_cdata_mode(self, elem: str) -> None:
+    def set_cdata_mode(self, elem: str, *, escapable: bool = False) -> None:
         """Never treat anything as raw text: nh3 output has no script or style."""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:

@@ -530,3 +530,12 @@ def test_appending_junk_never_raises_anything_else(base: str, junk: str) -> None
     except InvalidReference:
         return
     assert canonicalize(once) == once
+
+
+@pytest.mark.parametrize("form", ["shorts", "live", "embed"])
+def test_youtu_be_with_a_path_form_is_canonical_in_one_step(form: str) -> None:
+    # Found by test_canonicalize_is_idempotent: youtu.be/shorts/ID used to become
+    # www.youtube.com/shorts/ID, whose own canonical form is watch?v=ID.
+    assert canonicalize(f"https://youtu.be/{form}/dQw4w9WgXcQ") == (
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    )

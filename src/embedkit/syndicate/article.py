@@ -83,7 +83,7 @@ _YamlLoader.yaml_implicit_resolvers = {
 }
 
 
-class _FrontMatter(frontmatter.YAMLHandler):
+class _FrontMatter(frontmatter.YAMLHandler):  # type: ignore[misc,name-defined]
     def load(self, fm: str, **kwargs: object) -> Any:
         return yaml.load(fm, Loader=_YamlLoader)
 
@@ -150,6 +150,7 @@ def _text_field(data: Mapping[str, Any], field: str, where: str) -> str | None:
 def _tags(value: Any, where: str) -> tuple[str, ...]:
     if value is None or value == "":
         return ()
+    items: list[Any] | tuple[Any, ...]
     if isinstance(value, str):
         items = value.split(",")
     elif isinstance(value, list | tuple):

@@ -98,7 +98,8 @@ def _default_environment() -> jinja2.Environment:
 def _tidy(text: str) -> str:
     text = text.replace("\r\n", "\n")
     text = _TRAILING_SPACES.sub("", text)
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    tidy: str = _BLANK_LINES.sub("\n\n", text)
+    return tidy.strip()
 
 
 class _Renderer:

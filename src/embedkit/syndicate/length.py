@@ -265,7 +265,8 @@ def emoji_spans(text: str) -> list[tuple[int, int]]:
 
 def graphemes(text: str) -> list[str]:
     """The extended grapheme clusters of ``text`` (what a reader sees as characters)."""
-    return regex.findall(r"\X", text)
+    clusters: list[str] = regex.findall(r"\X", text)
+    return clusters
 
 
 def _x_length(text: str) -> int:

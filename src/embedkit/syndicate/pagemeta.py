@@ -75,7 +75,8 @@ def html_to_text(markup: str) -> str:
     parser = _TextExtractor()
     parser.feed(markup)
     parser.close()
-    return regex.sub(r"\s+", " ", "".join(parser.parts)).strip()
+    text: str = regex.sub(r"\s+", " ", "".join(parser.parts))
+    return text.strip()
 
 
 class _MetaParser(HTMLParser):

@@ -62,7 +62,7 @@ def cut_points(text: str) -> dict[str, list[int]]:
     for cluster in regex.findall(r"\X", text):
         position += len(cluster)
         boundaries.add(position)
-    blocked = set()
+    blocked: set[int] = set()
     for start, end in protected_spans(text):
         blocked.update(range(start + 1, end))
 
@@ -86,8 +86,8 @@ def _candidate(text: str, index: int, level: str, ellipsis: str) -> str:
             return kept
         spaced = kept and not regex.match(r"[。！？」』）】]", kept[-1])
         return f"{kept} {ellipsis}" if spaced else kept + ellipsis
-    kept = _TRAILING.sub("", kept)
-    return kept + ellipsis
+    trimmed: str = _TRAILING.sub("", kept)
+    return trimmed + ellipsis
 
 
 def _longest(
