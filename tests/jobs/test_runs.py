@@ -603,3 +603,30 @@ def test_quiet_runs_print_nothing_without_news(
     second = CliRunner().invoke(cli, args)
     assert second.exit_code == 0
     assert second.output == ""
+
+
+def test_posts_fit_the_instances_own_limit(tmp_path: Path, mastodon_env: dict[str, str]) -> None:
+    small = FakeMastodon(token=TOKEN, max_characters=120).start()
+    try:
+        env = {**mastodon_env, "EMBEDKIT_MASTODON_URL": small.url}
+        folder = tmp_path / "a"
+        folder.mkdir()
+        (folder / "long.json").write_text(
+            json.dumps(
+                {
+                    "id": "long",
+                    "title": "Japan, South Korea bury trade hatchet",
+                    "url": "https://n.example/l",
+                    "summary": "Leaders met. " * 40,
+                }
+            )
+        )
+        summary = run_job(
+            load_articles(str(folder)), [mastodon_channel(env)], Ledger(tmp_path / "l.db")
+        )
+        assert summary.exit_code == 0, summary.outcomes
+        (post,) = small.posts
+        assert len(post["status"]) <= 120
+        assert "https://n.example/l" in post["status"]  # URL shorter than 23: raw length bounds
+    finally:
+        small.stop()

@@ -164,7 +164,9 @@ def _load_article(
 def _formatter(thread: bool) -> Callable[[Any, str], Any]:
     from embedkit.syndicate.format import format_post
 
-    return lambda article, channel: format_post(article, channel, thread=thread)
+    return lambda article, channel, **options: format_post(
+        article, channel, thread=thread, **options
+    )
 
 
 def _channel_factory(timeout: float) -> Callable[[str], Any]:

@@ -215,10 +215,10 @@ def _hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _default_formatter(article: Article, channel: str) -> Post:
+def _default_formatter(article: Article, channel: str, **options: Any) -> Post:
     from embedkit.syndicate.format import format_post
 
-    return format_post(article, channel)
+    return format_post(article, channel, **options)
 
 
 def _default_key(article_id: str, channel: str, text_hash: str) -> str:
@@ -422,7 +422,7 @@ def run_job(
     honour_schedule: bool = True,
     policy: RetryPolicy | None = None,
     channel_factory: Callable[[str], Any] | None = None,
-    formatter: Callable[[Article, str], Post] | None = None,
+    formatter: Callable[..., Post] | None = None,
     env: Mapping[str, str] | None = None,
     run_id: str | None = None,
 ) -> RunSummary:
@@ -435,7 +435,10 @@ def run_job(
     posting it. ``spacing`` is the minimum number of seconds between two posts on
     one channel; ``budget`` bounds the run's time (waits included): posts not
     started by then are left for the next run. ``clock``/``sleep``/``jitter_rng``
-    are the seams tests use.
+    are the seams tests use. ``formatter(article, channel_name, **options)``
+    (default :func:`~embedkit.syndicate.format.format_post`) gets
+    ``max_characters`` when the channel knows its own limit (a Mastodon
+    instance's ``max_characters``).
     """
     run_id = run_id or uuid.uuid4().hex[:12]
     rng = jitter_rng or random.Random()
@@ -506,24 +509,42 @@ def run_job(
                 )
         return _finish(runner, names, dry_run, marked)
 
+    built: dict[str, Any] = {}
+    limits: dict[str, int] = {}
+    for channel in () if dry_run else channels:
+        name = channel if isinstance(channel, str) else str(channel.name)
+        if not queues[name]:
+            continue
+        try:
+            built[name] = (
+                channel if not isinstance(channel, str) else _build(name, channel_factory, env)
+            )
+        except EmbedkitError as exc:
+            reason = redact(f"channel unavailable: {exc}", env)
+            for item in queues[name]:
+                runner.add(item, "failed", reason, level=logging.ERROR)
+            queues[name].clear()
+            continue
+        limit = _instance_limit(built[name])
+        if limit is not None:
+            limits[name] = limit
+
     for name, queue in queues.items():
         for item in queue:
+            extra = {"max_characters": limits[name]} if name in limits else {}
             try:
-                item.post = formatter(item.step.article, name)
+                item.post = formatter(item.step.article, name, **extra)
             except DoesNotFit as exc:
+                reason = redact(describe(exc), env)
                 if dry_run:
-                    runner.add(item, "failed", redact(describe(exc), env), level=logging.ERROR)
+                    runner.add(item, "failed", reason, level=logging.ERROR)
                 elif ledger is not None and ledger.claim(
                     item.step.article.id, name, text_hash="", idempotency_key="", run_id=run_id
                 ):
                     ledger.record_failed(
-                        item.step.article.id,
-                        name,
-                        error=redact(describe(exc), env),
-                        retryable=False,
-                        attempts=0,
+                        item.step.article.id, name, error=reason, retryable=False, attempts=0
                     )
-                    runner.add(item, "failed", redact(describe(exc), env), level=logging.ERROR)
+                    runner.add(item, "failed", reason, level=logging.ERROR)
                 else:
                     runner.add(item, "skipped", "taken by another run")
             else:
@@ -532,21 +553,6 @@ def run_job(
         queues[name] = deque(i for i in queue if i.post is not None and not dry_run)
     if dry_run:
         return _finish(runner, names, dry_run, marked)
-
-    built: dict[str, Any] = {}
-    for channel in channels:
-        name = channel if isinstance(channel, str) else str(channel.name)
-        if not queues[name]:
-            continue
-        if not isinstance(channel, str):
-            built[name] = channel
-            continue
-        try:
-            built[name] = _build(name, channel_factory, env)
-        except EmbedkitError as exc:
-            for item in queues[name]:
-                runner.add(item, "failed", f"channel unavailable: {exc}", level=logging.ERROR)
-            queues[name].clear()
 
     try:
         _drain(runner, queues, built)
@@ -557,6 +563,18 @@ def run_job(
                 if callable(close):
                     close()
     return _finish(runner, names, dry_run, marked)
+
+
+def _instance_limit(channel: Any) -> int | None:
+    """The channel's own length limit when it can tell (a Mastodon instance's)."""
+    probe = getattr(channel, "max_characters", None)
+    if not callable(probe):
+        return None
+    try:
+        value = probe()
+    except Exception:  # a limit is a refinement; never fail a run over it
+        return None
+    return value if isinstance(value, int) and value > 0 else None
 
 
 def _build(name: str, factory: Callable[[str], Any] | None, env: Mapping[str, str] | None) -> Any:
