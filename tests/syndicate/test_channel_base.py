@@ -182,3 +182,23 @@ def test_require_env_names_every_missing_variable_once() -> None:
     message = str(info.value)
     assert "B, C" in message
     assert "'demo'" in message
+
+
+def test_every_channel_can_be_closed() -> None:
+    """run_job and reconcile close what they build; every channel must support it."""
+    import importlib
+    import inspect
+
+    from embedkit.syndicate.channels import CHANNELS
+
+    modules = {"slack": "webhook", "discord": "webhook"}
+    for name in CHANNELS:
+        module = importlib.import_module(f"embedkit.syndicate.channels.{modules.get(name, name)}")
+        classes = [
+            c
+            for _, c in inspect.getmembers(module, inspect.isclass)
+            if c.__module__ == module.__name__ and hasattr(c, "publish")
+        ]
+        assert classes, name
+        for cls in classes:
+            assert callable(getattr(cls, "close", None)), f"{cls.__name__} has no close()"

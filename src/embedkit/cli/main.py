@@ -10,6 +10,7 @@ import click
 
 from embedkit import __version__
 from embedkit.errors import EmbedkitError
+from embedkit.secrets import redact
 
 __all__ = ["cli", "main"]
 
@@ -19,14 +20,15 @@ class EmbedkitGroup(click.Group):
 
     Every :class:`EmbedkitError` that reaches the command line is printed as
     ``Error: <message>`` on stderr and exits with the error's ``exit_code``; no
-    traceback reaches the user.
+    traceback reaches the user. Messages can quote what a platform answered, so
+    secret environment values are masked first.
     """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except EmbedkitError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {redact(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
 
 

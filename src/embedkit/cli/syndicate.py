@@ -20,9 +20,10 @@ from typing import Any, TypeVar
 
 import click
 
-from embedkit.errors import DoesNotFit, EmbedkitError
+from embedkit.errors import DoesNotFit
+from embedkit.secrets import redact
 from embedkit.syndicate.ledger import LedgerRow, open_ledger
-from embedkit.syndicate.logs import configure_logging, redact
+from embedkit.syndicate.logs import configure_logging
 from embedkit.syndicate.run import RunSummary, run_job
 
 __all__ = ["syndicate"]
@@ -30,23 +31,7 @@ __all__ = ["syndicate"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _EmbedkitClickError(click.ClickException):
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-class SyndicateGroup(click.Group):
-    """Turns library errors into ``Error: message`` and their exit code."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except EmbedkitError as exc:
-            raise _EmbedkitClickError(redact(str(exc)), exc.exit_code) from exc
-
-
-class _DateParam(click.ParamType):
+class _DateParam(click.ParamType):  # type: ignore[type-arg]
     name = "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
@@ -175,7 +160,7 @@ def _channel_factory(timeout: float) -> Callable[[str], Any]:
     return lambda name: make_channel(name, env=os.environ, timeout=timeout)
 
 
-@click.group(cls=SyndicateGroup)
+@click.group()
 def syndicate() -> None:
     """Preview, post and schedule article announcements on social channels.
 

@@ -3,7 +3,10 @@
 Load an article (:func:`load_article`, :func:`load_articles`: Markdown with front
 matter, JSON, YAML, RSS/Atom, an article page's metadata), format it for a channel
 (:func:`format_post`) within that platform's own counting rule
-(:func:`count_length`, :func:`limit`), then publish it through a channel client.
+(:func:`count_length`, :func:`limit`), then publish it through a channel client
+(:func:`make_channel`). Scheduled jobs record every post in a :class:`Ledger`
+(:func:`open_ledger`) so :func:`run_job` posts each article to each channel once,
+and :func:`reconcile` settles the posts a crash left ``unknown``.
 
 Example::
 
@@ -15,20 +18,31 @@ Example::
 from __future__ import annotations
 
 from embedkit.syndicate.article import load_article, load_articles
+from embedkit.syndicate.channels import make_channel
 from embedkit.syndicate.format import format_post
+from embedkit.syndicate.ledger import Ledger, LedgerRow, open_ledger
 from embedkit.syndicate.length import count_length, limit
 from embedkit.syndicate.models import Article, Facet, LinkCard, Post, Published, RemotePost
+from embedkit.syndicate.reconcile import reconcile
+from embedkit.syndicate.run import RunSummary, run_job
 
 __all__ = [
     "Article",
     "Facet",
+    "Ledger",
+    "LedgerRow",
     "LinkCard",
     "Post",
     "Published",
     "RemotePost",
+    "RunSummary",
     "count_length",
     "format_post",
     "limit",
     "load_article",
     "load_articles",
+    "make_channel",
+    "open_ledger",
+    "reconcile",
+    "run_job",
 ]

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import IO
+
+from embedkit.secrets import redact
 
 __all__ = ["FIELDS", "JsonFormatter", "TextFormatter", "configure_logging", "redact"]
 
@@ -48,24 +48,6 @@ FIELDS = (
 )
 #: The fields a text line adds after the message (the message already names the rest).
 _TEXT_EXTRAS = ("post_url", "attempt", "delay")
-_SECRET_SUFFIXES = ("TOKEN", "SECRET", "PASSWORD", "APP_PASSWORD", "KEY", "WEBHOOK_URL")
-_MIN_SECRET = 6
-
-
-def _secrets(env: Mapping[str, str]) -> list[str]:
-    values = {
-        value
-        for name, value in env.items()
-        if name.upper().endswith(_SECRET_SUFFIXES) and len(value) >= _MIN_SECRET
-    }
-    return sorted(values, key=len, reverse=True)
-
-
-def redact(text: str, env: Mapping[str, str] | None = None) -> str:
-    """Replace the value of every secret-looking environment variable in ``text``."""
-    for secret in _secrets(os.environ if env is None else env):
-        text = text.replace(secret, "[redacted]")
-    return text
 
 
 def _fields(record: logging.LogRecord) -> dict[str, object]:

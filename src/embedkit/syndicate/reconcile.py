@@ -186,14 +186,15 @@ def _reconcile_channel(
     why = ""
     built = None
     try:
+        usable: Any = channel
         if channel is None or isinstance(channel, str):
             if channel_factory is None:
                 from embedkit.syndicate.channels import make_channel
 
-                channel = built = make_channel(name, env=os.environ if env is None else env)
+                usable = built = make_channel(name, env=os.environ if env is None else env)
             else:
-                channel = built = channel_factory(name)
-        recent = list(channel.recent(limit=limit))
+                usable = built = channel_factory(name)
+        recent = list(usable.recent(limit=limit))
     except NotImplementedError:
         why = f"{name} cannot list recent posts, so this cannot be checked"
     except EmbedkitError as exc:

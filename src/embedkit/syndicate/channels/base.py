@@ -63,6 +63,10 @@ class Channel(Protocol):
         """The account's most recent posts, newest first."""
         ...
 
+    def close(self) -> None:
+        """Release the channel's connections (sessions it opened itself)."""
+        ...
+
 
 def idempotency_key(article_id: str, channel: str, text_hash: str) -> str:
     """A stable key for one article's post on one channel with one text.

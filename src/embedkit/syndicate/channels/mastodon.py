@@ -90,6 +90,7 @@ class MastodonChannel:
         self._token = access_token
         self._http = http
         self._last_headers: Mapping[str, str] = {}
+        self._owns_session = session is None
         self._session = session or requests.Session()
         self._session.hooks.setdefault("response", []).append(self._remember)
         self._api = Mastodon(
@@ -112,6 +113,11 @@ class MastodonChannel:
 
     def __repr__(self) -> str:
         return f"MastodonChannel(api_base_url={self.api_base_url!r}, access_token='***')"
+
+    def close(self) -> None:
+        """Close the HTTP session, unless the caller passed in their own."""
+        if self._owns_session:
+            self._session.close()
 
     def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._last_headers = dict(response.headers)
