@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -630,3 +633,46 @@ def test_posts_fit_the_instances_own_limit(tmp_path: Path, mastodon_env: dict[st
         assert "https://n.example/l" in post["status"]  # URL shorter than 23: raw length bounds
     finally:
         small.stop()
+
+
+def test_a_malformed_file_in_a_source_folder_does_not_hold_back_the_others(
+    tmp_path: Path,
+) -> None:
+    """One bad file is named on stderr and makes the run exit 1; the good ones go out."""
+    source = tmp_path / "articles"
+    source.mkdir()
+    for n in (1, 2):
+        (source / f"a{n}.md").write_text(
+            f"---\ntitle: Article {n}\nurl: https://news.example.com/{n}\n---\n\nBody {n}.\n"
+        )
+    (source / "notes.md").write_text("just some notes, no front matter\n")
+    out = tmp_path / "posts.jsonl"
+    env = {**os.environ, "EMBEDKIT_FILE_CHANNEL_PATH": str(out)}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "embedkit",
+            "syndicate",
+            "run",
+            "--source",
+            str(source),
+            "--channel",
+            "file",
+            "--ledger",
+            f"sqlite:///{tmp_path}/ledger.db",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "notes.md" in result.stderr
+    assert "Traceback" not in result.stderr
+    posted = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(p["article_id"] for p in posted) == [
+        "https://news.example.com/1",
+        "https://news.example.com/2",
+    ]

@@ -20,13 +20,15 @@ from typing import Any, TypeVar
 
 import click
 
-from embedkit.errors import DoesNotFit
+from embedkit.errors import ArticleError, DoesNotFit
 from embedkit.secrets import redact
 from embedkit.syndicate.ledger import LedgerRow, open_ledger
 from embedkit.syndicate.logs import configure_logging
 from embedkit.syndicate.run import RunSummary, run_job
 
 __all__ = ["syndicate"]
+
+log = logging.getLogger("embedkit.syndicate")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -367,8 +369,11 @@ def run_command(
     from embedkit.syndicate.article import load_articles
 
     configure_logging(log_format, level=logging.WARNING if quiet else logging.INFO)
+    unreadable: list[ArticleError] = []
     with _http(source, allow_private_networks, timeout) as http:
-        articles = load_articles(source, http=http)
+        articles = load_articles(source, http=http, errors=unreadable)
+    for problem in unreadable:  # skipped; the others still go out, and the run exits 1
+        log.error("skipped %s", problem, extra={"event": "article_error"})
     ledger = open_ledger(ledger_url)  # read even in a dry run, to skip what it has
     try:
         summary = run_job(
@@ -387,7 +392,7 @@ def run_command(
         ledger.close()
     if not (quiet and all(o.status == "skipped" for o in summary.outcomes)):
         _print_summary(summary, log_format)
-    raise click.exceptions.Exit(summary.exit_code)
+    raise click.exceptions.Exit(max(summary.exit_code, 1 if unreadable else 0))
 
 
 def _print_outcomes(summary: RunSummary, fmt: str) -> None:

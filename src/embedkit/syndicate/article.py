@@ -373,12 +373,18 @@ def _load_file(path: Path) -> list[Article]:
 
 
 def load_articles(
-    source: str | os.PathLike[str], *, http: HttpClient | None = None
+    source: str | os.PathLike[str],
+    *,
+    http: HttpClient | None = None,
+    errors: list[ArticleError] | None = None,
 ) -> list[Article]:
     """Every article in ``source``: a feed's entries, a directory's files, or one file.
 
     A directory yields the articles of its ``.md``, ``.json``, ``.yaml`` and ``.yml``
-    files in file-name order (a JSON or YAML list adds all its items).
+    files in file-name order (a JSON or YAML list adds all its items). A malformed
+    file raises :class:`ArticleError`; pass an ``errors`` list to have a
+    directory's malformed files collected there and skipped instead, so one bad
+    file does not hold back the others.
     """
     if _is_url(source):
         return _load_url(str(source), http)
@@ -387,7 +393,12 @@ def load_articles(
         articles: list[Article] = []
         for child in sorted(path.iterdir()):
             if child.is_file() and child.suffix.lower() in _DIRECTORY_SUFFIXES:
-                articles.extend(_load_file(child))
+                try:
+                    articles.extend(_load_file(child))
+                except ArticleError as exc:
+                    if errors is None:
+                        raise
+                    errors.append(exc)
         return articles
     return _load_file(path)
 

@@ -477,8 +477,12 @@ def run_job(
         policy=policy,
         env=env,
     )
+    distinct = len({article.id for article in articles})
+    repeated = (
+        f" ({len(articles) - distinct} repeated ids merged)" if distinct < len(articles) else ""
+    )
     log.info(
-        f"run {run_id}: {len(articles)} articles, channels {', '.join(names)}",
+        f"run {run_id}: {distinct} articles{repeated}, channels {', '.join(names)}",
         extra={"event": "start", "run_id": run_id},
     )
 
