@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from embedkit.cli.options import format_option, open_resolver, resolver_options
+from embedkit.config import HTML_PARAMS
 from embedkit.errors import InvalidReference
 from embedkit.models import Embed
 from embedkit.refs import parse_ref
@@ -54,20 +55,7 @@ def resolve(refs: tuple[str, ...], fmt: str, refresh: bool, consent: bool, **opt
     --format html   each embed's HTML, one after another
     --format json   one JSON object per line: ref, url, status, provider, html, error
     """
-    params = {
-        name: options.pop(name)
-        for name in (
-            "maxwidth",
-            "maxheight",
-            "theme",
-            "lang",
-            "dnt",
-            "omit_script",
-            "hide_thread",
-            "hide_media",
-            "align",
-        )
-    }
+    params = {name: options.pop(name) for name in HTML_PARAMS}
     valid: list[str] = []
     invalid = 0
     for ref in refs:

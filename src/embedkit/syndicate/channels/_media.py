@@ -8,6 +8,7 @@ which channels turn into "post without the image" plus a warning.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,9 @@ from urllib.parse import urlsplit
 from embedkit.errors import FetchError, SyndicationError
 from embedkit.http import HttpClient
 
-__all__ = ["Image", "ImageUnavailable", "load_image", "sniff_mime"]
+__all__ = ["Image", "ImageUnavailable", "image_or_none", "load_image", "sniff_mime"]
+
+log = logging.getLogger("embedkit.syndicate.channels")
 
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -92,3 +95,18 @@ def load_image(
     if mime is None:
         raise ImageUnavailable(f"{name!r} is not a PNG, JPEG, GIF or WebP image")
     return Image(data=data, mime=mime, name=name)
+
+
+def image_or_none(
+    ref: str, channel: str, *, max_bytes: int, timeout: float, http: HttpClient | None
+) -> Image | None:
+    """:func:`load_image`, except that an unusable image is logged and skipped.
+
+    A post is still worth sending without its picture, so channels use this and
+    post text-only when it returns ``None``.
+    """
+    try:
+        return load_image(ref, max_bytes=max_bytes, timeout=timeout, http=http)
+    except ImageUnavailable as exc:
+        log.warning("%s: posting without the image: %s", channel, exc)
+        return None

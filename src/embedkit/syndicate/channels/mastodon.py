@@ -41,7 +41,7 @@ from mastodon import (
 
 from embedkit.errors import ChannelError, ConfigError
 from embedkit.http import HttpClient, parse_retry_after
-from embedkit.syndicate.channels._media import ImageUnavailable, load_image
+from embedkit.syndicate.channels._media import image_or_none
 from embedkit.syndicate.channels._requests import was_sent
 from embedkit.syndicate.channels.base import classify_http_error, redact, require_env
 from embedkit.syndicate.models import Post, Published, RemotePost
@@ -159,12 +159,10 @@ class MastodonChannel:
     def _upload(self, post: Post) -> list[str]:
         if not post.image:
             return []
-        try:
-            image = load_image(
-                post.image, max_bytes=MAX_IMAGE_BYTES, timeout=self.timeout, http=self._http
-            )
-        except ImageUnavailable as exc:
-            log.warning("mastodon: posting without the image: %s", exc)
+        image = image_or_none(
+            post.image, "mastodon", max_bytes=MAX_IMAGE_BYTES, timeout=self.timeout, http=self._http
+        )
+        if image is None:
             return []
         try:
             media = self._api.media_post(
