@@ -26,16 +26,14 @@ Example::
 
 from __future__ import annotations
 
-import contextvars
 import email.utils
 import json
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpcore
 import httpx
 
 from embedkit._version import __version__
@@ -50,7 +48,8 @@ from embedkit.errors import (
     RateLimited,
     Timeout,
 )
-from embedkit.netguard import DnsResolver, check_host, normalize_host, parse_ip_host, system_dns
+from embedkit.netguard import DnsResolver, check_host, normalize_host, system_dns
+from embedkit.transport import CURRENT_PERMIT, GuardedTransport, Permit
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -227,166 +226,6 @@ def _size(limit: int) -> str:
     return f"{limit} bytes"
 
 
-# -- the guarded transport ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Permit:
-    """Which addresses the current request may connect to for one origin."""
-
-    host: str
-    port: int
-    addresses: tuple[str, ...] | None  # None: resolve through the DNS seam, unchecked
-
-
-_PERMIT: contextvars.ContextVar[_Permit | None] = contextvars.ContextVar(
-    "embedkit_http_permit", default=None
-)
-
-_HTTPCORE_ERRORS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.NetworkError, httpx.NetworkError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-)
-
-
-def _as_httpx_error(exc: Exception) -> Exception:
-    for core, mapped in _HTTPCORE_ERRORS:
-        if isinstance(exc, core):
-            return mapped(str(exc))
-    return exc
-
-
-class _PinnedBackend(httpcore.NetworkBackend):
-    """Opens TCP connections only to the addresses the client checked.
-
-    Without a permit for the origin (a request that did not come through
-    :class:`HttpClient`), the host is checked here when ``guard`` is on.
-    """
-
-    def __init__(self, dns: DnsResolver, guard: bool) -> None:
-        self._dns = dns
-        self._guard = guard
-        self._inner = httpcore.SyncBackend()
-
-    def _addresses(self, host: str, port: int) -> list[str]:
-        name = normalize_host(host)
-        permit = _PERMIT.get()
-        if permit is not None and (permit.host, permit.port) == (name, port):
-            if permit.addresses is not None:
-                return list(permit.addresses)
-        elif self._guard:
-            return check_host(name, port, dns=self._dns)
-        literal = parse_ip_host(name)
-        return [str(literal)] if literal is not None else list(self._dns(name, port))
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        addresses = self._addresses(host, port)
-        failure: Exception | None = None
-        for address in addresses:
-            try:
-                return self._inner.connect_tcp(
-                    address,
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except httpcore.ConnectError as exc:
-                failure = exc
-        raise failure or httpcore.ConnectError(f"no address to connect to for {host}")
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Any = None
-    ) -> httpcore.NetworkStream:
-        raise httpcore.ConnectError("unix sockets are not used by embedkit")
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-class _Stream(httpx.SyncByteStream):
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            yield from self._stream
-        except Exception as exc:
-            raise _as_httpx_error(exc) from exc
-
-    def close(self) -> None:
-        if hasattr(self._stream, "close"):
-            self._stream.close()
-
-
-class GuardedTransport(httpx.BaseTransport):
-    """An httpx transport whose connections go only to checked addresses.
-
-    It is httpx's own connection pool (httpcore) with a network backend that
-    resolves names through ``dns`` and connects to the addresses
-    :class:`HttpClient` checked for the request. TLS still verifies the
-    certificate for the host name in the URL.
-    """
-
-    def __init__(self, *, dns: DnsResolver = system_dns, guard: bool = True) -> None:
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=20,
-            max_keepalive_connections=10,
-            keepalive_expiry=30.0,
-            network_backend=_PinnedBackend(dns, guard),
-        )
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.SyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        try:
-            response = self._pool.handle_request(core_request)
-        except Exception as exc:
-            mapped = _as_httpx_error(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_Stream(response.stream),
-            extensions=response.extensions,
-        )
-
-    def close(self) -> None:
-        self._pool.close()
-
-
 # -- the client ----------------------------------------------------------------------
 
 
@@ -550,7 +389,7 @@ class HttpClient:
             raise BlockedAddress(f"{prefix}{exc}", url=shown) from None
         except ConnectionFailed as exc:
             raise ConnectionFailed(str(exc), url=shown) from exc
-        token = _PERMIT.set(_Permit(host, port, tuple(addresses) if addresses else None))
+        token = CURRENT_PERMIT.set(Permit(host, port, tuple(addresses) if addresses else None))
         try:
             request = self._client.build_request(
                 "GET", url, headers=headers, timeout=httpx.Timeout(timeout)
@@ -566,7 +405,7 @@ class HttpClient:
         except httpx.HTTPError as exc:
             raise ConnectionFailed(f"could not fetch {shown}: {exc}", url=shown) from exc
         finally:
-            _PERMIT.reset(token)
+            CURRENT_PERMIT.reset(token)
 
     def _read(
         self, response: httpx.Response, cap: int, truncate: bool, ends_at: float

@@ -30,17 +30,15 @@ from embedkit.errors import (
     Timeout,
 )
 from embedkit.http import (
-    _PERMIT,
     DEFAULT_USER_AGENT,
     SECRET_PARAMS,
     HttpClient,
     HttpResponse,
-    _Permit,
-    _PinnedBackend,
     parse_retry_after,
     raise_for_status,
     redact_url,
 )
+from embedkit.transport import CURRENT_PERMIT, Permit, PinnedBackend
 
 SECRET = "s3cr3t-T0KEN"
 
@@ -176,12 +174,12 @@ def test_connections_go_to_the_checked_address_without_a_second_lookup(
     def dns(host: str, port: int) -> list[str]:
         raise AssertionError("a permitted connection must not resolve the name again")
 
-    backend = _PinnedBackend(dns, guard=True)
-    token = _PERMIT.set(_Permit("rebind.test", simulator.port, ("127.0.0.1",)))
+    backend = PinnedBackend(dns, guard=True)
+    token = CURRENT_PERMIT.set(Permit("rebind.test", simulator.port, ("127.0.0.1",)))
     try:
         stream = backend.connect_tcp("rebind.test", simulator.port, timeout=1.0)
     finally:
-        _PERMIT.reset(token)
+        CURRENT_PERMIT.reset(token)
     try:
         peer = stream.get_extra_info("socket").getpeername()
         assert peer[:2] == ("127.0.0.1", simulator.port)
@@ -190,7 +188,7 @@ def test_connections_go_to_the_checked_address_without_a_second_lookup(
 
 
 def test_a_connection_without_a_permit_is_checked_by_the_backend() -> None:
-    backend = _PinnedBackend(lambda host, port: ["10.0.0.7"], guard=True)
+    backend = PinnedBackend(lambda host, port: ["10.0.0.7"], guard=True)
     with pytest.raises(BlockedAddress, match=r"evil\.test \(10\.0\.0\.7, private address\)"):
         backend.connect_tcp("evil.test", 80, timeout=1.0)
     with pytest.raises(httpcore.ConnectError):
