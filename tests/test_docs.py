@@ -123,3 +123,32 @@ def test_readme_preview_is_real_output() -> None:
     result = CliRunner().invoke(cli, argv, prog_name="embedkit")
     assert result.exit_code == 0, result.output
     assert result.output.rstrip("\n") == shown
+
+
+def _doc_examples() -> list[tuple[str, int, str]]:
+    """Python blocks of docs/*.md; a block tagged `python no-run` needs the network,
+    credentials or the reader's own files, and is shown but not run."""
+    found = []
+    for doc in sorted((ROOT / "docs").glob("*.md")):
+        blocks = re.findall(r"```python\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+        found += [(doc.name, i, code) for i, code in enumerate(blocks)]
+    return found
+
+
+@pytest.mark.parametrize(("doc", "index", "code"), _doc_examples(), ids=lambda v: str(v)[:30])
+def test_docs_python_examples_run(doc: str, index: int, code: str, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "EMBEDKIT_CACHE": f"sqlite:///{tmp_path}/cache.db",
+        "EMBEDKIT_LEDGER": f"sqlite:///{tmp_path}/ledger.db",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"{doc} example {index} failed:\n{code}\n{result.stderr}"
