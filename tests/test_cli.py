@@ -184,3 +184,33 @@ def test_errors_never_show_a_traceback(runner: CliRunner, tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "providers.json" in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("broken.md", b"---\ntitle: [unclosed\n---\nbody\n", "malformed front matter (line 3)"),
+        ("latin1.md", "---\ntitle: Caf\xe9\n---\n".encode("latin-1"), "not UTF-8 text"),
+        ("notes.txt", b"https://x.com/a/status/1\n", "expected a .md or .html file"),
+    ],
+)
+def test_render_names_a_bad_document(
+    runner: CliRunner, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    source = tmp_path / name
+    source.write_bytes(content)
+    result = runner.invoke(cli, ["render", str(source), "--offline", "--cache", "memory://"])
+    assert result.exit_code == 2, result.output
+    assert name in result.stderr
+    assert message in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_corrupt_cache_file_is_named_and_left_alone(runner: CliRunner, tmp_path: Path) -> None:
+    corrupt = tmp_path / "cache.db"
+    corrupt.write_bytes(b"this is not a database")
+    result = runner.invoke(cli, ["resolve", REUTERS, "--cache", f"sqlite:///{corrupt}"])
+    assert result.exit_code == 1
+    assert str(corrupt) in result.stderr
+    assert "Traceback" not in result.output
+    assert corrupt.read_bytes() == b"this is not a database"

@@ -7,6 +7,7 @@ exceptions still catch it::
     EmbedkitError
     ├── InvalidReference (ValueError)       a reference that is not a usable URL
     ├── ConfigError (ValueError)            a bad setting, cache URL, providers file
+    ├── DocumentError (ValueError)          a page to render that cannot be read or parsed
     ├── FetchError                          anything that went wrong talking to a provider
     │   ├── NotFound                        404 / 410: the post is gone
     │   ├── Forbidden                       401 / 403
@@ -37,6 +38,7 @@ __all__ = [
     "ChannelError",
     "ConfigError",
     "ConnectionFailed",
+    "DocumentError",
     "DoesNotFit",
     "EmbedkitError",
     "FetchError",
@@ -67,6 +69,12 @@ class InvalidReference(EmbedkitError, ValueError):
 
 class ConfigError(EmbedkitError, ValueError):
     """A setting, cache URL, template folder or providers file is unusable."""
+
+    exit_code = 2
+
+
+class DocumentError(EmbedkitError, ValueError):
+    """A page given to the renderer cannot be read, decoded or parsed (front matter)."""
 
     exit_code = 2
 

@@ -40,7 +40,7 @@ from embedkit.autoembed import (
     placeholder_scripts,
     scan,
 )
-from embedkit.errors import ConfigError, InvalidReference
+from embedkit.errors import ConfigError, DocumentError, InvalidReference
 from embedkit.models import Embed
 from embedkit.refs import parse_ref
 
@@ -290,11 +290,20 @@ def write_assets(out_dir: str | os.PathLike[str]) -> list[Path]:
 MARKDOWN_EXTENSIONS = ("extra", "sane_lists")
 
 
-def _markdown(text: str) -> tuple[dict[str, Any], str]:
+def _markdown(text: str, path: Path) -> tuple[dict[str, Any], str]:
     import frontmatter
     import markdown
+    import yaml
 
-    post = frontmatter.loads(text)
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        problem = getattr(exc, "problem", None) or exc
+        raise DocumentError(f"{path}: malformed front matter{line}: {problem}") from exc
+    if not isinstance(post.metadata, dict):
+        raise DocumentError(f"{path}: front matter must be a mapping of fields")
     body = markdown.markdown(post.content, extensions=list(MARKDOWN_EXTENSIONS))
     return dict(post.metadata), body
 
@@ -328,7 +337,9 @@ def render_document(
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
+        raise DocumentError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
         if _is_full_document(text):
@@ -336,9 +347,9 @@ def render_document(
         meta: dict[str, Any] = {}
         body = text
     elif suffix in (".md", ".markdown"):
-        meta, body = _markdown(text)
+        meta, body = _markdown(text, path)
     else:
-        raise ConfigError(f"cannot render {str(path)!r}: expected a .md or .html file")
+        raise DocumentError(f"cannot render {str(path)!r}: expected a .md or .html file")
     done = _embed_all(body, resolver.resolve_many)
     body = done.html
     tags = _page_tags(

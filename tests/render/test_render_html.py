@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from embedkit import Embed, Resolver
-from embedkit.errors import ConfigError
+from embedkit.errors import ConfigError, DocumentError
 from embedkit.render import (
     CONSENT_SCRIPT_NAME,
     STYLESHEET_NAME,
@@ -451,7 +451,7 @@ def test_an_html_fragment_is_wrapped_and_a_full_page_kept(tmp_path: Path) -> Non
 def test_other_file_types_are_refused_by_name(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text(TWEET, encoding="utf-8")
-    with Resolver(cache="memory://", offline=True) as r, pytest.raises(ConfigError, match="notes"):
+    with Resolver(cache="memory://", offline=True) as r, pytest.raises(DocumentError, match="notes"):
         render_document(path, r)
 
 
