@@ -451,7 +451,10 @@ def test_an_html_fragment_is_wrapped_and_a_full_page_kept(tmp_path: Path) -> Non
 def test_other_file_types_are_refused_by_name(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text(TWEET, encoding="utf-8")
-    with Resolver(cache="memory://", offline=True) as r, pytest.raises(DocumentError, match="notes"):
+    with (
+        Resolver(cache="memory://", offline=True) as r,
+        pytest.raises(DocumentError, match="notes"),
+    ):
         render_document(path, r)
 
 
