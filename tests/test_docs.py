@@ -86,16 +86,15 @@ def _python_examples() -> list[str]:
     return re.findall(r"```python\n(.*?)```", README, re.S)
 
 
-@pytest.mark.parametrize("index", range(len(_python_examples())))
-def test_readme_python_examples_run(index: int, tmp_path: Path) -> None:
-    code = _python_examples()[index]
+def _run_example(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run a documented example as a reader would: a fresh process, fresh cache and ledger."""
     env = {
         **os.environ,
         "EMBEDKIT_CACHE": f"sqlite:///{tmp_path}/cache.db",
         "EMBEDKIT_LEDGER": f"sqlite:///{tmp_path}/ledger.db",
     }
     env.pop("EMBEDKIT_PROVIDERS", None)
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
         env=env,
@@ -104,6 +103,12 @@ def test_readme_python_examples_run(index: int, tmp_path: Path) -> None:
         timeout=120,
         check=False,
     )
+
+
+@pytest.mark.parametrize("index", range(len(_python_examples())))
+def test_readme_python_examples_run(index: int, tmp_path: Path) -> None:
+    code = _python_examples()[index]
+    result = _run_example(code, tmp_path)
     assert result.returncode == 0, f"example {index} failed:\n{code}\n{result.stderr}"
 
 
@@ -137,18 +142,5 @@ def _doc_examples() -> list[tuple[str, int, str]]:
 
 @pytest.mark.parametrize(("doc", "index", "code"), _doc_examples(), ids=lambda v: str(v)[:30])
 def test_docs_python_examples_run(doc: str, index: int, code: str, tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "EMBEDKIT_CACHE": f"sqlite:///{tmp_path}/cache.db",
-        "EMBEDKIT_LEDGER": f"sqlite:///{tmp_path}/ledger.db",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = _run_example(code, tmp_path)
     assert result.returncode == 0, f"{doc} example {index} failed:\n{code}\n{result.stderr}"
