@@ -338,14 +338,17 @@ def _blockquote(root: _Node, cls: str) -> _Node | None:
     return quotes[0] if quotes else None
 
 
+def _first_paragraph(quote: _Node) -> dict[str, Any]:
+    """The post text most providers put in the blockquote's first ``<p>``."""
+    paragraphs = quote.find_all("p")
+    return {"text": _clean(paragraphs[0].text())} if paragraphs else {}
+
+
 def _parse_x(root: _Node) -> dict[str, Any]:
     quote = _blockquote(root, "twitter-tweet")
     if quote is None:
         return {}
-    found: dict[str, Any] = {}
-    paragraphs = quote.find_all("p")
-    if paragraphs:
-        found["text"] = _clean(paragraphs[0].text())
+    found = _first_paragraph(quote)
     direct_links = [c for c in quote.children if isinstance(c, _Node) and c.tag == "a"]
     byline = "".join(c for c in quote.children if isinstance(c, str))
     match = _HANDLE_IN_PARENS.match(byline)
@@ -363,10 +366,7 @@ def _parse_bluesky(root: _Node) -> dict[str, Any]:
     quote = _blockquote(root, "bluesky-embed")
     if quote is None:
         return {}
-    found: dict[str, Any] = {}
-    paragraphs = quote.find_all("p")
-    if paragraphs:
-        found["text"] = _clean(paragraphs[0].text())
+    found = _first_paragraph(quote)
     links = [c for c in quote.children if isinstance(c, _Node) and c.tag == "a"]
     if links:
         match = _HANDLE_IN_PARENS.match(links[0].text())
@@ -382,10 +382,7 @@ def _parse_tiktok(root: _Node) -> dict[str, Any]:
     quote = _blockquote(root, "tiktok-embed")
     if quote is None:
         return {}
-    found: dict[str, Any] = {}
-    paragraphs = quote.find_all("p")
-    if paragraphs:
-        found["text"] = _clean(paragraphs[0].text())
+    found = _first_paragraph(quote)
     for link in quote.find_all("a"):
         label = link.text().strip()
         if label.startswith("@"):
