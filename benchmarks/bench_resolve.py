@@ -33,7 +33,7 @@ from micawber.cache import Cache  # noqa: E402
 from tests.simulator import ProviderSimulator  # noqa: E402
 
 from embedkit import Resolver  # noqa: E402
-from embedkit.providers import ProviderRegistry  # noqa: E402
+from embedkit.resolve._providers import ProviderRegistry  # noqa: E402
 
 URLS_FILE = ROOT / "tests" / "fixtures" / "urls" / "real-urls.txt"
 REGISTRY = ROOT / "src" / "embedkit" / "data" / "providers.json"

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from embedkit.cli.main import cli
+from embedkit.cli._main import cli
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 START = "<!-- cli-reference:start -->"

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from tests.simulator import REUTERS_STATUS_ID, ProviderSimulator
 
-from embedkit.cli.main import cli
+from embedkit.cli._main import cli
 
 REUTERS = f"https://twitter.com/Reuters/status/{REUTERS_STATUS_ID}"
 CANONICAL = f"https://x.com/reuters/status/{REUTERS_STATUS_ID}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from embedkit.cache import Entry
-from embedkit.decisions import html_params, next_action, status_without_fetch
+from embedkit.resolve._decisions import html_params, next_action, status_without_fetch
+from embedkit.resolve.cache import Entry
 
 NOW = 1_700_000_000.0
 

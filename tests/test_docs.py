@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from embedkit.cli.main import cli
-from embedkit.config import ENV_VARS
+from embedkit._config import ENV_VARS
+from embedkit.cli._main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

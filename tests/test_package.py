@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import shutil
 import subprocess
 import sys
@@ -12,19 +14,90 @@ from pathlib import Path
 
 import pytest
 
-import embedkit
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_all_is_sorted_and_complete() -> None:
-    assert list(embedkit.__all__) == sorted(embedkit.__all__)
-    for name in embedkit.__all__:
-        assert hasattr(embedkit, name), name
-    eager = {name for name in vars(embedkit) if not name.startswith("_")}
-    modules = {name for name in eager if type(getattr(embedkit, name)).__name__ == "module"}
-    lazy = {"Resolver", "canonicalize", "parse_ref"}
-    assert eager - modules - {"annotations"} | lazy == set(embedkit.__all__)
+#: The public package roots: each exports real names in a sorted, complete __all__.
+PUBLIC_ROOTS = (
+    "embedkit",
+    "embedkit.net",
+    "embedkit.page",
+    "embedkit.present",
+    "embedkit.resolve",
+    "embedkit.resolve.cache",
+    "embedkit.syndicate",
+    "embedkit.syndicate.channels",
+)
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    """CONSTANTS, then Classes, then functions: isort's order, as ruff applies it."""
+    return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
+
+
+@pytest.mark.parametrize("root", PUBLIC_ROOTS)
+def test_all_is_sorted_and_complete(root: str) -> None:
+    module = importlib.import_module(root)
+    names = list(module.__all__)
+    assert names == sorted(names, key=_isort_key)  # the order ruff's RUF022 keeps
+    for name in names:
+        assert getattr(module, name) is not None, name
+    lazy = set(getattr(module, "_LAZY", {}))
+    public = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_") and not inspect.ismodule(value) and name != "annotations"
+    }
+    assert public | lazy == set(names)
+
+
+def _module_names() -> list[str]:
+    package = ROOT / "src" / "embedkit"
+    found = []
+    for path in package.rglob("*.py"):
+        parts = list(path.relative_to(package.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found.append(".".join(parts))
+    return sorted(found)
+
+
+def test_implementation_modules_are_private() -> None:
+    """Every module is a public root, an integration users name in settings, or private."""
+    entry_points = {"embedkit.__main__", "embedkit.cli", "embedkit.contrib"}
+    for name in _module_names():
+        if name in PUBLIC_ROOTS or name in entry_points or name.startswith("embedkit.contrib."):
+            continue
+        assert any(part.startswith("_") for part in name.split(".")[1:]), name
+
+
+def test_mypy_sees_the_public_types(tmp_path: Path) -> None:
+    """A user's project type-checks against the package root (no module __getattr__ guess)."""
+    user = tmp_path / "user.py"
+    user.write_text(
+        textwrap.dedent(
+            """
+            from embedkit import Embed, Resolver, render_html
+
+            def page(html: str) -> str:
+                with Resolver(cache="memory://", offline=True) as resolver:
+                    embed: Embed = resolver.resolve("https://x.com/a/status/1")
+                    assert embed.status in ("fresh", "cached", "stale", "gone", "fallback")
+                    return render_html(html, resolver)
+
+            x: int = Resolver  # a deliberate error, to prove mypy sees the real class
+            """
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(user)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.stdout.count("error:") == 1, result.stdout
+    assert 'has type "type[Resolver]"' in result.stdout, result.stdout
 
 
 BLOCK_EXTRAS = textwrap.dedent(
@@ -44,7 +117,7 @@ def test_core_works_without_optional_extras() -> None:
     code = BLOCK_EXTRAS + textwrap.dedent(
         """
         import embedkit
-        from embedkit.cli.main import cli
+        from embedkit.cli._main import cli
         from click.testing import CliRunner
         result = CliRunner().invoke(cli, ["--help"])
         assert result.exit_code == 0, result.output
@@ -119,7 +192,7 @@ def test_wheel_carries_templates_and_renders_in_a_fresh_venv(tmp_path: Path) -> 
         import embedkit, pathlib
         assert pathlib.Path(embedkit.__file__).is_relative_to({site!r}), embedkit.__file__
         r = embedkit.Resolver(cache="memory://", offline=True)
-        page = r.render_document({str(source)!r})
+        page = embedkit.render_document({str(source)!r}, r)
         assert "@Reuters" in page and "March 16, 2023" in page, page
         print("rendered")
         """

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import time
 
-from embedkit.cache import Entry, open_cache
+from embedkit.resolve.cache import Entry, open_cache
 
 NOW = 1_700_000_000.0
 

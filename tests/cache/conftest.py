@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from tests.cache.redis_helpers import RedisServer, start_redis
 
-from embedkit.cache import CacheBackend, open_cache
+from embedkit.resolve.cache import CacheBackend, open_cache
 
 
 @pytest.fixture(scope="session")

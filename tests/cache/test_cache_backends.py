@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from embedkit.cache import CacheBackend, Entry, cache_key, open_cache
-from embedkit.errors import CacheError
+from embedkit._errors import CacheError
+from embedkit.resolve.cache import CacheBackend, Entry, cache_key, open_cache
 
 NOW = 1_700_000_000.0
 TWEET = "https://x.com/reuters/status/1636212467429621760"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tests.cache.cache_workers import entry, write_and_read, write_forever
 
-from embedkit.cache import open_cache
+from embedkit.resolve.cache import open_cache
 
 WRITERS = 4
 SECONDS = 2.0

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from embedkit.cache import default_cache_url, open_cache
-from embedkit.cache.memory import MemoryCache
-from embedkit.cache.redis import RedisCache, parse_redis_url
-from embedkit.cache.sqlite import SQLiteCache
-from embedkit.errors import ConfigError
+from embedkit._errors import ConfigError
+from embedkit.resolve.cache import default_cache_url, open_cache
+from embedkit.resolve.cache._memory import MemoryCache
+from embedkit.resolve.cache._redis import RedisCache, parse_redis_url
+from embedkit.resolve.cache._sqlite import SQLiteCache
 
 
 @pytest.fixture
@@ -196,8 +196,8 @@ def test_missing_redis_package_is_a_config_error(tmp_path: Path) -> None:
                     raise ImportError(f"{name} is not installed")
                 return None
         sys.meta_path.insert(0, Block())
-        from embedkit.cache import open_cache
-        from embedkit.errors import ConfigError
+        from embedkit.resolve.cache import open_cache
+        from embedkit._errors import ConfigError
         try:
             open_cache("redis://:pw-secret@127.0.0.1:6379/0")
         except ConfigError as exc:

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from embedkit.cache import Entry, cache_key
-from embedkit.cache.base import entry_from_json, entry_to_json, redact_url
-from embedkit.cache.policy import CachePolicy, is_fresh, on_failure, on_gone, on_success
-from embedkit.errors import ConfigError
+from embedkit._errors import ConfigError
+from embedkit.resolve.cache import Entry, cache_key
+from embedkit.resolve.cache._base import entry_from_json, entry_to_json, redact_url
+from embedkit.resolve.cache._policy import CachePolicy, is_fresh, on_failure, on_gone, on_success
 
 NOW = 1_700_000_000.0
 URL = "https://x.com/reuters/status/1636212467429621760"

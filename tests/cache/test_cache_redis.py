@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from tests.cache.redis_helpers import RedisServer, free_port, start_redis
 
-from embedkit.cache import Entry, open_cache
-from embedkit.errors import CacheError, ConfigError
+from embedkit._errors import CacheError, ConfigError
+from embedkit.resolve.cache import Entry, open_cache
 
 redis = pytest.importorskip("redis", reason="the redis package (embedkit[redis]) is not installed")
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from embedkit.cache import Entry, open_cache
-from embedkit.cache.sqlite import SQLiteCache
-from embedkit.errors import CacheError
+from embedkit._errors import CacheError
+from embedkit.resolve.cache import Entry, open_cache
+from embedkit.resolve.cache._sqlite import SQLiteCache
 
 NOW = 1_700_000_000.0
 

@@ -25,7 +25,7 @@ from tests.syndicate.fakes import FakeMastodon
 TOKEN = "SENTINEL-t0ken-8c1f9d2e7a"
 BASE_DATE = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 #: Starts the CLI a little faster than the console script.
-CLI = [sys.executable, "-c", "import sys; from embedkit.cli.main import main; sys.exit(main())"]
+CLI = [sys.executable, "-c", "import sys; from embedkit.cli._main import main; sys.exit(main())"]
 
 
 def article_url(i: int) -> str:

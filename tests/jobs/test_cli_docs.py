@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pytest
 
-from embedkit.cli.syndicate import syndicate
+from embedkit.cli._syndicate import syndicate
 
 DOC = Path(__file__).parents[2] / "docs" / "scheduled-syndication.md"
 COMMANDS = sorted(syndicate.commands)

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from tests.jobs.conftest import article_url, write_feed
 from tests.syndicate.fakes import FakeMastodon
 
-from embedkit.cli.main import cli
-from embedkit.syndicate.ledger import Ledger
+from embedkit.cli._main import cli
+from embedkit.syndicate._ledger import Ledger
 
 ARTICLE = {
     "id": "seed-1",

@@ -33,8 +33,8 @@ from click.testing import CliRunner
 from tests.jobs.conftest import TOKEN, article_url, posted_articles, start_cli, write_feed
 from tests.syndicate.fakes import FakeHttpRecorder, FakeMastodon, Reply, Request
 
-from embedkit.cli.main import cli
-from embedkit.syndicate.ledger import Ledger
+from embedkit.cli._main import cli
+from embedkit.syndicate._ledger import Ledger
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 

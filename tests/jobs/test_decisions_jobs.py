@@ -8,17 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from embedkit.errors import ChannelError, DoesNotFit
-from embedkit.syndicate.ledger import LedgerRow
-from embedkit.syndicate.models import Article, RemotePost
-from embedkit.syndicate.reconcile import (
+from embedkit._errors import ChannelError, DoesNotFit
+from embedkit.syndicate._ledger import LedgerRow
+from embedkit.syndicate._models import Article, RemotePost
+from embedkit.syndicate._reconcile import (
     certainly_absent,
     find_post,
     normalise_text,
     text_fingerprint,
 )
-from embedkit.syndicate.retry import RetryPolicy, backoff_delay, decide
-from embedkit.syndicate.run import order_articles, plan_run
+from embedkit.syndicate._retry import RetryPolicy, backoff_delay, decide
+from embedkit.syndicate._run import order_articles, plan_run
 
 NO_JITTER = RetryPolicy(base=1.0, factor=2.0, max_delay=60.0, jitter=0.0, max_attempts=5)
 

@@ -6,7 +6,7 @@ import configparser
 import shlex
 from pathlib import Path
 
-from embedkit.cli.syndicate import syndicate
+from embedkit.cli._syndicate import syndicate
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 

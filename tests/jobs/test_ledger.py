@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from embedkit.errors import ConfigError, LedgerError
-from embedkit.syndicate.ledger import Ledger, open_ledger, process_owner
+from embedkit._errors import ConfigError, LedgerError
+from embedkit.syndicate._ledger import Ledger, open_ledger, process_owner
 
 
 def claim(ledger: Ledger, article: str = "a1", channel: str = "mastodon", run: str = "r1") -> bool:
@@ -175,7 +175,7 @@ def test_threads_racing_for_the_same_rows_each_win_each_row_once(tmp_path: Path)
 
 _RACER = """
 import sys
-from embedkit.syndicate.ledger import Ledger
+from embedkit.syndicate._ledger import Ledger
 ledger = Ledger(sys.argv[1])
 won = [i for i in range(40) if ledger.claim(f"a{i}", "mastodon", text_hash="h",
        idempotency_key="k", run_id=sys.argv[2])]

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from embedkit.syndicate.logs import configure_logging, redact
+from embedkit.syndicate._logs import configure_logging, redact
 
 SECRET = "s3cr3t-value-xyz"
 

@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from tests.jobs.conftest import TOKEN, article_url, posted_articles, run_cli, start_cli, write_feed
 from tests.syndicate.fakes import FakeHttpRecorder, FakeMastodon, Reply
 
-from embedkit.cli.main import cli
-from embedkit.syndicate.article import load_articles
+from embedkit.cli._main import cli
+from embedkit.syndicate._article import load_articles
+from embedkit.syndicate._ledger import Ledger
+from embedkit.syndicate._run import run_job
 from embedkit.syndicate.channels import make_channel
-from embedkit.syndicate.ledger import Ledger
-from embedkit.syndicate.run import run_job
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -9,7 +9,7 @@ import pytest
 from tests.simulator import REUTERS_URLS, ProviderSimulator
 
 from embedkit import Resolver
-from embedkit.refs import parse_ref
+from embedkit.resolve._refs import parse_ref
 
 
 def route_reuters(simulator: ProviderSimulator) -> None:

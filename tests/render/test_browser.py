@@ -34,8 +34,8 @@ from tests.render.cdp import Browser, Page, find_chromium
 from tests.simulator import ProviderSimulator
 
 from embedkit import Resolver
-from embedkit.refs import parse_ref
-from embedkit.render import render_document, render_html, write_assets
+from embedkit.page._render import render_document, render_html, write_assets
+from embedkit.resolve._refs import parse_ref
 
 pytestmark = pytest.mark.browser
 
@@ -271,7 +271,7 @@ def test_each_provider_script_loads_once_for_many_posts(
             "<!doctype html><html><head><title>Two posts</title></head><body>\n"
             + "".join(f"<p>{url}</p>\n" for url in tweets)
             + "</body></html>\n",
-            resolver.resolve_many,
+            resolver,
             nonce=NONCE,
         )
     (folder / "two.html").write_text(html, encoding="utf-8")
@@ -321,10 +321,11 @@ def test_an_injected_placeholder_cannot_make_the_consent_script_load_its_script(
     with Resolver(
         cache="memory://", providers=providers, allow_private_networks=True, consent=True
     ) as resolver:
-        html = resolver.render_html(
+        html = render_html(
             "<!doctype html><html><head><title>Injected</title></head><body>\n"
             f"{injected}\n<p>https://twitter.com/Reuters/status/1636212467429621760</p>\n"
             "</body></html>\n",
+            resolver,
             nonce=NONCE,
         )
     (folder / "injected.html").write_text(html, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""embedkit.fallback: the sources of a static fallback, best first, and the seed case."""
+"""embedkit.present._fallback: the sources of a static fallback, best first, and the seed case."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import responses
 from responses import matchers
 from tests.render.safety import problems, tags
 
-from embedkit.fallback import (
+from embedkit._models import Ref
+from embedkit._templating import make_environment
+from embedkit.present._fallback import (
     PostSnapshot,
     from_oembed,
     from_url,
@@ -24,10 +26,8 @@ from embedkit.fallback import (
     snapshot_to_dict,
     snowflake_time,
 )
-from embedkit.models import Ref
-from embedkit.presentation import present
-from embedkit.refs import parse_ref
-from embedkit.templating import make_environment
+from embedkit.present._presentation import present
+from embedkit.resolve._refs import parse_ref
 
 OEMBED = Path(__file__).parents[1] / "fixtures" / "oembed"
 UTC = datetime.UTC

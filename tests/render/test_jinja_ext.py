@@ -10,8 +10,8 @@ import jinja2
 import pytest
 
 from embedkit import Resolver
-from embedkit.errors import ConfigError
-from embedkit.jinja import EmbedExtension
+from embedkit._errors import ConfigError
+from embedkit.contrib.jinja import EmbedExtension
 
 TWEET = "https://twitter.com/Reuters/status/1636212467429621760"
 VIDEO = "https://www.youtube.com/watch?v=qQpb1oCernE"

@@ -1,4 +1,4 @@
-"""embedkit.presentation.present: what each status shows, consent mode, aspect ratios."""
+"""embedkit.present._presentation.present: what each status shows, consent mode, aspect ratios."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.render.safety import problems, tags
 
-from embedkit.fallback import PostSnapshot, snapshot_to_dict
-from embedkit.models import Ref
-from embedkit.presentation import aspect_ratio, present
-from embedkit.templating import make_environment
+from embedkit._models import Ref
+from embedkit._templating import make_environment
+from embedkit.present._fallback import PostSnapshot, snapshot_to_dict
+from embedkit.present._presentation import aspect_ratio, present
 
 OEMBED = Path(__file__).parents[1] / "fixtures" / "oembed"
 REUTERS_ID = "1636212467429621760"

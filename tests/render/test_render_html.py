@@ -1,6 +1,6 @@
 """Page rendering: which URLs become embeds, what is left alone, scripts once, idempotence.
 
-Unit tests pass ``render_html`` a small ``resolve_many`` of their own (the seam
+Unit tests pass ``render_html`` a small ``EmbedSource`` of their own (the seam
 the function takes); the integration tests at the end use the real Resolver
 against the provider simulator.
 """
@@ -8,7 +8,7 @@ against the provider simulator.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from embedkit import Embed, Resolver
-from embedkit.errors import ConfigError, DocumentError
-from embedkit.render import (
+from embedkit._errors import ConfigError, DocumentError
+from embedkit.page._render import (
     CONSENT_SCRIPT_NAME,
     STYLESHEET_NAME,
     consent_script_path,
@@ -39,15 +39,16 @@ ALLOW = ' data-embedkit-allow="[&quot;https://platform.twitter.com/widgets.js&qu
 
 
 class FakeResolver:
-    """A ``resolve_many`` that records its calls and returns recognisable embeds."""
+    """An ``EmbedSource`` that records its calls and returns recognisable embeds."""
 
     def __init__(self, *, consent: bool = False, unknown: Sequence[str] = ()) -> None:
         self.calls: list[list[str]] = []
         self.consent = consent
         self.unknown = set(unknown)
 
-    def __call__(self, urls: list[str]) -> list[Embed]:
-        self.calls.append(list(urls))
+    def resolve_many(self, urls: Iterable[str]) -> list[Embed]:
+        urls = list(urls)
+        self.calls.append(urls)
         return [self.embed(url) for url in urls]
 
     def embed(self, url: str) -> Embed:
@@ -249,8 +250,12 @@ def test_consent_mode_without_placeholders_adds_nothing() -> None:
 
 
 def test_a_resolver_that_returns_the_wrong_count_is_an_error() -> None:
+    class Short(FakeResolver):
+        def resolve_many(self, urls: Iterable[str]) -> list[Embed]:
+            return []
+
     with pytest.raises(ValueError, match="returned 0 embeds for 1 URLs"):
-        render_html(f"<p>{TWEET}</p>", lambda urls: [])
+        render_html(f"<p>{TWEET}</p>", Short())
 
 
 def test_script_tags_escape_and_dedupe() -> None:
@@ -362,17 +367,17 @@ def test_the_reuters_tweet_becomes_its_embed_with_widgets_once(sim_resolver: Res
         "<html><body>\n<p>Japan and South Korea agreed...</p>\n"
         f"<p>{TWEET}</p>\n<p>{TWEET.replace('twitter.com', 'x.com')}?s=20</p>\n</body></html>"
     )
-    out = sim_resolver.render_html(html)
+    out = render_html(html, sim_resolver)
     assert out.count('<blockquote class="twitter-tweet"') == 2
     assert "LIVE: Japanese Prime Minister Fumio Kishida welcomes" in out
     assert out.count(WIDGETS) == 1
     assert out.index(WIDGETS) > out.rindex("</figure>")
-    assert sim_resolver.render_html(out) == out
+    assert render_html(out, sim_resolver) == out
 
 
 def test_offline_the_reuters_tweet_renders_its_static_fallback(tmp_path: Path) -> None:
     with Resolver(cache="memory://", offline=True) as r:
-        out = render_html(f"<p>{TWEET}</p>", r.resolve_many)
+        out = render_html(f"<p>{TWEET}</p>", r)
     assert "@Reuters" in out
     assert "March 16, 2023" in out
     assert "<script" not in out
@@ -385,7 +390,7 @@ def test_consent_mode_with_the_real_resolver(sim_providers: Path) -> None:
         allow_private_networks=True,
         consent=True,
     ) as r:
-        out = r.render_html(f"<body><p>{TWEET}</p></body>", nonce="abc")
+        out = render_html(f"<body><p>{TWEET}</p></body>", r, nonce="abc")
     assert "data-embedkit-scripts" in out
     assert f'<script src="{CONSENT_SCRIPT_NAME}" defer nonce="abc"{ALLOW}></script>\n</body>' in out
     assert f'src="{WIDGETS}"' not in out
@@ -512,7 +517,7 @@ def test_a_page_template_is_overridden_by_name(tmp_path: Path) -> None:
 def test_the_render_command_writes_the_page_and_its_assets(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from embedkit.cli.main import cli
+    from embedkit.cli._main import cli
 
     out = tmp_path / "site" / "page.html"
     out.parent.mkdir()

@@ -1,4 +1,4 @@
-"""embedkit.sanitize: recorded provider HTML, a hostile corpus, and random tag soup."""
+"""embedkit.present._sanitize: recorded provider HTML, a hostile corpus, and random tag soup."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.render.safety import problems, tags
 
-from embedkit.sanitize import KNOWN_SCRIPTS, MAX_HTML_CHARS, Sanitized, iframe_hosts, sanitize
+from embedkit.present._sanitize import (
+    KNOWN_SCRIPTS,
+    MAX_HTML_CHARS,
+    Sanitized,
+    iframe_hosts,
+    sanitize,
+)
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 OEMBED = FIXTURES / "oembed"

@@ -1,4 +1,4 @@
-"""embedkit.templating: search order, overrides by name, strictness, autoescaping."""
+"""embedkit._templating: search order, overrides by name, strictness, autoescaping."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from embedkit.errors import ConfigError
-from embedkit.models import Ref
-from embedkit.presentation import present
-from embedkit.templating import make_environment, packaged_template_dir, template_dirs
+from embedkit._errors import ConfigError
+from embedkit._models import Ref
+from embedkit._templating import make_environment, packaged_template_dir, template_dirs
+from embedkit.present._presentation import present
 
 REUTERS_URL = "https://x.com/Reuters/status/1636212467429621760"
 REUTERS = Ref(raw=REUTERS_URL, url=REUTERS_URL, kind="x", post_id="1636212467429621760")

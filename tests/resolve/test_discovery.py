@@ -7,7 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.simulator import FIXTURES, ProviderSimulator
 
-from embedkit.discovery import (
+from embedkit._errors import BlockedAddress, Forbidden, NotFound
+from embedkit.net._http import HttpClient
+from embedkit.resolve._discovery import (
     DISCOVERY_MAX_BYTES,
     OEmbedLink,
     choose_link,
@@ -15,8 +17,6 @@ from embedkit.discovery import (
     find_oembed_links,
     parse_link_header,
 )
-from embedkit.errors import BlockedAddress, Forbidden, NotFound
-from embedkit.http import HttpClient
 
 DISCOVERY_PAGES = sorted(
     p.name
@@ -276,7 +276,7 @@ def test_discovery_meets_the_guard(simulator: ProviderSimulator) -> None:
 def test_discovered_link_on_the_simulator_can_be_fetched(
     simulator: ProviderSimulator, open_http: HttpClient
 ) -> None:
-    from embedkit.oembed import OEmbedFetcher
+    from embedkit.resolve._oembed import OEmbedFetcher
 
     simulator.page(
         "/talks/x",

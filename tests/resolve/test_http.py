@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tests.simulator import ProviderSimulator
 
 import embedkit
-from embedkit.errors import (
+from embedkit._errors import (
     BlockedAddress,
     ConnectionFailed,
     FetchError,
@@ -29,7 +29,7 @@ from embedkit.errors import (
     RateLimited,
     Timeout,
 )
-from embedkit.http import (
+from embedkit.net._http import (
     DEFAULT_USER_AGENT,
     SECRET_PARAMS,
     HttpClient,
@@ -38,7 +38,7 @@ from embedkit.http import (
     raise_for_status,
     redact_url,
 )
-from embedkit.transport import CURRENT_PERMIT, Permit, PinnedBackend
+from embedkit.net._transport import CURRENT_PERMIT, Permit, PinnedBackend
 
 SECRET = "s3cr3t-T0KEN"
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from embedkit.errors import BlockedAddress, ConnectionFailed
-from embedkit.netguard import (
+from embedkit._errors import BlockedAddress, ConnectionFailed
+from embedkit.net._netguard import (
     check_host,
     describe_address,
     is_public_address,

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.simulator import FIXTURES, ProviderSimulator
 
-from embedkit.errors import (
+from embedkit._errors import (
     BlockedAddress,
     InvalidResponse,
     NotFound,
@@ -24,8 +24,8 @@ from embedkit.errors import (
     RateLimited,
     Timeout,
 )
-from embedkit.http import HttpClient
-from embedkit.oembed import OEmbedFetcher, SchemeMismatch, normalize, query_params
+from embedkit.net._http import HttpClient
+from embedkit.resolve._oembed import OEmbedFetcher, SchemeMismatch, normalize, query_params
 
 OEMBED_BODIES = sorted(
     p.name

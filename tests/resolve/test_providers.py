@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embedkit.errors import ConfigError, InvalidReference
-from embedkit.providers import (
+from embedkit._errors import ConfigError, InvalidReference
+from embedkit.resolve._providers import (
     Endpoint,
     ProviderRegistry,
     load_providers_file,
@@ -24,7 +24,7 @@ from embedkit.providers import (
     update_registry,
     validate_entries,
 )
-from embedkit.refs import canonicalize
+from embedkit.resolve._refs import canonicalize
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "urls"
 REGISTRY_WITH_EXAMPLES: list[dict[str, Any]] = json.loads(
@@ -631,7 +631,7 @@ def registry_server() -> Iterator[str]:
 
 
 def test_update_from_a_url(registry_server: str, tmp_path: Path) -> None:
-    from embedkit.http import HttpClient
+    from embedkit.net._http import HttpClient
 
     dest = tmp_path / "providers.json"
     with HttpClient(timeout=5.0, allow_private_networks=True) as http:
@@ -645,8 +645,8 @@ def test_update_from_a_url(registry_server: str, tmp_path: Path) -> None:
 def test_update_from_a_url_goes_through_the_network_guard(
     registry_server: str, tmp_path: Path
 ) -> None:
-    from embedkit.errors import FetchError
-    from embedkit.http import HttpClient
+    from embedkit._errors import FetchError
+    from embedkit.net._http import HttpClient
 
     dest = tmp_path / "providers.json"
     with HttpClient(timeout=5.0) as http, pytest.raises(FetchError):

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embedkit.errors import InvalidReference
-from embedkit.models import Ref
-from embedkit.refs import MAX_REF_LENGTH, canonicalize, parse_ref
+from embedkit._errors import InvalidReference
+from embedkit._models import Ref
+from embedkit.resolve._refs import MAX_REF_LENGTH, canonicalize, parse_ref
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "urls"
 

@@ -15,8 +15,8 @@ import pytest
 from tests.simulator import REUTERS_STATUS_ID, ProviderSimulator
 
 from embedkit import InvalidReference, Resolver
-from embedkit.cache import open_cache
-from embedkit.http import HttpClient
+from embedkit.net._http import HttpClient
+from embedkit.resolve.cache import open_cache
 
 REUTERS_FORMS = [
     f"https://x.com/Reuters/status/{REUTERS_STATUS_ID}",

@@ -908,12 +908,12 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
 
 
 def sample_post(channel: str, text: str | None = None, **fields: Any) -> Any:
-    """A ready-made :class:`~embedkit.syndicate.models.Post` for channel tests.
+    """A ready-made :class:`~embedkit.syndicate._models.Post` for channel tests.
 
     The text is the seed article's headline and URL unless given; other Post
     fields (``facets``, ``card``, ``image``, ``lang``, ``thread``...) by keyword.
     """
-    from embedkit.syndicate.models import Post
+    from embedkit.syndicate._models import Post
 
     body = text or (
         "Japan, South Korea bury trade hatchet amid security threats "

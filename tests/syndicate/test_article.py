@@ -11,10 +11,10 @@ from typing import ClassVar
 
 import pytest
 
-from embedkit.errors import ArticleError, BlockedAddress, NotFound
-from embedkit.http import HttpClient
-from embedkit.syndicate.article import article_id_for, load_article, load_articles
-from embedkit.syndicate.pagemeta import html_to_text, page_metadata
+from embedkit._errors import ArticleError, BlockedAddress, NotFound
+from embedkit.net._http import HttpClient
+from embedkit.syndicate._article import article_id_for, load_article, load_articles
+from embedkit.syndicate._pagemeta import html_to_text, page_metadata
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "articles"
 TITLE = "Japan, South Korea bury trade hatchet amid security threats"

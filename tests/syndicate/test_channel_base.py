@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from embedkit.errors import ChannelError, ConfigError, MissingCredential
+from embedkit._errors import ChannelError, ConfigError, MissingCredential
 from embedkit.syndicate.channels import CHANNELS, Channel, make_channel
-from embedkit.syndicate.channels.base import (
+from embedkit.syndicate.channels._base import (
     classify_http_error,
     idempotency_key,
     redact,
@@ -193,7 +193,7 @@ def test_every_channel_can_be_closed() -> None:
 
     modules = {"slack": "webhook", "discord": "webhook"}
     for name in CHANNELS:
-        module = importlib.import_module(f"embedkit.syndicate.channels.{modules.get(name, name)}")
+        module = importlib.import_module(f"embedkit.syndicate.channels._{modules.get(name, name)}")
         classes = [
             c
             for _, c in inspect.getmembers(module, inspect.isclass)

@@ -14,11 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.syndicate.fakes import FakeBluesky, FakeHttpRecorder, Reply, refused_url, sample_post
 
-from embedkit.errors import ChannelError, MissingCredential
-from embedkit.http import HttpClient
+from embedkit._errors import ChannelError, MissingCredential
+from embedkit.net._http import HttpClient
+from embedkit.syndicate._models import Facet, LinkCard
 from embedkit.syndicate.channels import idempotency_key, make_channel
-from embedkit.syndicate.channels.bluesky import BlueskyChannel, rkey_for
-from embedkit.syndicate.models import Facet, LinkCard
+from embedkit.syndicate.channels._bluesky import BlueskyChannel, rkey_for
 
 KEY = idempotency_key("article-1", "bluesky", "hash-1")
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")

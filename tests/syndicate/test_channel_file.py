@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from tests.syndicate.fakes import sample_post
 
-from embedkit.errors import MissingCredential
+from embedkit._errors import MissingCredential
+from embedkit.syndicate._models import Facet, LinkCard
 from embedkit.syndicate.channels import idempotency_key, make_channel
-from embedkit.syndicate.channels.file import FileChannel
-from embedkit.syndicate.models import Facet, LinkCard
+from embedkit.syndicate.channels._file import FileChannel
 
 
 def _lines(path: Path) -> list[dict[str, object]]:

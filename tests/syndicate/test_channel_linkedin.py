@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from tests.syndicate.fakes import FakeHttpRecorder, Reply, sample_post
 
-from embedkit.errors import ChannelError, ConfigError, MissingCredential
+from embedkit._errors import ChannelError, ConfigError, MissingCredential
+from embedkit.syndicate._models import LinkCard
 from embedkit.syndicate.channels import idempotency_key, make_channel
-from embedkit.syndicate.channels.linkedin import LinkedInChannel, little_text
-from embedkit.syndicate.models import LinkCard
+from embedkit.syndicate.channels._linkedin import LinkedInChannel, little_text
 
 TOKEN = "AQVsecretLinkedInToken0123456789"
 AUTHOR = "urn:li:organization:5515715"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from tests.syndicate.fakes import FakeMastodon, refused_url, sample_post
 
-from embedkit.errors import ChannelError, MissingCredential
+from embedkit._errors import ChannelError, MissingCredential
 from embedkit.syndicate.channels import idempotency_key, make_channel
-from embedkit.syndicate.channels.mastodon import MastodonChannel, html_to_text
+from embedkit.syndicate.channels._mastodon import MastodonChannel, html_to_text
 
 KEY = idempotency_key("article-1", "mastodon", "hash-1")
 

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.syndicate.fakes import FakeHttpRecorder, Reply, sample_post
 
-from embedkit.errors import ChannelError, MissingCredential
+from embedkit._errors import ChannelError, MissingCredential
+from embedkit.syndicate._models import LinkCard
 from embedkit.syndicate.channels import idempotency_key, make_channel
-from embedkit.syndicate.channels.telegram import TelegramChannel
-from embedkit.syndicate.models import LinkCard
+from embedkit.syndicate.channels._telegram import TelegramChannel
 
 TOKEN = "7000000001:AAHsecretTelegramTokenValue_0123456"
 KEY = idempotency_key("article-1", "telegram", "hash-1")

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from tests.syndicate.fakes import FakeHttpRecorder, Reply, sample_post
 
-from embedkit.errors import ChannelError, MissingCredential
+from embedkit._errors import ChannelError, MissingCredential
+from embedkit.syndicate._models import LinkCard
 from embedkit.syndicate.channels import idempotency_key, make_channel
-from embedkit.syndicate.channels.threads import ThreadsChannel
-from embedkit.syndicate.models import LinkCard
+from embedkit.syndicate.channels._threads import ThreadsChannel
 
 TOKEN = "THAAsecretThreadsToken0123456789"
 USER = "17841400000000001"

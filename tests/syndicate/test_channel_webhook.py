@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from tests.syndicate.fakes import FakeHttpRecorder, Reply, refused_url, sample_post
 
-from embedkit.errors import ChannelError, MissingCredential
+from embedkit._errors import ChannelError, MissingCredential
 from embedkit.syndicate.channels import idempotency_key, make_channel
-from embedkit.syndicate.channels.webhook import DiscordWebhook, SlackWebhook
+from embedkit.syndicate.channels._webhook import DiscordWebhook, SlackWebhook
 
 KEY = idempotency_key("article-1", "slack", "hash-1")
 SLACK_PATH = "/services/T0001/B0001/slacksecretXYZ123"

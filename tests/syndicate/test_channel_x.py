@@ -17,9 +17,9 @@ import requests
 import responses
 from tests.syndicate.fakes import sample_post
 
-from embedkit.errors import ChannelError, MissingCredential
+from embedkit._errors import ChannelError, MissingCredential
 from embedkit.syndicate.channels import idempotency_key, make_channel
-from embedkit.syndicate.channels.x import XChannel
+from embedkit.syndicate.channels._x import XChannel
 
 TWEETS = "https://api.twitter.com/2/tweets"
 UPLOAD = "https://upload.twitter.com/1.1/media/upload.json"

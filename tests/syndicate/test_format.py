@@ -12,14 +12,14 @@ import twitter_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embedkit.errors import ConfigError, DoesNotFit
+from embedkit._errors import ConfigError, DoesNotFit
+from embedkit._templating import make_environment
 from embedkit.syndicate import Article, format_post, load_article
-from embedkit.syndicate.facets import facets_for
-from embedkit.syndicate.format import template_names
-from embedkit.syndicate.hashtags import hashtags_for, normalize_hashtag
-from embedkit.syndicate.length import PLATFORMS, fits
-from embedkit.syndicate.truncate import shorten
-from embedkit.templating import make_environment
+from embedkit.syndicate._facets import facets_for
+from embedkit.syndicate._format import template_names
+from embedkit.syndicate._hashtags import hashtags_for, normalize_hashtag
+from embedkit.syndicate._length import PLATFORMS, fits
+from embedkit.syndicate._truncate import shorten
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "articles"
 SEEDS = {

@@ -12,8 +12,8 @@ from grapheme.grapheme_property_group import get_group
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embedkit.errors import ConfigError
-from embedkit.syndicate.length import (
+from embedkit._errors import ConfigError
+from embedkit.syndicate._length import (
     BLUESKY_MAX_BYTES,
     PLATFORMS,
     count_length,

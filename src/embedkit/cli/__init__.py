@@ -1,5 +1,5 @@
 """The ``embedkit`` command line: a thin skin over the library."""
 
-from embedkit.cli.main import main
+from embedkit.cli._main import main
 
 __all__ = ["main"]

@@ -17,14 +17,14 @@ Example::
 
 from __future__ import annotations
 
-from embedkit.syndicate.article import load_article, load_articles
+from embedkit.syndicate._article import load_article, load_articles
+from embedkit.syndicate._format import format_post
+from embedkit.syndicate._ledger import Ledger, LedgerRow, open_ledger
+from embedkit.syndicate._length import count_length, limit
+from embedkit.syndicate._models import Article, Facet, LinkCard, Post, Published, RemotePost
+from embedkit.syndicate._reconcile import reconcile
+from embedkit.syndicate._run import RunSummary, run_job
 from embedkit.syndicate.channels import make_channel
-from embedkit.syndicate.format import format_post
-from embedkit.syndicate.ledger import Ledger, LedgerRow, open_ledger
-from embedkit.syndicate.length import count_length, limit
-from embedkit.syndicate.models import Article, Facet, LinkCard, Post, Published, RemotePost
-from embedkit.syndicate.reconcile import reconcile
-from embedkit.syndicate.run import RunSummary, run_job
 
 __all__ = [
     "Article",

@@ -1,7 +1,7 @@
 """The httpx plumbing shared by the HTTP-API channels (Threads, LinkedIn, Telegram, webhooks).
 
 :func:`send` makes one request and turns every failure into a classified
-:class:`~embedkit.errors.ChannelError` whose message carries the platform's
+:class:`~embedkit._errors.ChannelError` whose message carries the platform's
 error text but no secret. Exceptions are not chained (``from None``) because
 httpx errors hold the request, and the request holds the URL.
 
@@ -20,12 +20,19 @@ from typing import Any
 
 import httpx
 
+from embedkit._errors import ChannelError
 from embedkit._version import __version__
-from embedkit.errors import ChannelError
-from embedkit.http import parse_retry_after
-from embedkit.syndicate.channels.base import classify_http_error, redact, truncate_reason
+from embedkit.net._http import parse_retry_after
+from embedkit.syndicate.channels._base import classify_http_error, redact, truncate_reason
 
-__all__ = ["USER_AGENT", "SecretURLTransport", "error_text", "json_body", "make_client", "send"]
+__all__ = [
+    "USER_AGENT",
+    "SecretURLTransport",
+    "error_text",
+    "json_body",
+    "make_client",
+    "send",
+]
 
 USER_AGENT = f"embedkit/{__version__} (+https://pypi.org/project/embedkit/)"
 

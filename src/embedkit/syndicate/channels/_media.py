@@ -1,6 +1,6 @@
 """Loading a post's image (a local path or a URL) for the channels that upload it.
 
-Remote images are fetched through :class:`embedkit.http.HttpClient`, so the
+Remote images are fetched through :class:`embedkit.net._http.HttpClient`, so the
 network guard, timeouts and the size cap apply; local files are checked for
 size before they are read. Anything unusable raises :class:`ImageUnavailable`,
 which channels turn into "post without the image" plus a warning.
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from embedkit.errors import FetchError, SyndicationError
-from embedkit.http import HttpClient
+from embedkit._errors import FetchError, SyndicationError
+from embedkit.net._http import HttpClient
 
 __all__ = ["Image", "ImageUnavailable", "image_or_none", "load_image", "sniff_mime"]
 

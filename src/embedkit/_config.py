@@ -1,0 +1,76 @@
+"""Defaults and environment settings, gathered in one place.
+
+Precedence everywhere: an explicit argument beats the environment, which beats
+the default. Every variable embedkit reads is listed in :data:`ENV_VARS` (the
+README's table is checked against it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from embedkit._errors import ConfigError
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ENV_VARS",
+    "HTML_PARAMS",
+    "env_flag",
+    "env_float",
+]
+
+DEFAULT_TIMEOUT = 5.0
+
+#: Parameters that change the HTML a provider returns, and so are part of the cache key.
+HTML_PARAMS: tuple[str, ...] = (
+    "maxwidth",
+    "maxheight",
+    "theme",
+    "lang",
+    "dnt",
+    "omit_script",
+    "hide_thread",
+    "hide_media",
+    "align",
+)
+
+#: Every environment variable the resolver side reads, with what it does.
+ENV_VARS: Mapping[str, str] = {
+    "EMBEDKIT_CACHE": "cache URL: sqlite:///path, memory://, redis://host:port/db",
+    "EMBEDKIT_PROVIDERS": "a providers JSON file that adds to or replaces bundled providers",
+    "EMBEDKIT_TIMEOUT": "seconds to wait for a provider (connect and read)",
+    "EMBEDKIT_ALLOW_PRIVATE_NETWORKS": "1 lets author URLs reach private/loopback addresses",
+    "EMBEDKIT_TEMPLATES": "template folders searched before the packaged ones",
+    "EMBEDKIT_META_TOKEN": "Meta app token for Instagram/Facebook oEmbed",
+    "EMBEDKIT_X_BEARER_TOKEN": "X API bearer token for richer fallbacks when no snapshot exists",
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    """Read a boolean environment variable (1/true/yes/on or 0/false/no/off)."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true/false), not {raw!r}")
+
+
+def env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    """Read a positive number of seconds from the environment."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value > 0:
+        raise ConfigError(f"{name} must be greater than 0, not {raw!r}")
+    return value

@@ -1,0 +1,1 @@
+"""Integrations with the frameworks publishers already use (each behind its own extra)."""

@@ -1,0 +1,187 @@
+"""The guarded transport: connections pinned to the addresses the network guard checked.
+
+:class:`GuardedTransport` is httpx's own connection pool over a network backend
+of ours (:class:`PinnedBackend`). The client (:mod:`embedkit.net._http`) resolves a
+host once through the DNS seam, checks the addresses, and publishes them for the
+request in :data:`CURRENT_PERMIT`; the backend then connects only to those, so a
+second DNS answer cannot smuggle a private address past the guard (DNS
+rebinding). TLS still verifies the certificate against the host name. Proxies
+from the environment are not used, since a proxy would resolve names itself.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpcore
+import httpx
+
+from embedkit.net._netguard import (
+    DnsResolver,
+    check_host,
+    normalize_host,
+    parse_ip_host,
+    system_dns,
+)
+
+__all__ = ["CURRENT_PERMIT", "GuardedTransport", "Permit", "PinnedBackend"]
+
+
+@dataclass(frozen=True)
+class Permit:
+    """Which addresses the current request may connect to for one origin."""
+
+    host: str
+    port: int
+    addresses: tuple[str, ...] | None  # None: resolve through the DNS seam, unchecked
+
+
+CURRENT_PERMIT: contextvars.ContextVar[Permit | None] = contextvars.ContextVar(
+    "embedkit_http_permit", default=None
+)
+
+_HTTPCORE_ERRORS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+)
+
+
+def _as_httpx_error(exc: Exception) -> Exception:
+    for core, mapped in _HTTPCORE_ERRORS:
+        if isinstance(exc, core):
+            return mapped(str(exc))
+    return exc
+
+
+class PinnedBackend(httpcore.NetworkBackend):
+    """Opens TCP connections only to the addresses the client checked.
+
+    Without a permit for the origin (a request that did not come through
+    :class:`HttpClient`), the host is checked here when ``guard`` is on.
+    """
+
+    def __init__(self, dns: DnsResolver, guard: bool) -> None:
+        self._dns = dns
+        self._guard = guard
+        self._inner = httpcore.SyncBackend()
+
+    def _addresses(self, host: str, port: int) -> list[str]:
+        name = normalize_host(host)
+        permit = CURRENT_PERMIT.get()
+        if permit is not None and (permit.host, permit.port) == (name, port):
+            if permit.addresses is not None:
+                return list(permit.addresses)
+        elif self._guard:
+            return check_host(name, port, dns=self._dns)
+        literal = parse_ip_host(name)
+        return [str(literal)] if literal is not None else list(self._dns(name, port))
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        addresses = self._addresses(host, port)
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                return self._inner.connect_tcp(
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except httpcore.ConnectError as exc:
+                failure = exc
+        raise failure or httpcore.ConnectError(f"no address to connect to for {host}")
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are not used by embedkit")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _Stream(httpx.SyncByteStream):
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._stream
+        except Exception as exc:
+            raise _as_httpx_error(exc) from exc
+
+    def close(self) -> None:
+        if hasattr(self._stream, "close"):
+            self._stream.close()
+
+
+class GuardedTransport(httpx.BaseTransport):
+    """An httpx transport whose connections go only to checked addresses.
+
+    It is httpx's own connection pool (httpcore) with a network backend that
+    resolves names through ``dns`` and connects to the addresses
+    :class:`HttpClient` checked for the request. TLS still verifies the
+    certificate for the host name in the URL.
+    """
+
+    def __init__(self, *, dns: DnsResolver = system_dns, guard: bool = True) -> None:
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=20,
+            max_keepalive_connections=10,
+            keepalive_expiry=30.0,
+            network_backend=PinnedBackend(dns, guard),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        try:
+            response = self._pool.handle_request(core_request)
+        except Exception as exc:
+            mapped = _as_httpx_error(exc)
+            if mapped is exc:
+                raise
+            raise mapped from exc
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_Stream(response.stream),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()

@@ -1,0 +1,392 @@
+"""Page-level rendering: standalone URLs in an article become embeds.
+
+Which URLs qualify is WordPress's autoembed rule (see :mod:`embedkit.page._autoembed`):
+a URL alone in its own paragraph or on its own line. Only those blocks are
+replaced, by offset: every other byte of the page is unchanged, and rendering a
+page twice changes nothing the second time.
+
+The provider scripts the embeds need (``widgets.js``...) are emitted once, before
+``</body>``; in consent mode the page gets the one first-party consent script
+instead (see :func:`consent_script_path`).
+
+Example::
+
+    >>> from embedkit import Resolver
+    >>> r = Resolver(cache="memory://", offline=True)
+    >>> page = render_html("<p>https://x.com/Reuters/status/1636212467429621760</p>", r)
+    >>> "@Reuters" in page
+    True
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import jinja2
+
+from embedkit._errors import ConfigError, DocumentError, InvalidReference
+from embedkit._models import Embed
+from embedkit.page._autoembed import (
+    CONSENT_MARKER,
+    PageScanner,
+    Standalone,
+    find_standalone,
+    find_standalone_urls,
+    has_consent_placeholder,
+    placeholder_scripts,
+    scan,
+)
+from embedkit.resolve._refs import parse_ref
+
+__all__ = [
+    "CONSENT_MARKER",
+    "CONSENT_SCRIPT_NAME",
+    "STYLESHEET_NAME",
+    "DocumentSource",
+    "EmbedSource",
+    "Standalone",
+    "consent_script_path",
+    "embed_urls",
+    "find_standalone",
+    "find_standalone_urls",
+    "has_consent_placeholder",
+    "placeholder_scripts",
+    "render_document",
+    "render_html",
+    "script_tags",
+    "stylesheet_path",
+    "write_assets",
+]
+
+#: File name of the consent script next to a rendered page.
+CONSENT_SCRIPT_NAME = "embedkit-consent.js"
+#: File name of the page stylesheet next to a rendered page.
+STYLESHEET_NAME = "embedkit.css"
+
+
+class EmbedSource(Protocol):
+    """What rendering a page needs from a resolver (a :class:`~embedkit.Resolver` is one).
+
+    ``resolve_many`` resolves the page's URLs in one call, in order; ``consent``
+    says whether embeds are consent placeholders.
+    """
+
+    @property
+    def consent(self) -> bool: ...
+
+    def resolve_many(self, refs: Iterable[str]) -> Sequence[Embed]: ...
+
+
+class DocumentSource(EmbedSource, Protocol):
+    """An :class:`EmbedSource` with the template environment a full page is built from."""
+
+    @property
+    def environment(self) -> jinja2.Environment: ...
+
+
+_STATIC = Path(__file__).resolve().parents[1] / "static"
+
+
+def _valid(url: str) -> bool:
+    try:
+        parse_ref(url)
+    except InvalidReference:
+        return False
+    return True
+
+
+def _embeddable(embed: Embed) -> bool:
+    """Whether an embed is worth showing instead of the URL as text.
+
+    A URL that no provider knows and whose page offered no oEmbed data
+    (``provider is None`` and ``status == "fallback"``) stays as written.
+    """
+    return not (embed.provider is None and embed.status == "fallback")
+
+
+def _resolve(urls: Iterable[str], source: EmbedSource) -> dict[str, Embed]:
+    """Resolve the valid URLs, each once, in one call."""
+    unique = [url for url in dict.fromkeys(urls) if _valid(url)]
+    if not unique:
+        return {}
+    embeds = list(source.resolve_many(unique))
+    if len(embeds) != len(unique):
+        raise ValueError(f"resolve_many returned {len(embeds)} embeds for {len(unique)} URLs")
+    return dict(zip(unique, embeds, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class _Embedded:
+    """A document with its embeds in place, and what the inserted embeds need.
+
+    ``scripts``: the provider scripts of live embeds. ``consent_scripts``: the
+    scripts the inserted consent placeholders list (only embeds this pass
+    inserted count, never markup that was on the page already), or ``None``
+    when no placeholder was inserted.
+    """
+
+    html: str
+    scripts: tuple[str, ...]
+    consent_scripts: tuple[str, ...] | None
+
+
+def _embed_found(html: str, found: list[Standalone], by_url: dict[str, Embed]) -> _Embedded:
+    parts: list[str] = []
+    scripts: dict[str, None] = {}
+    consent: dict[str, None] | None = None
+    pos = 0
+    for item in found:
+        embed = by_url.get(item.url)
+        if embed is None or not _embeddable(embed):
+            continue
+        parts.append(html[pos : item.start])
+        parts.append(embed.html)
+        pos = item.end
+        scripts.update(dict.fromkeys(embed.scripts))
+        if has_consent_placeholder(embed.html):
+            consent = {} if consent is None else consent
+            consent.update(dict.fromkeys(placeholder_scripts(embed.html)))
+    parts.append(html[pos:])
+    return _Embedded("".join(parts), tuple(scripts), None if consent is None else tuple(consent))
+
+
+def _embed_all(html: str, source: EmbedSource) -> _Embedded:
+    found = find_standalone(html)
+    return _embed_found(html, found, _resolve((f.url for f in found), source))
+
+
+def embed_urls(html: str, source: EmbedSource) -> tuple[str, tuple[str, ...]]:
+    """Replace each standalone URL's block with its embed.
+
+    Returns the new document and the provider scripts the embeds need, in
+    first-seen order, each once. Every URL is resolved in one
+    ``source.resolve_many`` call; references that are not valid
+    (:class:`~embedkit.InvalidReference`)
+    and URLs nothing could embed are left as they are. Running it on its own
+    output changes nothing.
+    """
+    done = _embed_all(html, source)
+    return done.html, done.scripts
+
+
+def _attr(value: str) -> str:
+    return htmllib.escape(value, quote=True)
+
+
+def script_tags(
+    scripts: Iterable[str],
+    *,
+    nonce: str | None = None,
+    consent: bool = False,
+    consent_script_url: str = CONSENT_SCRIPT_NAME,
+    present: Iterable[str] = (),
+) -> str:
+    """The ``<script>`` tags for a page, each once, one per line.
+
+    ``scripts`` are the provider scripts the page's embeds need. Normally each
+    gets its own tag. In consent mode the page loads only ``consent_script_url``,
+    and ``scripts`` become its ``data-embedkit-allow`` list: the only scripts it
+    will load after a click, so markup injected into the page cannot make it
+    load others (with the page's nonce). Scripts whose URL is in ``present``
+    (already on the page) are skipped. ``nonce`` is set on every tag.
+    """
+    nonce_attr = f' nonce="{_attr(nonce)}"' if nonce else ""
+    seen = set(present)
+    wanted = list(dict.fromkeys(scripts))
+    if consent:
+        if consent_script_url in seen:
+            return ""
+        allow = json.dumps(wanted, separators=(",", ":"))
+        return (
+            f'<script src="{_attr(consent_script_url)}" defer{nonce_attr}'
+            f' data-embedkit-allow="{_attr(allow)}"></script>\n'
+        )
+    tags = [
+        f'<script async src="{_attr(src)}" charset="utf-8"{nonce_attr}></script>\n'
+        for src in wanted
+        if src not in seen
+    ]
+    return "".join(tags)
+
+
+def _page_tags(
+    page: PageScanner,
+    done: _Embedded,
+    *,
+    nonce: str | None,
+    consent: bool | None,
+    consent_script_url: str | None,
+) -> str:
+    """The script tags a page still needs, given what is on it already."""
+    if consent is None:
+        consent = done.consent_scripts is not None or consent_script_url is not None
+    if consent and done.consent_scripts is None:
+        return ""  # no new placeholder: nothing to load, not even the consent script
+    return script_tags(
+        (done.consent_scripts or ()) if consent else done.scripts,
+        nonce=nonce,
+        consent=consent,
+        consent_script_url=consent_script_url or CONSENT_SCRIPT_NAME,
+        present=page.script_srcs,
+    )
+
+
+def render_html(
+    html: str,
+    source: EmbedSource,
+    *,
+    nonce: str | None = None,
+    consent: bool | None = None,
+    consent_script_url: str | None = None,
+) -> str:
+    """Turn standalone URLs into embeds and add the page's scripts once.
+
+    The scripts go just before ``</body>``, or at the end of a fragment; a
+    script already on the page is not added again, so rendering twice changes
+    nothing. ``source`` is the resolver (any :class:`EmbedSource`).
+    ``consent`` says whether the page is in consent mode; ``None`` (the default)
+    follows ``source.consent``, else tells from the embeds (consent placeholders)
+    or from a given ``consent_script_url``. In consent mode the page gets one
+    ``<script src=consent_script_url defer data-embedkit-allow=[...]>`` (default
+    ``embedkit-consent.js``, see :func:`write_assets`) instead of any provider
+    script; its allow list holds the scripts the inserted placeholders need and
+    nothing else. ``nonce`` is set on every script tag added (for a
+    ``script-src 'nonce-...'`` Content-Security-Policy).
+    """
+    if consent is None:
+        consent = source.consent or None
+    done = _embed_all(html, source)
+    new = done.html
+    page = scan(new)
+    tags = _page_tags(
+        page, done, nonce=nonce, consent=consent, consent_script_url=consent_script_url
+    )
+    if not tags:
+        return new
+    if page.body_end is None:
+        return new + ("" if not new or new.endswith("\n") else "\n") + tags
+    return new[: page.body_end] + tags + new[page.body_end :]
+
+
+# -- assets -------------------------------------------------------------------------
+
+
+def consent_script_path() -> Path:
+    """The packaged consent script (``embedkit/static/consent.js``)."""
+    return _STATIC / "consent.js"
+
+
+def stylesheet_path() -> Path:
+    """The packaged page stylesheet (``embedkit/static/embedkit.css``)."""
+    return _STATIC / "embedkit.css"
+
+
+def write_assets(out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Copy the files a rendered page links to into ``out_dir``; return their paths.
+
+    Writes ``embedkit-consent.js`` and ``embedkit.css``. Call it next to the
+    page that :func:`render_document` wrote (``embedkit render -o`` does).
+    """
+    folder = Path(out_dir)
+    if not folder.is_dir():
+        raise ConfigError(f"output folder {str(folder)!r} does not exist")
+    written = []
+    for source, name in (
+        (consent_script_path(), CONSENT_SCRIPT_NAME),
+        (stylesheet_path(), STYLESHEET_NAME),
+    ):
+        target = folder / name
+        shutil.copyfile(source, target)
+        written.append(target)
+    return written
+
+
+# -- documents ------------------------------------------------------------------------
+
+#: Markdown extensions: tables, fenced code, footnotes, attribute lists; sane lists.
+MARKDOWN_EXTENSIONS = ("extra", "sane_lists")
+
+
+def _markdown(text: str, path: Path) -> tuple[dict[str, Any], str]:
+    import frontmatter
+    import markdown
+    import yaml
+
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        problem = getattr(exc, "problem", None) or exc
+        raise DocumentError(f"{path}: malformed front matter{line}: {problem}") from exc
+    if not isinstance(post.metadata, dict):
+        raise DocumentError(f"{path}: front matter must be a mapping of fields")
+    body = markdown.markdown(post.content, extensions=list(MARKDOWN_EXTENSIONS))
+    return dict(post.metadata), body
+
+
+def _is_full_document(html: str) -> bool:
+    head = html.lstrip()[:1024].lower()
+    return head.startswith("<!doctype") or head.startswith("<html")
+
+
+def render_document(
+    path: str | os.PathLike[str],
+    resolver: DocumentSource,
+    *,
+    page_template: str = "page.html",
+    nonce: str | None = None,
+) -> str:
+    """Render a Markdown or HTML file into a complete HTML page with embeds.
+
+    ``.md``/``.markdown``: the front matter (``title``, ``summary``, ``tags``,
+    ``published``, ``url``, ``lang``, ``author``...) becomes the page template's
+    context and the body is converted to HTML (Python-Markdown with
+    :data:`MARKDOWN_EXTENSIONS`; a URL on its own line becomes a paragraph and
+    thus an embed). ``.html``/``.htm``: a full document keeps its own layout
+    and gets the embeds and scripts in place; a fragment is wrapped in
+    ``page_template``. The page links ``embedkit.css`` and, in consent mode,
+    ``embedkit-consent.js``: write them beside the page with :func:`write_assets`.
+    """
+    from markupsafe import Markup
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DocumentError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        if _is_full_document(text):
+            return render_html(text, resolver, nonce=nonce)
+        meta: dict[str, Any] = {}
+        body = text
+    elif suffix in (".md", ".markdown"):
+        meta, body = _markdown(text, path)
+    else:
+        raise DocumentError(f"cannot render {str(path)!r}: expected a .md or .html file")
+    done = _embed_all(body, resolver)
+    body = done.html
+    tags = _page_tags(
+        scan(body), done, nonce=nonce, consent=resolver.consent or None, consent_script_url=None
+    )
+    context = {key: value for key, value in meta.items() if isinstance(key, str)}
+    context.setdefault("title", path.stem.replace("-", " ").replace("_", " ").capitalize())
+    template = resolver.environment.get_template(page_template)
+    page = template.render(
+        meta=context,
+        body=Markup(body),
+        scripts=Markup(tags),
+        nonce=nonce,
+        stylesheet=STYLESHEET_NAME,
+    )
+    return page if page.endswith("\n") else page + "\n"

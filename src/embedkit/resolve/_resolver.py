@@ -1,0 +1,454 @@
+"""The resolver: a reference in, an :class:`~embedkit._models.Embed` out, whatever happens.
+
+The pipeline (see DESIGN.md)::
+
+    reference → refs (parse, canonicalize) → providers (match by host)
+              → cache: fresh? → Embed(cached)
+              → oEmbed fetch → sanitize → cache write → Embed(fresh)
+              → on error: stale entry? → Embed(stale); 404/410 → Embed(gone)
+              → static fallback from what is known → Embed(fallback)
+
+Only :class:`~embedkit._errors.InvalidReference` escapes :meth:`Resolver.resolve`;
+provider, network and cache trouble all end in an embed with a fallback.
+
+Example::
+
+    >>> from embedkit import Resolver
+    >>> r = Resolver(cache="memory://", offline=True)
+    >>> e = r.resolve("https://twitter.com/Reuters/status/1636212467429621760")
+    >>> e.status, e.provider
+    ('fallback', 'Twitter')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
+
+from embedkit._config import DEFAULT_TIMEOUT, env_flag, env_float
+from embedkit._errors import CacheError, FetchError, InvalidReference, NotFound, RateLimited
+from embedkit._memo import LruMemo
+from embedkit._models import Embed, EmbedStatus, Ref
+from embedkit._templating import make_environment
+from embedkit.net._http import HttpClient
+from embedkit.present._fallback import from_x_api, snapshot_from_dict, snapshot_to_dict
+from embedkit.present._presentation import Presented, present
+from embedkit.resolve import _decisions as decisions
+from embedkit.resolve._discovery import discover
+from embedkit.resolve._oembed import OEmbedFetcher
+from embedkit.resolve._providers import Match, ProviderRegistry
+from embedkit.resolve._refs import parse_ref
+from embedkit.resolve.cache import CacheBackend, Entry, cache_key, open_cache
+from embedkit.resolve.cache._policy import CachePolicy, on_failure, on_gone, on_success
+
+__all__ = ["Resolver"]
+
+log = logging.getLogger("embedkit.resolver")
+
+#: How long to stop asking a provider after a 429 that did not say how long.
+DEFAULT_RATE_LIMIT_PAUSE = 60.0
+#: Cache-key prefix for snapshots read from the X API (kept apart from oEmbed entries).
+_X_API_PREFIX = "x-api:"
+
+
+class Resolver:
+    """Resolve post references into embeds, with caching and static fallbacks.
+
+    Every I/O seam is a constructor argument: ``cache`` (a URL or a backend),
+    ``providers`` (a providers file or a registry), ``http`` (the hardened HTTP
+    client, whose transport and DNS resolver are seams of their own) and
+    ``clock``. Settings not given explicitly come from the environment
+    (``EMBEDKIT_CACHE``, ``EMBEDKIT_PROVIDERS``, ``EMBEDKIT_TIMEOUT``,
+    ``EMBEDKIT_ALLOW_PRIVATE_NETWORKS``, ``EMBEDKIT_TEMPLATES``,
+    ``EMBEDKIT_X_BEARER_TOKEN``), then from defaults.
+
+    ``offline=True`` never touches the network: cached entries are served
+    (expired ones as ``stale``) and everything else falls back. ``consent=True``
+    renders every embed as its fallback with a "load" button. ``discovery``
+    lets URLs no provider matches find their oEmbed endpoint through the page.
+    The rendered HTML of the last ``presentation_memo`` cache entries is kept in
+    memory, so a cache hit costs a lookup rather than a sanitize-and-render.
+    """
+
+    def __init__(
+        self,
+        cache: str | CacheBackend | None = None,
+        providers: str | os.PathLike[str] | ProviderRegistry | None = None,
+        timeout: float | None = None,
+        *,
+        allow_private_networks: bool | None = None,
+        consent: bool = False,
+        offline: bool = False,
+        discovery: bool = True,
+        show_deleted_text: bool = False,
+        template_dirs: Sequence[str | os.PathLike[str]] = (),
+        policy: CachePolicy | None = None,
+        http: HttpClient | None = None,
+        clock: Callable[[], float] = time.time,
+        max_workers: int = 8,
+        presentation_memo: int = 4096,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self._env: Mapping[str, str] = os.environ if env is None else env
+        self.timeout = (
+            timeout
+            if timeout is not None
+            else env_float(self._env, "EMBEDKIT_TIMEOUT", DEFAULT_TIMEOUT)
+        )
+        if allow_private_networks is None:
+            allow_private_networks = env_flag(self._env, "EMBEDKIT_ALLOW_PRIVATE_NETWORKS")
+        self.allow_private_networks = allow_private_networks
+        self.consent = consent
+        self.offline = offline
+        self.discovery = discovery
+        self.show_deleted_text = show_deleted_text
+        self.policy = policy or CachePolicy()
+        self.clock = clock
+        self.max_workers = max_workers
+        if isinstance(providers, ProviderRegistry):
+            self.registry = providers
+        else:
+            self.registry = ProviderRegistry.default(providers, env=self._env)
+        self.cache: CacheBackend = (
+            cache
+            if cache is not None and not isinstance(cache, str)
+            else open_cache(cache, env=self._env)
+        )
+        self._owns_http = http is None
+        self.http = http or HttpClient(
+            timeout=self.timeout, allow_private_networks=allow_private_networks
+        )
+        self.fetcher = OEmbedFetcher(self.http)
+        self.environment = make_environment(template_dirs, env=self._env)
+        self._key_locks: dict[str, threading.Lock] = {}
+        # Parsing and matching are pure: remember them for the references seen lately.
+        self._parse = functools.lru_cache(maxsize=presentation_memo)(parse_ref)
+        self._match = functools.lru_cache(maxsize=presentation_memo)(self.registry.match)
+        self._expanded: LruMemo[str, Ref] = LruMemo(presentation_memo)
+        self._presented: LruMemo[tuple[object, ...], Presented] = LruMemo(presentation_memo)
+        self._key_locks_guard = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Resolver(cache={self.cache.url!r}, providers={len(self.registry)})"
+
+    # -- public API ---------------------------------------------------------
+
+    def match(self, url: str) -> str | None:
+        """Name the provider whose URL schemes match ``url``, or ``None``.
+
+        ``url`` is canonicalized first, so every pasted shape of a post
+        matches. Raises :class:`InvalidReference` for a URL that is not usable.
+        """
+        found = self._match(self._parse(url).url)
+        return found.provider.name if found else None
+
+    def resolve(self, ref: str, *, refresh: bool = False, **params: Any) -> Embed:
+        """Resolve one reference into an :class:`Embed`.
+
+        ``params`` are the provider parameters that change the HTML
+        (``maxwidth``, ``maxheight``, and X's ``theme``, ``lang``, ``dnt``,
+        ``omit_script``, ``hide_thread``, ``hide_media``, ``align``).
+        ``refresh=True`` asks the provider even when the cache entry is fresh.
+        Raises only :class:`InvalidReference` (and :class:`TypeError` for an
+        unknown parameter); everything else ends in an embed.
+        """
+        return self._resolve(self._parse(ref), decisions.html_params(params), refresh)
+
+    def resolve_many(
+        self,
+        refs: Iterable[str],
+        *,
+        refresh: bool = False,
+        on_result: Callable[[Embed], None] | None = None,
+        **params: Any,
+    ) -> list[Embed]:
+        """Resolve several references concurrently; results keep the input order.
+
+        Every reference is parsed before anything is fetched, so an invalid one
+        raises :class:`InvalidReference` without any request having been made.
+        References that are the same post (x.com and twitter.com forms, say)
+        share one request. ``on_result`` is called with each embed as it is
+        ready (for progress bars), in completion order.
+        """
+        parsed = [self._parse(ref) for ref in refs]
+        clean = decisions.html_params(params)
+
+        def one(ref: Ref) -> Embed:
+            embed = self._resolve(ref, clean, refresh)
+            if on_result is not None:
+                on_result(embed)
+            return embed
+
+        if len(parsed) <= 1 or self.max_workers <= 1:
+            return [one(ref) for ref in parsed]
+        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(parsed))) as pool:
+            return list(pool.map(one, parsed))
+
+    def close(self) -> None:
+        """Close the cache backend and the HTTP client this resolver opened."""
+        self.cache.close()
+        if self._owns_http:
+            self.http.close()
+
+    def __enter__(self) -> Resolver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the pipeline -------------------------------------------------------
+
+    def _lock_for(self, key: str) -> threading.Lock:
+        with self._key_locks_guard:
+            return self._key_locks.setdefault(key, threading.Lock())
+
+    def _resolve(self, ref: Ref, params: dict[str, str], refresh: bool) -> Embed:
+        if ref.needs_redirect and not self.offline:
+            ref = self._expand(ref)
+        found = self._match(ref.url)
+        key = cache_key(ref.url, params)
+        # One request per post at a time: concurrent resolves of the same key wait
+        # for the first and then find its cache entry.
+        with self._lock_for(key):
+            entry = self._cache_get(key)
+            now = self.clock()
+            action = decisions.next_action(
+                entry,
+                now=now,
+                refresh=refresh,
+                offline=self.offline,
+                can_fetch=found is not None or self.discovery,
+                blocked_until=self._blocked_until(_pause_key(found)),
+            )
+            if action == "serve":
+                assert entry is not None
+                status: EmbedStatus = "gone" if entry.state == "gone" else "cached"
+                return self._embed(ref, found, status, entry, None)
+            if action == "fetch":
+                entry, status, error = self._fetch(ref, found, key, params, entry, now)
+                return self._embed(ref, found, status, entry, error)
+            status = decisions.status_without_fetch(entry)
+            return self._embed(ref, found, status, entry, "offline" if self.offline else None)
+
+    def _expand(self, ref: Ref) -> Ref:
+        """Follow a short link (vm.tiktok.com, redd.it...) to the post it names.
+
+        The expansion goes through the network guard like any author URL, is
+        remembered for the process, and on any failure the short link is kept.
+        """
+        known = self._expanded.get(ref.url)
+        if known is None:
+            try:
+                final = self.http.get(ref.url, max_bytes=1, truncate=True).url
+                known = self._parse(final)
+            except (FetchError, InvalidReference) as exc:
+                log.info("could not expand short link %s: %s", ref.url, exc)
+                return ref
+            self._expanded.put(ref.url, known)
+        return dataclasses.replace(known, raw=ref.raw)
+
+    def _fetch(
+        self,
+        ref: Ref,
+        found: Match | None,
+        key: str,
+        params: dict[str, str],
+        entry: Entry | None,
+        now: float,
+    ) -> tuple[Entry | None, EmbedStatus, str | None]:
+        provider = found.provider.name if found else None
+        try:
+            data = self._fetch_oembed(ref, found, params)
+        except NotFound as exc:
+            gone = on_gone(
+                entry,
+                key=key,
+                url=ref.url,
+                provider=provider,
+                params=params,
+                now=now,
+                policy=self.policy,
+                error=str(exc),
+            )
+            self._cache_set(gone)
+            return gone, "gone", str(exc)
+        except FetchError as exc:
+            log.info("provider trouble for %s: %s", ref.url, exc)
+            pause_key = _pause_key(found)
+            if isinstance(exc, RateLimited) and pause_key is not None:
+                pause = DEFAULT_RATE_LIMIT_PAUSE if exc.retry_after is None else exc.retry_after
+                self._cache_block(pause_key, now + pause)
+            if entry is None:
+                return None, "fallback", str(exc)
+            failed = on_failure(entry, now=now, error=str(exc))
+            self._cache_set(failed)
+            return failed, decisions.status_without_fetch(failed), str(exc)
+        if data is None:
+            return entry, decisions.status_without_fetch(entry), "no oEmbed provider"
+        provider = provider or _str_or_none(data.get("provider_name"))
+        fresh = on_success(
+            entry,
+            key=key,
+            url=ref.url,
+            provider=provider,
+            params=params,
+            data=data,
+            now=now,
+            policy=self.policy,
+        )
+        self._cache_set(fresh)
+        return fresh, "fresh", None
+
+    def _fetch_oembed(
+        self, ref: Ref, found: Match | None, params: dict[str, str]
+    ) -> dict[str, Any] | None:
+        if found is not None:
+            endpoint = found.endpoint
+            endpoint_url, extra = endpoint.request_target(self._env)
+            return self.fetcher.fetch(
+                endpoint_url,
+                ref.url,
+                {**params, **extra},
+                regexes=endpoint.regexes,
+                trusted=endpoint.trusted,
+            )
+        oembed_url = discover(ref.url, self.http)
+        if oembed_url is None:
+            return None
+        return self.fetcher.fetch_discovered(oembed_url, params)
+
+    def _embed(
+        self,
+        ref: Ref,
+        found: Match | None,
+        status: EmbedStatus,
+        entry: Entry | None,
+        error: str | None,
+    ) -> Embed:
+        provider = found.provider.name if found else (entry.provider if entry else None)
+        family = (found.provider.family if found else None) or ref.kind
+        data = entry.data if entry and entry.data is not None else None
+        snapshot = entry.snapshot if entry else None
+        extra = None
+        if snapshot is None and family == "x" and status in ("gone", "fallback"):
+            extra = self._x_api_snapshot(ref)
+        memo_key = None
+        if extra is None:
+            # What present() shows depends only on these; an entry's version is its
+            # fetched_at, so a refresh (or another process's write) makes a new key.
+            memo_key = (
+                ref.url,
+                ref.handle,
+                provider,
+                family,
+                status,
+                entry.key if entry else None,
+                entry.fetched_at if entry else None,
+                entry.snapshot_at if entry else None,
+            )
+        shown = self._presented.get(memo_key) if memo_key else None
+        if shown is None:
+            shown = present(
+                self.environment,
+                ref=ref,
+                provider=provider,
+                family=family,
+                status=status,
+                data=data,
+                snapshot=snapshot,
+                extra_snapshot=extra,
+                consent=self.consent,
+                show_deleted_text=self.show_deleted_text,
+            )
+            if memo_key:
+                self._presented.put(memo_key, shown)
+        return Embed(
+            ref=ref.raw,
+            url=ref.url,
+            status=status,
+            provider=provider,
+            html=shown.html,
+            data=dict(data or snapshot or {}),
+            fetched_at=entry.fetched_at if entry else None,
+            expires_at=entry.expires_at if entry else None,
+            error=error or (entry.error if entry and status != "cached" else None),
+            scripts=shown.scripts,
+            fallback_html=shown.fallback_html,
+        )
+
+    def _x_api_snapshot(self, ref: Ref) -> Any:
+        """The X API fallback source: cached like a snapshot, fetched at most once a TTL."""
+        token = self._env.get("EMBEDKIT_X_BEARER_TOKEN")
+        if not token or not ref.post_id:
+            return None
+        key = _X_API_PREFIX + ref.url
+        cached = self._cache_get(key)
+        if cached is not None and cached.snapshot is not None:
+            return snapshot_from_dict(cached.snapshot)
+        if self.offline:
+            return None
+        found = from_x_api(ref, token, timeout=self.timeout)
+        if found is not None:
+            self._cache_set(
+                on_success(
+                    None,
+                    key=key,
+                    url=ref.url,
+                    provider="Twitter",
+                    params={},
+                    data=snapshot_to_dict(found),
+                    now=self.clock(),
+                    policy=self.policy,
+                )
+            )
+        return found
+
+    # -- cache access that never raises --------------------------------------
+
+    def _cache_get(self, key: str) -> Entry | None:
+        try:
+            return self.cache.get(key)
+        except CacheError as exc:
+            log.warning("cache read failed, treating as a miss: %s", exc)
+            return None
+
+    def _cache_set(self, entry: Entry) -> None:
+        try:
+            self.cache.set(entry)
+        except CacheError as exc:
+            log.warning("cache write failed: %s", exc)
+
+    def _blocked_until(self, pause_key: str | None) -> float | None:
+        if pause_key is None:
+            return None
+        try:
+            return self.cache.blocked_until(pause_key)
+        except CacheError as exc:
+            log.warning("cache read failed: %s", exc)
+            return None
+
+    def _cache_block(self, pause_key: str, until: float) -> None:
+        try:
+            self.cache.block(pause_key, until)
+        except CacheError as exc:
+            log.warning("cache write failed: %s", exc)
+
+
+def _pause_key(found: Match | None) -> str | None:
+    """What a 429 pauses: the endpoint's host, so one Mastodon instance's limit
+    does not pause every other instance."""
+    if found is None:
+        return None
+    return urlsplit(found.endpoint.url).netloc or found.provider.name
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,409 @@
+"""The SQLite cache backend (``sqlite:///path``): one file, safe across processes.
+
+The file runs in WAL mode (set once the file is known to be an embedkit
+cache, so another program's database is never altered), so readers never wait
+for writers. Writers take the lock up front (``BEGIN IMMEDIATE``) and wait up
+to ``busy_timeout`` for each other; on top of that every operation is retried
+with backoff while SQLite still reports "database is locked" or "busy", so
+those errors never reach the caller. Each write is one statement in one
+transaction: a crash leaves either the old entry or the new one, never half
+of one.
+
+Connections come from a small pool, so the backend can be shared by a thread
+pool; each thread borrows a connection for one operation and gives it back.
+
+The schema is versioned with ``PRAGMA user_version``: a file written by a newer
+embedkit is refused with a :class:`~embedkit._errors.CacheError` rather than
+misread. A file that is not an SQLite database also gives a CacheError naming
+the path.
+
+>>> import tempfile, os
+>>> cache = SQLiteCache(os.path.join(tempfile.mkdtemp(), "sub", "embeds.db"))
+>>> cache.stats(0.0).entries
+0
+>>> cache.close()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, TypeVar
+
+from embedkit._errors import CacheError
+from embedkit.resolve.cache._base import NO_PROVIDER, CacheStats, Entry
+
+__all__ = ["SCHEMA_VERSION", "SQLiteCache"]
+
+T = TypeVar("T")
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    key           TEXT PRIMARY KEY,
+    url           TEXT NOT NULL,
+    provider      TEXT,
+    provider_norm TEXT,
+    params        TEXT NOT NULL,
+    data          TEXT,
+    fetched_at    REAL NOT NULL,
+    expires_at    REAL NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('ok', 'gone')),
+    snapshot      TEXT,
+    snapshot_at   REAL,
+    error         TEXT
+);
+CREATE INDEX IF NOT EXISTS entries_provider ON entries (provider_norm);
+CREATE INDEX IF NOT EXISTS entries_url ON entries (url);
+CREATE INDEX IF NOT EXISTS entries_expires ON entries (expires_at);
+CREATE TABLE IF NOT EXISTS blocks (
+    provider TEXT PRIMARY KEY,
+    until    REAL NOT NULL
+);
+"""
+
+_COLUMNS = (
+    "key, url, provider, params, data, fetched_at, expires_at, state, snapshot, snapshot_at, error"
+)
+
+#: SQLite primary result codes that mean "someone else holds the lock, try again".
+_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in _BUSY_CODES:
+        return True
+    message = str(exc).lower()
+    return "locked" in message or "busy" in message
+
+
+def _dumps(value: Mapping[str, Any] | None) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(dict(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def _loads(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError("a JSON column does not hold an object")
+    return value
+
+
+class SQLiteCache:
+    """An embed cache in one SQLite file, shared safely by threads and processes.
+
+    ``busy_timeout`` is how long SQLite itself waits for a lock; ``retry_for``
+    is how long this backend keeps retrying an operation that still found the
+    database locked before giving up with a CacheError.
+    """
+
+    backend = "sqlite"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        url: str | None = None,
+        busy_timeout: float = 10.0,
+        retry_for: float = 60.0,
+    ) -> None:
+        self.path = Path(path).expanduser().absolute()
+        self.location = str(self.path)
+        self.url = url if url is not None else f"sqlite:///{self.path}"
+        self.busy_timeout = busy_timeout
+        self.retry_for = retry_for
+        self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._all: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(
+                f"sqlite cache: cannot create the folder {self.path.parent}: {exc}"
+            ) from exc
+        self._run(self._init_schema, write=False)
+        # WAL is a property of the file: set once the file is known to be ours.
+        self._run(lambda conn: conn.execute("PRAGMA journal_mode = WAL"), transaction=False)
+
+    def __repr__(self) -> str:
+        return f"SQLiteCache({self.url!r})"
+
+    # -- connections, transactions, retries -----------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self.busy_timeout,
+            isolation_level=None,  # transactions are explicit below
+            check_same_thread=False,  # pooled: one thread at a time, never two
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            conn.close()
+            raise
+        with self._guard:
+            self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        with self._guard:
+            if self._closed:
+                raise CacheError(f"sqlite cache at {self.location} is closed")
+        try:
+            conn = self._pool.get_nowait()
+        except queue.Empty:
+            conn = self._connect()
+        broken = False
+        try:
+            yield conn
+        except BaseException:
+            broken = conn.in_transaction
+            if broken:
+                try:
+                    conn.rollback()
+                    broken = False
+                except sqlite3.Error:
+                    pass
+            raise
+        finally:
+            with self._guard:
+                closed = self._closed
+                if (broken or closed) and conn in self._all:
+                    self._all.remove(conn)
+            if broken or closed:
+                conn.close()
+            else:
+                self._pool.put(conn)
+
+    def _run(
+        self,
+        operation: Callable[[sqlite3.Connection], T],
+        *,
+        write: bool = False,
+        transaction: bool = True,
+    ) -> T:
+        """Run ``operation`` in one transaction, retrying while the database is locked."""
+        deadline = time.monotonic() + self.retry_for
+        delay = 0.005
+        while True:
+            try:
+                with self._connection() as conn:
+                    if not transaction:
+                        return operation(conn)
+                    conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                    result = operation(conn)
+                    conn.execute("COMMIT")
+                    return result
+            except sqlite3.OperationalError as exc:
+                if _is_busy(exc) and time.monotonic() < deadline:
+                    time.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 2, 0.25)
+                    continue
+                raise self._error(exc) from exc
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+            except (ValueError, TypeError) as exc:
+                raise CacheError(
+                    f"sqlite cache at {self.location} holds or was given an unusable entry: {exc}"
+                ) from exc
+
+    def _error(self, exc: sqlite3.Error) -> CacheError:
+        message = str(exc)
+        if isinstance(exc, sqlite3.DatabaseError) and (
+            "not a database" in message or "malformed" in message
+        ):
+            return CacheError(
+                f"sqlite cache at {self.location} is not a usable SQLite database "
+                f"({message}); move or delete the file, or choose another cache URL"
+            )
+        return CacheError(f"sqlite cache at {self.location} failed: {message}")
+
+    def _init_schema(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise CacheError(
+                f"sqlite cache at {self.location} has schema version {version}, newer than "
+                f"this embedkit understands ({SCHEMA_VERSION}); upgrade embedkit or use "
+                "another cache file"
+            )
+        # Version 0: a new file, or another program's database. Take the write lock,
+        # then look again: another process may have created the schema meanwhile.
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        tables = [row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        )]  # fmt: skip
+        if tables:
+            raise CacheError(
+                f"sqlite cache at {self.location} is another program's database (it has "
+                f"tables {', '.join(tables)}); choose a separate file for the embed cache"
+            )
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # -- the backend protocol -------------------------------------------------
+
+    @staticmethod
+    def _row_to_entry(row: tuple[Any, ...]) -> Entry:
+        key, url, provider, params, data, fetched, expires, state, snap, snap_at, error = row
+        return Entry(
+            key=key,
+            url=url,
+            provider=provider,
+            params={str(k): str(v) for k, v in (_loads(params) or {}).items()},
+            data=_loads(data),
+            fetched_at=float(fetched),
+            expires_at=float(expires),
+            state=state,
+            snapshot=_loads(snap),
+            snapshot_at=None if snap_at is None else float(snap_at),
+            error=error,
+        )
+
+    def get(self, key: str) -> Entry | None:
+        def read(conn: sqlite3.Connection) -> Entry | None:
+            row = conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE key = ?", (key,)).fetchone()
+            return None if row is None else self._row_to_entry(row)
+
+        return self._run(read, write=False)
+
+    def set(self, entry: Entry) -> None:
+        try:
+            row = self._entry_to_row(entry)
+        except (TypeError, ValueError) as exc:
+            raise CacheError(
+                f"sqlite cache at {self.location}: entry {entry.key!r} is not JSON data: {exc}"
+            ) from exc
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO entries (key, url, provider, provider_norm, params, "
+                "data, fetched_at, expires_at, state, snapshot, snapshot_at, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+
+        self._run(write, write=True)
+
+    @staticmethod
+    def _entry_to_row(entry: Entry) -> tuple[Any, ...]:
+        return (
+            entry.key,
+            entry.url,
+            entry.provider,
+            None if entry.provider is None else entry.provider.casefold(),
+            _dumps(entry.params),
+            _dumps(entry.data),
+            float(entry.fetched_at),
+            float(entry.expires_at),
+            entry.state,
+            _dumps(entry.snapshot),
+            entry.snapshot_at,
+            entry.error,
+        )
+
+    def delete(self, key: str) -> bool:
+        def remove(conn: sqlite3.Connection) -> bool:
+            return conn.execute("DELETE FROM entries WHERE key = ?", (key,)).rowcount > 0
+
+        return self._run(remove, write=True)
+
+    def purge(
+        self, *, provider: str | None = None, url: str | None = None, all: bool = False
+    ) -> int:
+        if provider is None and url is None and not all:
+            raise ValueError("purge needs provider=, url= or all=True")
+        clauses: list[str] = []
+        args: list[str] = []
+        if provider is not None:
+            clauses.append("provider_norm = ?")
+            args.append(provider.casefold())
+        if url is not None:
+            clauses.append("url = ?")
+            args.append(url)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+
+        def remove(conn: sqlite3.Connection) -> int:
+            return conn.execute(f"DELETE FROM entries{where}", args).rowcount
+
+        return self._run(remove, write=True)
+
+    def stats(self, now: float) -> CacheStats:
+        def count(conn: sqlite3.Connection) -> tuple[int, int, int, dict[str, int]]:
+            entries, gone, expired = conn.execute(
+                "SELECT count(*), coalesce(sum(state = 'gone'), 0), "
+                "coalesce(sum(expires_at <= ?), 0) FROM entries",
+                (now,),
+            ).fetchone()
+            providers = dict(
+                conn.execute(
+                    "SELECT coalesce(provider, ?), count(*) FROM entries "
+                    "GROUP BY coalesce(provider, ?)",
+                    (NO_PROVIDER, NO_PROVIDER),
+                ).fetchall()
+            )
+            return entries, gone, expired, providers
+
+        entries, gone, expired, providers = self._run(count, write=False)
+        size = 0
+        for suffix in ("", "-wal"):
+            with suppress(OSError):
+                size += os.path.getsize(f"{self.path}{suffix}")
+        return CacheStats(
+            backend=self.backend,
+            location=self.location,
+            entries=int(entries),
+            gone=int(gone),
+            expired=int(expired),
+            providers=providers,
+            size_bytes=size,
+        )
+
+    def blocked_until(self, provider: str) -> float | None:
+        def read(conn: sqlite3.Connection) -> float | None:
+            row = conn.execute(
+                "SELECT until FROM blocks WHERE provider = ?", (provider.casefold(),)
+            ).fetchone()
+            return None if row is None else float(row[0])
+
+        return self._run(read, write=False)
+
+    def block(self, provider: str, until: float) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO blocks (provider, until) VALUES (?, ?)",
+                (provider.casefold(), float(until)),
+            )
+
+        self._run(write, write=True)
+
+    def close(self) -> None:
+        with self._guard:
+            self._closed = True
+            connections, self._all = self._all, []
+        for conn in connections:
+            with suppress(sqlite3.Error):
+                conn.close()

@@ -1,0 +1,146 @@
+"""The ``telegram`` channel: a bot posting to a channel or group through the Bot API.
+
+``sendMessage`` with the post text and a link preview of the article (or
+``sendPhoto`` with the text as caption when the post has an image: a URL that
+Telegram fetches, or a local file uploaded). The bot token sits in the URL path
+(``/bot<token>/sendMessage``), so requests are built against a placeholder and
+:class:`~embedkit.syndicate.channels._http.SecretURLTransport` inserts the
+token just before sending: httpx's log lines and exceptions never see it.
+
+Variables: ``EMBEDKIT_TELEGRAM_BOT_TOKEN``, ``EMBEDKIT_TELEGRAM_CHAT_ID``
+(``@channelname`` or a numeric id), optional ``EMBEDKIT_TELEGRAM_API_URL``.
+The Bot API cannot list a chat's past messages: :meth:`recent` raises
+NotImplementedError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from embedkit._errors import ChannelError
+from embedkit.syndicate._models import Post, Published, RemotePost
+from embedkit.syndicate.channels._base import require_env
+from embedkit.syndicate.channels._http import json_body, make_client, send
+
+__all__ = ["DEFAULT_API_URL", "ENV_API_URL", "ENV_CHAT_ID", "ENV_TOKEN", "TelegramChannel"]
+
+ENV_TOKEN = "EMBEDKIT_TELEGRAM_BOT_TOKEN"
+ENV_CHAT_ID = "EMBEDKIT_TELEGRAM_CHAT_ID"
+ENV_API_URL = "EMBEDKIT_TELEGRAM_API_URL"
+DEFAULT_API_URL = "https://api.telegram.org"
+
+
+class TelegramChannel:
+    """Post to one Telegram chat as a bot."""
+
+    name = "telegram"
+    idempotent = False
+
+    def __init__(
+        self,
+        token: str,
+        chat_id: str,
+        *,
+        api_url: str = DEFAULT_API_URL,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.chat_id = chat_id
+        self.api_url = api_url.rstrip("/")
+        self._token = token
+        public = f"{self.api_url}/botREDACTED"
+        self._client = make_client(
+            timeout=timeout,
+            transport=transport,
+            client=client,
+            public=public,
+            secret=f"{self.api_url}/bot{token}",
+        )
+        self._base = public if client is None else f"{self.api_url}/bot{token}"
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str], *, timeout: float = 10.0, **seams: Any
+    ) -> TelegramChannel:
+        """Build from the ``EMBEDKIT_TELEGRAM_*`` variables."""
+        found = require_env("telegram", env, [ENV_TOKEN, ENV_CHAT_ID])
+        api_url = (env.get(ENV_API_URL) or "").strip() or DEFAULT_API_URL
+        return cls(found[ENV_TOKEN], found[ENV_CHAT_ID], api_url=api_url, timeout=timeout, **seams)
+
+    def __repr__(self) -> str:
+        return f"TelegramChannel(chat_id={self.chat_id!r}, api_url={self.api_url!r}, token='***')"
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._client.close()
+
+    def publish(self, post: Post, *, idempotency_key: str) -> Published:
+        """Send the post (a photo with caption when ``post.image`` is set)."""
+        if post.image:
+            response = self._send_photo(post)
+        else:
+            payload: dict[str, Any] = {"chat_id": self.chat_id, "text": post.text}
+            if post.card is not None:
+                payload["link_preview_options"] = {"url": post.card.url, "prefer_large_media": True}
+            response = self._call("sendMessage", json=payload)
+        data = json_body(response, channel=self.name)
+        result = data.get("result")
+        if not data.get("ok") or not isinstance(result, dict) or "message_id" not in result:
+            raise ChannelError(
+                "telegram: the Bot API answered without a message (the post may exist)",
+                retryable=True,
+                ambiguous=True,
+            )
+        message_id = str(result["message_id"])
+        chat = result.get("chat") if isinstance(result.get("chat"), dict) else {}
+        return Published(
+            id=message_id,
+            url=_message_url(chat or {}, message_id),
+            extra={"chat_id": str((chat or {}).get("id", self.chat_id))},
+        )
+
+    def recent(self, limit: int = 40) -> list[RemotePost]:
+        """The Bot API has no history call for a bot's own messages."""
+        raise NotImplementedError("telegram: the Bot API cannot list a chat's past messages")
+
+    def _send_photo(self, post: Post) -> httpx.Response:
+        image = post.image or ""
+        if image.startswith(("http://", "https://")):
+            payload = {"chat_id": self.chat_id, "photo": image, "caption": post.text}
+            return self._call("sendPhoto", json=payload)
+        path = Path(image)
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise ChannelError(f"telegram: cannot read the image {path}: {exc}") from exc
+        return self._call(
+            "sendPhoto",
+            data={"chat_id": self.chat_id, "caption": post.text},
+            files={"photo": (path.name, content)},
+        )
+
+    def _call(self, method: str, **kwargs: Any) -> httpx.Response:
+        return send(
+            self._client,
+            "POST",
+            f"{self._base}/{method}",
+            channel=self.name,
+            secrets=[self._token],
+            **kwargs,
+        )
+
+
+def _message_url(chat: Mapping[str, Any], message_id: str) -> str | None:
+    """``https://t.me/<username>/<id>`` for public chats, ``/c/<id>/`` for private supergroups."""
+    username = chat.get("username")
+    if username:
+        return f"https://t.me/{username}/{message_id}"
+    chat_id = str(chat.get("id", ""))
+    if chat_id.startswith("-100"):
+        return f"https://t.me/c/{chat_id[4:]}/{message_id}"
+    return None
