@@ -209,7 +209,7 @@ def test_consent_mode_requests_nothing_third_party_before_the_click(
     assert page.evaluate("document.querySelector('blockquote.twitter-tweet')") is None
     assert page.evaluate("document.querySelector('iframe')") is None
     assert third_party(page) == []
-    assert errors(page) == []
+    assert all("404" in error for error in errors(page))  # only the author's missing image
     assert page.evaluate(f"document.querySelector({TWEET_BUTTON!r}).textContent") == (
         "Load post from X"
     )
@@ -311,6 +311,7 @@ def test_a_consent_manager_can_load_every_placeholder_at_once(
 def test_an_injected_placeholder_cannot_make_the_consent_script_load_its_script(
     browser: Browser, site: tuple[Path, str], providers: Path
 ) -> None:
+    """Defence in depth: even in a trusted body, the consent script's allow list holds."""
     folder, base = site
     injected = (
         '<figure class="embedkit" data-embedkit-consent="pending" data-embedkit-provider="Evil" '
@@ -327,6 +328,7 @@ def test_an_injected_placeholder_cannot_make_the_consent_script_load_its_script(
             "</body></html>\n",
             resolver,
             nonce=NONCE,
+            trusted_body=True,
         )
     (folder / "injected.html").write_text(html, encoding="utf-8")
     write_assets(folder)
@@ -344,3 +346,45 @@ def test_an_injected_placeholder_cannot_make_the_consent_script_load_its_script(
     page.settle()
     assert third_party(page) == [WIDGETS]
     assert errors(page) == []
+
+
+def test_an_untrusted_body_cannot_inject_markup_or_script(
+    browser: Browser, site: tuple[Path, str], providers: Path
+) -> None:
+    """The author's body is cleaned by default: no placeholder, script or handler survives."""
+    folder, base = site
+    article = folder / "hostile.md"
+    article.write_text(
+        "---\ntitle: Hostile\n---\n"
+        "<script>document.title = 'owned'</script>\n\n"
+        '<img src="x" onerror="document.title = \'owned\'">\n\n'
+        "[click](javascript:document.title='owned')\n\n"
+        '<figure class="embedkit" data-embedkit-consent="pending" '
+        "data-embedkit-scripts='[\"https://evil.example/x.js\"]'>"
+        "<button data-embedkit-load>Load</button></figure>\n\n"
+        "https://twitter.com/Reuters/status/1636212467429621760\n",
+        encoding="utf-8",
+    )
+    with Resolver(
+        cache="memory://", providers=providers, allow_private_networks=True, consent=True
+    ) as resolver:
+        html = render_document(article, resolver, nonce=NONCE)
+    (folder / "hostile.html").write_text(html, encoding="utf-8")
+    write_assets(folder)
+    page = browser.new_page(allow_hosts={"127.0.0.1"})
+    page.goto(base + "hostile.html")
+    page.settle()
+    assert page.evaluate("document.title") == "Hostile"
+    assert page.evaluate("document.querySelectorAll('script:not([src])').length") == 0
+    assert page.evaluate("document.querySelectorAll('[onerror]').length") == 0
+    assert (
+        page.evaluate(
+            "[...document.querySelectorAll('a')]"
+            ".filter(a => a.href.startsWith('javascript')).length"
+        )
+        == 0
+    )
+    # Only the real embed's placeholder is there: the forged one lost its data-* attributes.
+    assert page.evaluate("document.querySelectorAll('[data-embedkit-scripts]').length") == 1
+    assert third_party(page) == []
+    assert all("404" in error for error in errors(page))  # only the author's missing image

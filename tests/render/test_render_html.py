@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embedkit import Embed, Resolver
+from embedkit import Embed, EmbedSource, Resolver
 from embedkit._errors import ConfigError, DocumentError
 from embedkit.page._render import (
     CONSENT_SCRIPT_NAME,
@@ -68,6 +69,11 @@ class FakeResolver:
         )
 
 
+def render_trusted(html: str, source: EmbedSource, **options: Any) -> str:
+    """``render_html`` on a trusted body: these tests look at the embedding itself."""
+    return render_html(html, source, trusted_body=True, **options)
+
+
 # -- which URLs stand alone --------------------------------------------------------
 
 STANDALONE = [
@@ -89,6 +95,11 @@ STANDALONE = [
         id="several-in-order",
     ),
     pytest.param(f"<html><body>\n<p>{TWEET}</p>\n</body></html>", [TWEET], id="full-page"),
+    # A single-escaped script ends at its first end tag, as in browsers.
+    pytest.param(f"<script><!--\n</script>\n<p>{TWEET}</p>", [TWEET], id="escaped-script-ends"),
+    pytest.param(f"<script><!--></script><p>{TWEET}</p>", [TWEET], id="empty-escape"),
+    pytest.param(f"<xmp>x</xmp><p>{TWEET}</p>", [TWEET], id="after-xmp"),
+    pytest.param(f"<div <p>\n{TWEET}\n</p></div>", [TWEET], id="odd-attribute-name"),
 ]
 
 NOT_STANDALONE = [
@@ -118,6 +129,27 @@ NOT_STANDALONE = [
     pytest.param("<p>ftp://example.com/file</p>", id="not-http"),
     pytest.param("<p>www.example.com/page</p>", id="no-scheme"),
     pytest.param(f"<p>{TWEET} {VIDEO}</p>", id="two-urls"),
+    # Regions a browser reads as text, not markup (issue: embeds inserted where
+    # browsers do not parse markup).
+    pytest.param(f"<xmp><p>{TWEET}</p></xmp>", id="xmp"),
+    pytest.param(f"<xmp>\n{TWEET}\n</xmp>", id="xmp-line"),
+    pytest.param(f"<noembed><p>{TWEET}</p></noembed>", id="noembed"),
+    pytest.param(f"<noframes><p>{TWEET}</p></noframes>", id="noframes"),
+    pytest.param(f"<noscript><p>{TWEET}</p></noscript>", id="noscript"),
+    pytest.param(f"<iframe><p>{TWEET}</p></iframe>", id="iframe-content"),
+    pytest.param(f"<title><p>{TWEET}</p></title>", id="title"),
+    pytest.param(f"<textarea><p>{TWEET}</p></textarea>", id="textarea-markup"),
+    pytest.param(f"<plaintext><p>{TWEET}</p>", id="plaintext"),
+    pytest.param(f"<plaintext></plaintext><p>{TWEET}</p>", id="plaintext-never-ends"),
+    pytest.param(
+        f"<script><!--<script></script><p>{TWEET}</p>--></script>", id="double-escaped-script"
+    ),
+    pytest.param(f'<div title="never closed>\n<p>{TWEET}</p>\n', id="unclosed-attribute"),
+    pytest.param(f"<div title='never closed>\n{TWEET}\n", id="unclosed-single-quote"),
+    pytest.param(f"<div class=a\n{TWEET}\n", id="tag-without-end"),
+    pytest.param(f"<!-- <p>{TWEET}</p>", id="comment-never-closed"),
+    pytest.param(f"<STYLE><p>{TWEET}</p></style >", id="style-upper-case"),
+    pytest.param(f"<xmp><p>{TWEET}</p></xmpx></xmp>", id="xmp-false-end"),
 ]
 
 
@@ -134,7 +166,7 @@ def test_urls_elsewhere_are_not_standalone(html: str) -> None:
 @pytest.mark.parametrize("html", NOT_STANDALONE)
 def test_urls_elsewhere_are_left_byte_for_byte(html: str) -> None:
     resolve = FakeResolver()
-    assert render_html(html, resolve) == html
+    assert render_trusted(html, resolve) == html
     assert resolve.calls == []
 
 
@@ -173,7 +205,7 @@ def test_a_line_of_plain_text_is_replaced_in_place() -> None:
 
 def test_scripts_go_once_before_the_end_of_the_body_even_with_two_tweets() -> None:
     html = f"<html><body>\n<p>{TWEET}</p>\n<p>{TWEET2}</p>\n<p>{VIDEO}</p>\n</body></html>\n"
-    out = render_html(html, FakeResolver())
+    out = render_trusted(html, FakeResolver())
     assert out.count(WIDGETS) == 1
     assert out.endswith(
         f'<script async src="{WIDGETS}" charset="utf-8"></script>\n</body></html>\n'
@@ -182,38 +214,38 @@ def test_scripts_go_once_before_the_end_of_the_body_even_with_two_tweets() -> No
 
 def test_all_urls_of_a_page_are_resolved_together_and_once() -> None:
     resolve = FakeResolver()
-    render_html(f"<p>{TWEET}</p><p>{VIDEO}</p><p>{TWEET}</p>", resolve)
+    render_trusted(f"<p>{TWEET}</p><p>{VIDEO}</p><p>{TWEET}</p>", resolve)
     assert resolve.calls == [[TWEET, VIDEO]]
 
 
 def test_a_fragment_gets_its_scripts_appended() -> None:
-    out = render_html(f"<p>{TWEET}</p>", FakeResolver())
+    out = render_trusted(f"<p>{TWEET}</p>", FakeResolver())
     assert out.endswith(f'</figure>\n<script async src="{WIDGETS}" charset="utf-8"></script>\n')
 
 
 def test_the_nonce_is_set_on_every_script_tag() -> None:
-    out = render_html(f"<p>{TWEET}</p>", FakeResolver(), nonce='r4nd"om')
+    out = render_trusted(f"<p>{TWEET}</p>", FakeResolver(), nonce='r4nd"om')
     assert f'<script async src="{WIDGETS}" charset="utf-8" nonce="r4nd&quot;om"></script>' in out
 
 
 def test_a_script_already_on_the_page_is_not_added_again() -> None:
     html = f'<body><p>{TWEET}</p><script async src="{WIDGETS}"></script></body>'
-    out = render_html(html, FakeResolver())
+    out = render_trusted(html, FakeResolver())
     assert out.count(WIDGETS) == 1
 
 
 def test_rendering_twice_changes_nothing() -> None:
     html = f"<html><body>\n<p>{TWEET}</p>\ntext {VIDEO}\n<p>{VIDEO}</p>\n</body></html>"
     resolve = FakeResolver()
-    once = render_html(html, resolve)
-    assert render_html(once, resolve) == once
+    once = render_trusted(html, resolve)
+    assert render_trusted(once, resolve) == once
 
 
 def test_invalid_references_are_left_as_text_and_not_resolved() -> None:
     long_url = "https://example.com/" + "a" * 3000
     html = f"<p>https://user:pw@example.com/x</p>\n<p>{long_url}</p>\n<p>{TWEET}</p>"
     resolve = FakeResolver()
-    out = render_html(html, resolve)
+    out = render_trusted(html, resolve)
     assert resolve.calls == [[TWEET]]
     assert out.startswith(f"<p>https://user:pw@example.com/x</p>\n<p>{long_url}</p>\n<figure")
 
@@ -221,22 +253,22 @@ def test_invalid_references_are_left_as_text_and_not_resolved() -> None:
 def test_urls_nothing_can_embed_are_left_as_written() -> None:
     html = "<p>https://example.com/an-article</p>"
     resolve = FakeResolver(unknown=["https://example.com/an-article"])
-    assert render_html(html, resolve) == html
+    assert render_trusted(html, resolve) == html
     assert resolve.calls == [["https://example.com/an-article"]]
 
 
 def test_consent_mode_loads_only_the_first_party_consent_script() -> None:
     html = f"<html><body><p>{TWEET}</p><p>{TWEET2}</p></body></html>"
-    out = render_html(html, FakeResolver(consent=True), nonce="n0nce")
+    out = render_trusted(html, FakeResolver(consent=True), nonce="n0nce")
     assert out.endswith(
         f'<script src="{CONSENT_SCRIPT_NAME}" defer nonce="n0nce"{ALLOW}></script>\n</body></html>'
     )
     assert out.count("<script") == 1
-    assert render_html(out, FakeResolver(consent=True), nonce="n0nce") == out
+    assert render_trusted(out, FakeResolver(consent=True), nonce="n0nce") == out
 
 
 def test_the_consent_script_url_can_be_chosen() -> None:
-    out = render_html(
+    out = render_trusted(
         f"<p>{TWEET}</p>", FakeResolver(consent=True), consent_script_url="/static/ek.js"
     )
     assert f'<script src="/static/ek.js" defer{ALLOW}></script>' in out
@@ -245,7 +277,7 @@ def test_the_consent_script_url_can_be_chosen() -> None:
 def test_consent_mode_without_placeholders_adds_nothing() -> None:
     # Fallbacks need no script at all, not even the consent script.
     html = f"<p>{VIDEO}</p>"
-    out = render_html(html, FakeResolver(), consent=True)
+    out = render_trusted(html, FakeResolver(), consent=True)
     assert "<script" not in out
 
 
@@ -255,7 +287,7 @@ def test_a_resolver_that_returns_the_wrong_count_is_an_error() -> None:
             return []
 
     with pytest.raises(ValueError, match="returned 0 embeds for 1 URLs"):
-        render_html(f"<p>{TWEET}</p>", Short())
+        render_trusted(f"<p>{TWEET}</p>", Short())
 
 
 def test_script_tags_escape_and_dedupe() -> None:
@@ -297,8 +329,8 @@ FRAGMENTS = [
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=8), st.sampled_from(["\n", "", " "]))
 def test_render_is_idempotent(parts: list[str], sep: str) -> None:
     html = sep.join(parts)
-    once = render_html(html, FakeResolver())
-    assert render_html(once, FakeResolver()) == once
+    once = render_trusted(html, FakeResolver())
+    assert render_trusted(once, FakeResolver()) == once
 
 
 NEVER_STANDALONE = [
@@ -325,7 +357,7 @@ NEVER_STANDALONE = [
 def test_a_page_without_standalone_urls_is_unchanged(parts: list[str], sep: str) -> None:
     html = sep.join(parts)
     resolve = FakeResolver()
-    assert render_html(html, resolve) == html
+    assert render_trusted(html, resolve) == html
     assert resolve.calls == []
 
 
@@ -372,7 +404,7 @@ def test_the_reuters_tweet_becomes_its_embed_with_widgets_once(sim_resolver: Res
     assert "LIVE: Japanese Prime Minister Fumio Kishida welcomes" in out
     assert out.count(WIDGETS) == 1
     assert out.index(WIDGETS) > out.rindex("</figure>")
-    assert render_html(out, sim_resolver) == out
+    assert render_trusted(out, sim_resolver) == out
 
 
 def test_offline_the_reuters_tweet_renders_its_static_fallback(tmp_path: Path) -> None:
@@ -390,7 +422,7 @@ def test_consent_mode_with_the_real_resolver(sim_providers: Path) -> None:
         allow_private_networks=True,
         consent=True,
     ) as r:
-        out = render_html(f"<body><p>{TWEET}</p></body>", r, nonce="abc")
+        out = render_html(f"<body><p>{TWEET}</p></body>", r, nonce="abc", trusted_body=True)
     assert "data-embedkit-scripts" in out
     assert f'<script src="{CONSENT_SCRIPT_NAME}" defer nonce="abc"{ALLOW}></script>\n</body>' in out
     assert f'src="{WIDGETS}"' not in out
@@ -434,7 +466,7 @@ def test_markdown_with_front_matter_becomes_a_page(tmp_path: Path) -> None:
     assert f'<link rel="stylesheet" href="{STYLESHEET_NAME}">' in page
 
 
-def test_an_html_fragment_is_wrapped_and_a_full_page_kept(tmp_path: Path) -> None:
+def test_an_html_fragment_is_wrapped_and_a_trusted_full_page_kept(tmp_path: Path) -> None:
     fragment = tmp_path / "fragment.html"
     fragment.write_text(f"<p>Hello</p>\n<p>{TWEET}</p>\n", encoding="utf-8")
     full = tmp_path / "full.htm"
@@ -445,9 +477,14 @@ def test_an_html_fragment_is_wrapped_and_a_full_page_kept(tmp_path: Path) -> Non
     )
     with Resolver(cache="memory://", offline=True) as r:
         wrapped = render_document(fragment, r)
-        kept = render_document(full, r)
+        kept = render_document(full, r, trusted_body=True)
+        untrusted = render_document(full, r)
     assert '<main class="page">' in wrapped
     assert "@Reuters" in wrapped
+    # An untrusted document brings no layout of its own: its content is wrapped.
+    assert '<main class="page">' in untrusted
+    assert "<title>Mine</title>" in untrusted
+    assert "@Reuters" in untrusted
     assert kept.startswith("<!doctype html><html><head><title>Mine</title></head><body>\n")
     assert "@Reuters" in kept
     assert '<main class="page">' not in kept
@@ -479,8 +516,8 @@ def test_the_example_renders_offline_with_static_fallbacks() -> None:
     assert "Play on YouTube" in page
     # The related article stays a link inside its sentence.
     assert (
-        '(see also: <a href="https://news.example.com/2023/03/15/n-korean-missile-lands-off-s-korea">'
-        in page
+        '(see also: <a href="https://news.example.com/2023/03/15/n-korean-missile-lands-off-s-korea"'
+        ' rel="noopener noreferrer">' in page
     )
     assert "<script" not in page
 
@@ -537,7 +574,7 @@ def test_the_render_command_writes_the_page_and_its_assets(tmp_path: Path) -> No
 
 def test_consent_mode_allows_only_the_scripts_the_placeholders_list() -> None:
     html = "<body><p>" + TWEET + "</p>" + "<p>" + VIDEO + "</p></body>"
-    out = render_html(html, FakeResolver(consent=True))
+    out = render_trusted(html, FakeResolver(consent=True))
     assert out.count("data-embedkit-allow=") == 1
     assert out.endswith(f'<script src="{CONSENT_SCRIPT_NAME}" defer{ALLOW}></script>\n</body>')
 
@@ -563,8 +600,8 @@ def test_a_placeholder_already_on_the_page_does_not_widen_the_allow_list() -> No
         "data-embedkit-scripts='[\"https://evil.example/x.js\"]'><button data-embedkit-load>"
         "Load</button><template><p>x</p></template></figure>"
     )
-    out = render_html(f"<body>{injected}<p>{TWEET}</p></body>", FakeResolver(consent=True))
+    out = render_trusted(f"<body>{injected}<p>{TWEET}</p></body>", FakeResolver(consent=True))
     assert out.endswith(f'<script src="{CONSENT_SCRIPT_NAME}" defer{ALLOW}></script>\n</body>')
-    assert render_html(f"<body>{injected}</body>", FakeResolver(consent=True)) == (
+    assert render_trusted(f"<body>{injected}</body>", FakeResolver(consent=True)) == (
         f"<body>{injected}</body>"
     )

@@ -26,8 +26,16 @@ __all__ = ["render"]
     help="Show each embed as its static fallback with a 'load' button; no "
     "third-party request before the reader clicks.",
 )
+@click.option(
+    "--trusted-body",
+    is_flag=True,
+    help="Keep the author's HTML as written (scripts, styles, any attribute). By "
+    "default the body is cleaned with an allowlist fit for articles.",
+)
 @resolver_options
-def render(file: Path, output: Path | None, consent: bool, **options: Any) -> None:
+def render(
+    file: Path, output: Path | None, consent: bool, trusted_body: bool, **options: Any
+) -> None:
     """Render FILE (Markdown with front matter, or HTML) into a page with embeds.
 
     A post URL alone on its own line or paragraph becomes an embed; provider
@@ -37,7 +45,7 @@ def render(file: Path, output: Path | None, consent: bool, **options: Any) -> No
     from embedkit.page import render_document, write_assets
 
     with open_resolver(consent=consent, **options) as resolver:
-        page = render_document(file, resolver)
+        page = render_document(file, resolver, trusted_body=trusted_body)
     if output is None:
         click.echo(page, nl=False)
         return

@@ -12,7 +12,7 @@ each standalone URL with its span, so the renderer (:mod:`embedkit.page._render`
 replace exactly those blocks and leave every other byte of the page unchanged.
 The scan also finds consent placeholders and the provider scripts they list.
 
-    >>> find_standalone_urls("<p>See https://a.example/x</p>\n<p>https://b.example/y</p>")
+    >>> find_standalone_urls("<p>See https://a.example/x</p>\\n<p>https://b.example/y</p>")
     ['https://b.example/y']
 """
 
@@ -21,8 +21,9 @@ from __future__ import annotations
 import html as htmllib
 import json
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
+
+from embedkit.page._tokenize import Token, tokenize
 
 __all__ = [
     "CONSENT_MARKER",
@@ -175,26 +176,25 @@ class _Paragraph:
     def url(self) -> str | None:
         if not self.valid:
             return None
-        outside = "".join(self.text).strip()
+        outside = htmllib.unescape("".join(self.text)).strip()
         if self.href is None:
             return outside if _is_url(outside) else None
-        inside = "".join(self.link_text or ()).strip()
+        inside = htmllib.unescape("".join(self.link_text or ())).strip()
         if outside or inside != self.href.strip() or not _is_url(inside):
             return None
         return inside
 
 
-class PageScanner(HTMLParser):
-    """Walk a document once, recording standalone URLs and their offsets."""
+class PageScanner:
+    """Walk a document's tokens once, recording standalone URLs and their offsets.
+
+    The tokens come from :func:`~embedkit.page._tokenize.tokenize`, which sees
+    markup where a browser does: text inside raw-text elements, scripts, comments
+    or a tag that never closes is never scanned.
+    """
 
     def __init__(self, source: str) -> None:
-        super().__init__(convert_charrefs=True)
         self.source = source
-        self._line_starts = [0]
-        at = source.find("\n")
-        while at != -1:
-            self._line_starts.append(at + 1)
-            at = source.find("\n", at + 1)
         self.stack: list[tuple[str, bool]] = []  # (tag, opaque)
         self.found: list[Standalone] = []
         self.script_srcs: list[str] = []
@@ -202,34 +202,47 @@ class PageScanner(HTMLParser):
         self.consent_scripts: dict[str, None] = {}  # listed by placeholders, first-seen order
         self.body_end: int | None = None
         self._paragraph: _Paragraph | None = None
-        self._text_start: int | None = None
+        self._text: tuple[int, int] | None = None  # the pending text run
         self._block_before = True  # the pending text run starts after a block boundary
+        self._opaque_depth = 0  # how many opaque elements are open
+        self._opaque_links = 0  # how many of those are <a> elements
+        self._open: dict[str, int] = {}  # how many elements of each name are open
 
-    # -- offsets --------------------------------------------------------------
-
-    def _offset(self) -> int:
-        line, col = self.getpos()
-        return self._line_starts[line - 1] + col
+    def run(self) -> PageScanner:
+        for token in tokenize(self.source):
+            kind = token.kind
+            if kind == "data":
+                self._data(token.start, token.end)
+            elif kind == "start":
+                self._start(token)
+            elif kind == "end":
+                self._end(token)
+            else:  # raw text, comments and broken tags are not markup to scan
+                self._markup(token.start, None)
+                self._block_before = True
+        self._flush_text(True)
+        return self
 
     # -- context --------------------------------------------------------------
 
     def _opaque(self) -> bool:
-        return any(opaque for _, opaque in self.stack)
+        return self._opaque_depth > 0
 
     def _container(self) -> str | None:
         return self.stack[-1][0] if self.stack else None
 
     # -- text runs --------------------------------------------------------------
 
-    def _flush_text(self, end: int, block_after: bool) -> None:
-        start, self._text_start = self._text_start, None
-        if start is None:
+    def _flush_text(self, block_after: bool) -> None:
+        pending, self._text = self._text, None
+        if pending is None:
             return
         if self._opaque() or self._paragraph is not None:
             return
         container = self._container()
         if container is not None and container not in _LINE_CONTAINERS:
             return
+        start, end = pending
         raw = self.source[start:end]
         lines = raw.split("\n")
         pos = start
@@ -244,20 +257,18 @@ class PageScanner(HTMLParser):
                     self.found.append(Standalone(url, pos + lead, pos + lead + len(stripped)))
             pos += len(line) + 1
 
-    def _markup(self, tag: str | None) -> int:
+    def _markup(self, offset: int, tag: str | None) -> int:
         """Called before every non-text item: ends the pending text run."""
-        offset = self._offset()
-        block = tag is None or tag in _BLOCKS
-        self._flush_text(offset, block)
+        self._flush_text(tag is None or tag in _BLOCKS)
         return offset
 
-    # -- HTMLParser callbacks -------------------------------------------------------
+    # -- tokens ------------------------------------------------------------------
 
-    def handle_data(self, data: str) -> None:
-        if self._text_start is None:
-            self._text_start = self._offset()
+    def _data(self, start: int, end: int) -> None:
+        self._text = (start, end) if self._text is None else (self._text[0], end)
         paragraph = self._paragraph
         if paragraph is not None and not self._opaque_inside_paragraph():
+            data = self.source[start:end]
             if paragraph.in_link and paragraph.link_text is not None:
                 paragraph.link_text.append(data)
             else:
@@ -265,14 +276,14 @@ class PageScanner(HTMLParser):
 
     def _opaque_inside_paragraph(self) -> bool:
         # Inside the paragraph's own <a>, text is the link text, not opaque content.
-        return any(opaque for tag, opaque in self.stack if tag != "a")
+        return self._opaque_depth > self._opaque_links
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        start = self._markup(tag)
+    def _start(self, token: Token) -> None:
+        tag, attrs = token.name, token.attrs
+        start = self._markup(token.start, tag)
         self._block_before = tag in _BLOCKS
-        text = self.get_starttag_text() or ""
         if tag == "script":
-            src = dict(attrs).get("src")
+            src = _attr(attrs, "src")
             if src:
                 self.script_srcs.append(src)
         for key, value in attrs:
@@ -282,7 +293,7 @@ class PageScanner(HTMLParser):
         paragraph = self._paragraph
         if paragraph is not None:
             if tag == "a" and paragraph.href is None and not "".join(paragraph.text).strip():
-                paragraph.href = dict(attrs).get("href") or ""
+                paragraph.href = _attr(attrs, "href") or ""
                 paragraph.link_text = []
                 paragraph.in_link = True
             elif tag in _BLOCKS:
@@ -292,21 +303,18 @@ class PageScanner(HTMLParser):
                 paragraph.valid = False
         if tag == "p" and self._paragraph is None and not self._opaque():
             if self.stack and self.stack[-1][0] == "p":
-                self.stack.pop()
+                self._pop("p")  # <p> inside <p> closes the first
             self._paragraph = _Paragraph(start=start, text=[])
-        if tag in _VOID or (tag in ("svg", "math") and text.endswith("/>")):
+        if tag in _VOID or (tag in ("svg", "math") and token.self_closing):
             return
         opaque = tag in _OPAQUE and not (tag == "a" and self._paragraph is not None)
         opaque = opaque or (tag == "figure" and _has_class(attrs, "embedkit"))
-        self.stack.append((tag, opaque))
+        self._push(tag, opaque)
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        start = self._markup(tag)
+    def _end(self, token: Token) -> None:
+        tag = token.name
+        start = self._markup(token.start, tag)
         self._block_before = tag in _BLOCKS
-        end = self.source.find(">", start) + 1 or len(self.source)
         paragraph = self._paragraph
         if paragraph is not None:
             if tag == "a" and paragraph.in_link:
@@ -314,7 +322,7 @@ class PageScanner(HTMLParser):
             elif tag == "p":
                 url = paragraph.url()
                 if url is not None:
-                    self.found.append(Standalone(url, paragraph.start, end))
+                    self.found.append(Standalone(url, paragraph.start, token.end))
                 self._paragraph = None
             elif tag in _BLOCKS:
                 self._paragraph = None
@@ -322,31 +330,32 @@ class PageScanner(HTMLParser):
             self.body_end = start
         self._pop(tag)
 
+    def _push(self, tag: str, opaque: bool) -> None:
+        self.stack.append((tag, opaque))
+        self._open[tag] = self._open.get(tag, 0) + 1
+        if opaque:
+            self._opaque_depth += 1
+            self._opaque_links += tag == "a"
+
     def _pop(self, tag: str) -> None:
-        for index in range(len(self.stack) - 1, -1, -1):
-            if self.stack[index][0] == tag:
-                del self.stack[index:]
+        """Close the innermost open ``tag`` and everything opened inside it."""
+        if not self._open.get(tag):
+            return  # a stray end tag: nothing to close (and no scan of the stack)
+        while self.stack:
+            name, opaque = self.stack.pop()
+            self._open[name] -= 1
+            if opaque:
+                self._opaque_depth -= 1
+                self._opaque_links -= name == "a"
+            if name == tag:
                 return
 
-    def handle_comment(self, data: str) -> None:
-        self._markup(None)
-        self._block_before = True
 
-    def handle_decl(self, decl: str) -> None:
-        self._markup(None)
-        self._block_before = True
-
-    def handle_pi(self, data: str) -> None:
-        self._markup(None)
-        self._block_before = True
-
-    def unknown_decl(self, data: str) -> None:
-        self._markup(None)
-        self._block_before = True
-
-    def close(self) -> None:
-        super().close()
-        self._flush_text(len(self.source), True)
+def _attr(attrs: tuple[tuple[str, str], ...], name: str) -> str | None:
+    for key, value in attrs:
+        if key == name:
+            return value
+    return None
 
 
 def _script_list(value: str | None) -> list[str]:
@@ -360,15 +369,13 @@ def _script_list(value: str | None) -> list[str]:
     return [item for item in listed if isinstance(item, str)]
 
 
-def _has_class(attrs: list[tuple[str, str | None]], name: str) -> bool:
+def _has_class(attrs: tuple[tuple[str, str], ...], name: str) -> bool:
     return any(key == "class" and value and name in value.split() for key, value in attrs)
 
 
 def scan(html: str) -> PageScanner:
-    scanner = PageScanner(html)
-    scanner.feed(html)
-    scanner.close()
-    return scanner
+    """Scan a document once (see :class:`PageScanner`)."""
+    return PageScanner(html).run()
 
 
 def find_standalone(html: str) -> list[Standalone]:

@@ -43,6 +43,8 @@ from embedkit.page._autoembed import (
     placeholder_scripts,
     scan,
 )
+from embedkit.page._body import sanitize_body
+from embedkit.page._tokenize import tokenize
 from embedkit.resolve._refs import parse_ref
 
 __all__ = [
@@ -245,12 +247,20 @@ def render_html(
     nonce: str | None = None,
     consent: bool | None = None,
     consent_script_url: str | None = None,
+    trusted_body: bool = False,
 ) -> str:
     """Turn standalone URLs into embeds and add the page's scripts once.
 
+    The author's markup is untrusted by default: it is cleaned with an allowlist
+    fit for articles (:func:`~embedkit.page._body.sanitize_body`) before any embed
+    is inserted, so a full document comes back as its cleaned content.
+    ``trusted_body=True`` keeps the markup as it is (sites whose authors may write
+    HTML, or embedkit's own output rendered again).
+
     The scripts go just before ``</body>``, or at the end of a fragment; a
     script already on the page is not added again, so rendering twice changes
-    nothing. ``source`` is the resolver (any :class:`EmbedSource`).
+    nothing when the output is rendered again with ``trusted_body=True``.
+    ``source`` is the resolver (any :class:`EmbedSource`).
     ``consent`` says whether the page is in consent mode; ``None`` (the default)
     follows ``source.consent``, else tells from the embeds (consent placeholders)
     or from a given ``consent_script_url``. In consent mode the page gets one
@@ -262,6 +272,8 @@ def render_html(
     """
     if consent is None:
         consent = source.consent or None
+    if not trusted_body:
+        html = sanitize_body(html)
     done = _embed_all(html, source)
     new = done.html
     page = scan(new)
@@ -332,6 +344,14 @@ def _markdown(text: str, path: Path) -> tuple[dict[str, Any], str]:
     return dict(post.metadata), body
 
 
+def _document_title(html: str) -> str | None:
+    """The text of an HTML document's first ``<title>``, if it has one."""
+    for token in tokenize(html):
+        if token.kind == "raw" and token.name == "title":
+            return " ".join(htmllib.unescape(html[token.start : token.end]).split()) or None
+    return None
+
+
 def _is_full_document(html: str) -> bool:
     head = html.lstrip()[:1024].lower()
     return head.startswith("<!doctype") or head.startswith("<html")
@@ -343,15 +363,22 @@ def render_document(
     *,
     page_template: str = "page.html",
     nonce: str | None = None,
+    trusted_body: bool = False,
 ) -> str:
     """Render a Markdown or HTML file into a complete HTML page with embeds.
+
+    The body is the author's, untrusted by default: the HTML the Markdown produces
+    (Markdown passes raw HTML through) or the HTML file's content is cleaned with
+    an allowlist fit for articles before embeds are inserted; an HTML file is then
+    wrapped in ``page_template`` like a fragment. ``trusted_body=True`` keeps the
+    author's markup, and a full HTML document its own layout.
 
     ``.md``/``.markdown``: the front matter (``title``, ``summary``, ``tags``,
     ``published``, ``url``, ``lang``, ``author``...) becomes the page template's
     context and the body is converted to HTML (Python-Markdown with
     :data:`MARKDOWN_EXTENSIONS`; a URL on its own line becomes a paragraph and
-    thus an embed). ``.html``/``.htm``: a full document keeps its own layout
-    and gets the embeds and scripts in place; a fragment is wrapped in
+    thus an embed). ``.html``/``.htm``: a trusted full document keeps its own
+    layout and gets the embeds and scripts in place; anything else is wrapped in
     ``page_template``. The page links ``embedkit.css`` and, in consent mode,
     ``embedkit-consent.js``: write them beside the page with :func:`write_assets`.
     """
@@ -366,14 +393,19 @@ def render_document(
         raise DocumentError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
-        if _is_full_document(text):
-            return render_html(text, resolver, nonce=nonce)
+        if trusted_body and _is_full_document(text):
+            return render_html(text, resolver, nonce=nonce, trusted_body=True)
         meta: dict[str, Any] = {}
+        title = _document_title(text)
+        if title:
+            meta["title"] = title
         body = text
     elif suffix in (".md", ".markdown"):
         meta, body = _markdown(text, path)
     else:
         raise DocumentError(f"cannot render {str(path)!r}: expected a .md or .html file")
+    if not trusted_body:
+        body = sanitize_body(body)
     done = _embed_all(body, resolver)
     body = done.html
     tags = _page_tags(
