@@ -66,6 +66,10 @@ def embed_urls_in(labels: Iterable[str]) -> Iterator[str]:
             yield from (url for url in find_standalone_urls(value) if _valid(url))
 
 
+def _plain(text: str) -> str:
+    return text
+
+
 class _Progress:
     """``Resolving embeds: n/total`` on stderr, redrawn in place on a terminal."""
 
@@ -80,9 +84,9 @@ class _Progress:
         with self.lock:
             self.done += 1
             if self.show:
-                self.stderr.write(f"\rResolving embeds: {self.done}/{self.total}", ending="")
-                if self.done == self.total:
-                    self.stderr.write("")
+                line = f"\rResolving embeds: {self.done}/{self.total}"
+                end = "\n" if self.done == self.total else ""
+                self.stderr.write(line, style_func=_plain, ending=end)
 
 
 def warm(

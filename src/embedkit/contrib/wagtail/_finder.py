@@ -28,7 +28,6 @@ from typing import Any
 from embedkit._errors import ConfigError, InvalidReference
 from embedkit._models import Embed
 from embedkit.contrib._options import Options, parse_options, shared_resolver
-from embedkit.contrib.django._settings import consent_script_url
 from embedkit.page import embeddable, script_tags
 from embedkit.page._render import has_consent_placeholder, placeholder_scripts
 from embedkit.present import KNOWN_SCRIPTS
@@ -39,6 +38,8 @@ try:
     from django.utils import timezone
     from wagtail.embeds.exceptions import EmbedNotFoundException
     from wagtail.embeds.finders.base import EmbedFinder
+
+    from embedkit.contrib.django._settings import consent_script_url
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
         f"embedkit.contrib.wagtail needs Wagtail: pip install 'embedkit[wagtail]' ({exc})"
