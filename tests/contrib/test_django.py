@@ -241,6 +241,9 @@ def test_warm_resolves_every_embed_url_in_the_fields_once(sim: ProviderSimulator
     assert out == "Resolved 3 embed URLs: 2 cached, 1 fallback\n"
     assert sim.count("/twitter/oembed") == 1  # warm now
     assert warm("newsroom.Article.body", verbosity=0) == ("", "")
+    assert sim.count("/twitter/oembed") == 1
+    out, _ = warm("newsroom.Article.body", "--refresh", verbosity=0)
+    assert sim.count("/twitter/oembed") == 2  # asked again, though the entry is fresh
 
 
 def test_warm_shows_progress_on_a_terminal(sim: ProviderSimulator) -> None:
@@ -278,3 +281,62 @@ def test_warm_names_a_bad_field_in_one_line(label: str, message: str) -> None:
     with pytest.raises(CommandError) as caught:
         warm(label)
     assert str(caught.value) == message
+
+
+def test_included_templates_share_their_page_collection(sim: ProviderSimulator) -> None:
+    from django.template import Context, Engine
+
+    engine = Engine(
+        libraries={"embedkit": "embedkit.contrib.django.templatetags.embedkit"},
+        loaders=[
+            (
+                "django.template.loaders.locmem.Loader",
+                {
+                    "page.html": "{% load embedkit %}{% include 'post.html' %}|{% embed_scripts %}",
+                    "post.html": "{% load embedkit %}{% embed url %}",
+                },
+            )
+        ],
+    )
+    page = engine.get_template("page.html").render(
+        Context({"url": "https://x.com/ndaidong/status/1173592062878314497"})
+    )
+    embeds, scripts = page.split("|")
+    assert "Live event: Release Lotus" in embeds
+    assert script_srcs(scripts) == [WIDGETS]
+
+
+def test_templates_rendered_separately_for_one_request_share_it(sim: ProviderSimulator) -> None:
+    """Like Wagtail's blocks, each rendered on its own with the page's request."""
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    block = render_to_string(
+        "newsroom/article.html",
+        {"article": {"title": "t", "video_url": "", "body": ""}},
+        request=request,
+    )
+    assert script_srcs(block) == []
+    from django.template import engines
+
+    engine = engines["django"]
+    post = engine.from_string("{% load embedkit %}{% embed url %}").render(
+        {"url": "https://x.com/ndaidong/status/1173592062878314497"}, request
+    )
+    assert script_srcs(post) == []
+    end = engine.from_string("{% load embedkit %}{% embed_scripts %}").render({}, request)
+    assert script_srcs(end) == [WIDGETS]
+    other = engine.from_string("{% load embedkit %}{% embed_scripts %}").render(
+        {}, RequestFactory().get("/")
+    )
+    assert other == ""
+
+
+def test_the_filter_reads_wagtail_rich_text_as_html(sim: ProviderSimulator) -> None:
+    from wagtail.rich_text import RichText
+
+    body = RichText("<p>https://x.com/ndaidong/status/1173592062878314497</p>")
+    page = render("{% load embedkit %}{{ body|embeds }}", body=body)
+    assert "Live event: Release Lotus" in page
+    assert "&lt;" not in page

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,8 +38,6 @@ def stored(url: str) -> Any:
 
 
 def script_srcs(html: str) -> list[str]:
-    import re
-
     return re.findall(r'<script[^>]*\bsrc="([^"]+)"', html)
 
 
@@ -160,3 +160,136 @@ def test_a_post_deleted_upstream_becomes_a_tombstone_once_its_cache_expires(
         assert "Posted by Dong Nguyen (@ndaidong)" in third  # from the last good snapshot
         assert "Live event: Release Lotus" not in third
         assert "<script" not in third.split('<div class="embedkit-tombstone"', 1)[1]
+
+
+def make_embed(**fields: Any) -> Any:
+    from embedkit import Embed
+
+    base: dict[str, Any] = {
+        "ref": "https://x.com/a/status/1",
+        "url": "https://x.com/a/status/1",
+        "status": "fresh",
+        "provider": "Twitter",
+        "html": "<figure>post</figure>",
+    }
+    return Embed(**{**base, **fields})
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (
+            {
+                "type": "video",
+                "title": " Dog trio ",
+                "author_name": "Dong",
+                "width": "200",
+                "height": 113.0,
+                "thumbnail_url": "https://i.ytimg.com/vi/x/hq.jpg",
+            },
+            {
+                "type": "video",
+                "title": "Dog trio",
+                "author_name": "Dong",
+                "width": 200,
+                "height": 113,
+                "thumbnail_url": "https://i.ytimg.com/vi/x/hq.jpg",
+            },
+        ),
+        (
+            {
+                "type": "script",
+                "title": ["x"],
+                "width": "100%",
+                "height": True,
+                "thumbnail_url": "javascript:alert(1)",
+            },
+            {
+                "type": "rich",
+                "title": "",
+                "author_name": "",
+                "width": None,
+                "height": None,
+                "thumbnail_url": "",
+            },
+        ),
+        ({}, {"type": "rich", "title": "", "width": None, "thumbnail_url": ""}),
+    ],
+)
+def test_embed_fields_keep_only_what_wagtail_can_store(
+    data: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    from embedkit.contrib.wagtail import embed_fields
+
+    fields = embed_fields(
+        make_embed(data=data, expires_at=2000.0), now=1000.0, consent_script_url="/c.js"
+    )
+    assert {key: fields[key] for key in expected} == expected
+    assert fields["provider_name"] == "Twitter"
+    assert fields["cache_until"] == datetime(1970, 1, 1, 0, 33, 20, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("status", "expires_at", "until"),
+    [
+        ("fresh", 5000.0, 5000.0),
+        ("cached", 5000.0, 5000.0),
+        ("gone", 4600.0, 4600.0),  # a tombstone until its recheck
+        ("stale", 900.0, 1300.0),  # expired: ask again after retry
+        ("fallback", None, 1300.0),
+    ],
+)
+def test_cache_until_follows_the_embeds_freshness(
+    status: str, expires_at: float | None, until: float
+) -> None:
+    from embedkit.contrib.wagtail import embed_fields
+
+    fields = embed_fields(
+        make_embed(status=status, expires_at=expires_at),
+        now=1000.0,
+        retry=300,
+        consent_script_url="/c.js",
+    )
+    assert fields["cache_until"] == datetime.fromtimestamp(until, tz=UTC)
+
+
+def test_a_consent_placeholder_carries_the_consent_script(sim_env: dict[str, str]) -> None:
+    from embedkit.contrib.wagtail import EmbedkitFinder
+
+    finder = EmbedkitFinder(consent=True, env=sim_env, consent_script_url="/static/c.js")
+    fields = finder.find_embed("https://x.com/ndaidong/status/1173592062878314497")
+    assert "data-embedkit-load" in fields["html"]
+    assert script_srcs(fields["html"]) == ["/static/c.js"]
+    found = re.search(r'data-embedkit-allow="([^"]+)"', fields["html"])
+    assert found is not None
+    allow = json.loads(html.unescape(found.group(1)))
+    assert set(allow) == KNOWN_SCRIPTS  # the same list on every placeholder of a page
+
+
+def test_the_module_names_the_finder_and_no_options_means_the_embedkit_setting() -> None:
+    from django.test import override_settings
+    from wagtail.embeds.finders import get_finders
+
+    from embedkit.contrib.django import get_resolver
+    from embedkit.contrib.wagtail import EmbedkitFinder
+
+    with override_settings(WAGTAILEMBEDS_FINDERS=[{"class": "embedkit.contrib.wagtail"}]):
+        (finder,) = get_finders()
+        assert isinstance(finder, EmbedkitFinder)
+        assert finder.resolver is get_resolver()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"retry": "soon"}, "WAGTAILEMBEDS_FINDERS: retry must be a number of seconds >= 0"),
+        ({"cahce": "x"}, "WAGTAILEMBEDS_FINDERS: unknown option 'cahce'"),
+    ],
+)
+def test_a_bad_finder_option_is_one_line(options: dict[str, Any], message: str) -> None:
+    from embedkit import ConfigError
+    from embedkit.contrib.wagtail import EmbedkitFinder
+
+    with pytest.raises(ConfigError) as caught:
+        EmbedkitFinder(**options)
+    assert str(caught.value).startswith(message)

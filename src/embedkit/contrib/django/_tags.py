@@ -3,8 +3,8 @@
 - ``{% embed url maxwidth=550 %}``: the embed's HTML (sanitized already).
 - ``{{ value|embeds }}``: standalone URLs in an HTML field become embeds, by the
   page layer's own autoembed rule (:func:`embedkit.page._render.embed_urls`, the
-  code :func:`embedkit.render_html` runs). A value not marked safe is escaped
-  first, as Django escapes any text, so a plain-text field works too.
+  code :func:`embedkit.render_html` runs). A value that is not safe HTML is
+  escaped first, as Django escapes any text, so a plain-text field works too.
 - ``{% embed_scripts nonce=csp_nonce %}``: the ``<script>`` tags the embeds
   rendered so far need, each once per response; in consent mode, the one
   consent script with its allow list.
@@ -27,7 +27,7 @@ from typing import Any
 
 from django import template
 from django.utils.html import conditional_escape, escape
-from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from embedkit._errors import InvalidReference
 from embedkit._models import Embed
@@ -85,9 +85,12 @@ def _collected(context: template.Context) -> Collected:
             found = Collected()
             setattr(request, _REQUEST_ATTR, found)
     else:
-        found = context.render_context.get(_RENDER_KEY)
+        # The render context's first dict lives as long as the whole render: each
+        # template rendered inside it (an include) pushes a dict of its own on top.
+        shared = context.render_context.dicts[0]
+        found = shared.get(_RENDER_KEY)
         if not isinstance(found, Collected):
-            found = context.render_context[_RENDER_KEY] = Collected()
+            found = shared[_RENDER_KEY] = Collected()
     pending = _pending.get()
     if pending is not None:
         found.take(pending)
@@ -135,14 +138,13 @@ class _Recorder:
 def embeds(value: Any, autoescape: bool = True) -> SafeString:
     """``{{ body|embeds }}``: standalone URLs in ``body`` become embeds.
 
-    ``body`` marked safe (a rich-text field, ``|safe``) is read as HTML;
-    anything else is escaped first, as Django would show it.
+    A safe ``body`` (``|safe``, or an object with ``__html__`` such as Wagtail's
+    ``RichText``) is read as HTML; anything else is escaped first, as Django
+    would show it.
     """
     if value is None or value == "":
         return mark_safe("")
-    text = str(value)
-    if autoescape and not isinstance(value, SafeData):
-        text = str(conditional_escape(text))
+    text = str(conditional_escape(value)) if autoescape else str(value)
     recorder = _Recorder(get_resolver())
     html, _scripts = embed_urls(text, recorder)
     pending = _pending.get()
