@@ -10,6 +10,7 @@ settings do not leak into the rest of the test session.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sqlite3
@@ -154,7 +155,7 @@ def migrated_database(target: Path) -> float:
     if template.is_file():
         return took
     connections.close_all()
-    partial = template.with_suffix(".partial")
+    partial = template.with_suffix(f".{os.getpid()}.partial")  # parallel runs: one each
     with sqlite3.connect(target) as source, sqlite3.connect(partial) as copy:
         source.backup(copy)
     partial.replace(template)

@@ -340,3 +340,13 @@ def test_the_filter_reads_wagtail_rich_text_as_html(sim: ProviderSimulator) -> N
     page = render("{% load embedkit %}{{ body|embeds }}", body=body)
     assert "Live event: Release Lotus" in page
     assert "&lt;" not in page
+
+
+def test_warm_reports_a_bad_environment_in_one_line(sim_env: dict[str, str]) -> None:
+    from django.core.management.base import CommandError
+    from django.test import override_settings
+
+    bad = {"env": {**sim_env, "EMBEDKIT_CONSENT": "sure"}}
+    with override_settings(EMBEDKIT=bad), pytest.raises(CommandError) as caught:
+        warm("newsroom.Article.body")
+    assert str(caught.value) == "EMBEDKIT_CONSENT must be 1 or 0 (true/false), not 'sure'"

@@ -16,6 +16,7 @@ one cache connection, one HTTP client and the resolver's memos.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ from embedkit._config import env_flag
 from embedkit._errors import ConfigError
 from embedkit.resolve import Resolver
 
-__all__ = ["OPTION_NAMES", "Options", "forget", "parse_options", "shared_resolver"]
+__all__ = ["OPTION_NAMES", "Options", "close_all", "forget", "parse_options", "shared_resolver"]
 
 
 @dataclass(frozen=True)
@@ -194,3 +195,13 @@ def forget(options: Options) -> None:
         found = _shared.pop(options, None)
     if found is not None:
         found.close()
+
+
+@atexit.register
+def close_all() -> None:
+    """Close every shared resolver (at exit: their cache and HTTP connections end cleanly)."""
+    with _lock:
+        found = list(_shared.values())
+        _shared.clear()
+    for resolver in found:
+        resolver.close()

@@ -18,7 +18,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.management.base import CommandError, OutputWrapper
 from django.db import models
 
-from embedkit._errors import InvalidReference
+from embedkit._errors import ConfigError, InvalidReference
 from embedkit._models import Embed
 from embedkit.contrib.django._settings import get_resolver
 from embedkit.page import find_standalone_urls
@@ -102,9 +102,13 @@ def warm(
     Verbosity 0 prints nothing, 1 a progress counter (on a terminal) and a
     summary, 2 also each URL with its status.
     """
+    try:
+        resolver = get_resolver()
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from exc
     urls = list(dict.fromkeys(embed_urls_in(labels)))
     progress = _Progress(len(urls), stderr, verbosity >= 1)
-    embeds = get_resolver().resolve_many(urls, refresh=refresh, on_result=progress.tick)
+    embeds = resolver.resolve_many(urls, refresh=refresh, on_result=progress.tick)
     statuses: Counter[str] = Counter(e.status for e in embeds)
     if verbosity >= 2:
         for url, found in zip(urls, embeds, strict=True):
