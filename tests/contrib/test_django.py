@@ -233,7 +233,7 @@ def test_warm_resolves_every_embed_url_in_the_fields_once(sim: ProviderSimulator
         f"fresh    {post}",
         "fallback https://vimeo.com/76979871",
         "fresh    https://youtu.be/qQpb1oCernE",
-        "Resolved 3 embed URLs: 1 fallback, 2 fresh",
+        "Resolved 3 embed URLs: 2 fresh, 1 fallback",
     ]
     assert err == ""  # no terminal: no progress counter
 

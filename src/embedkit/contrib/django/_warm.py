@@ -66,6 +66,10 @@ def embed_urls_in(labels: Iterable[str]) -> Iterator[str]:
             yield from (url for url in find_standalone_urls(value) if _valid(url))
 
 
+#: The statuses in the summary's order: the resolver pipeline's.
+_STATUSES = ("fresh", "cached", "stale", "gone", "fallback")
+
+
 def _plain(text: str) -> str:
     return text
 
@@ -114,6 +118,6 @@ def warm(
         for url, found in zip(urls, embeds, strict=True):
             stdout.write(f"{found.status:<8} {url}")
     if verbosity >= 1:
-        counts = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+        counts = ", ".join(f"{statuses[s]} {s}" for s in _STATUSES if statuses[s])
         stdout.write(f"Resolved {len(urls)} embed URLs" + (f": {counts}" if counts else ""))
     return statuses
