@@ -40,6 +40,7 @@ ENV_VARS: Mapping[str, str] = {
     "EMBEDKIT_PROVIDERS": "a providers JSON file that adds to or replaces bundled providers",
     "EMBEDKIT_TIMEOUT": "seconds to wait for a provider (connect and read)",
     "EMBEDKIT_ALLOW_PRIVATE_NETWORKS": "1 lets author URLs reach private/loopback addresses",
+    "EMBEDKIT_CONSENT": "1 renders embeds as consent placeholders (Django, Wagtail, Markdown)",
     "EMBEDKIT_TEMPLATES": "template folders searched before the packaged ones",
     "EMBEDKIT_META_TOKEN": "Meta app token for Instagram/Facebook oEmbed",
     "EMBEDKIT_X_BEARER_TOKEN": "X API bearer token for richer fallbacks when no snapshot exists",

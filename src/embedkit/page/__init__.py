@@ -20,6 +20,7 @@ from embedkit.page._render import (
     stylesheet_path,
     write_assets,
 )
+from embedkit.page._render import _embeddable as embeddable
 
 __all__ = [
     "CONSENT_SCRIPT_NAME",
@@ -27,6 +28,7 @@ __all__ = [
     "DocumentSource",
     "EmbedSource",
     "consent_script_path",
+    "embeddable",
     "find_standalone_urls",
     "render_document",
     "render_html",
