@@ -17,6 +17,7 @@ __all__ = [
     "HTML_PARAMS",
     "env_flag",
     "env_float",
+    "parse_flag",
 ]
 
 DEFAULT_TIMEOUT = 5.0
@@ -50,17 +51,29 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+def parse_flag(text: str) -> bool | None:
+    """``True`` for 1/true/yes/on, ``False`` for 0/false/no/off or blank, else ``None``.
+
+    >>> parse_flag(" Yes "), parse_flag("0"), parse_flag("maybe")
+    (True, False, None)
+    """
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    return None
+
+
 def env_flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     """Read a boolean environment variable (1/true/yes/on or 0/false/no/off)."""
     raw = env.get(name)
     if raw is None:
         return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigError(f"{name} must be 1 or 0 (true/false), not {raw!r}")
+    flag = parse_flag(raw)
+    if flag is None:
+        raise ConfigError(f"{name} must be 1 or 0 (true/false), not {raw!r}")
+    return flag
 
 
 def env_float(env: Mapping[str, str], name: str, default: float) -> float:

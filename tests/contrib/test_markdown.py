@@ -120,3 +120,20 @@ def test_a_bad_option_is_one_line(config: dict[str, Any], message: str) -> None:
         EmbedkitExtension(**config)
     assert str(caught.value).startswith(message)
     assert "\n" not in str(caught.value)
+
+
+def test_the_markdown_body_is_cleaned_unless_trusted() -> None:
+    text = "Hi <script>alert(1)</script> [x](javascript:alert(2))\n"
+    config = {"cache": "memory://", "offline": True}
+    cleaned = markdown.markdown(
+        text,
+        extensions=["embedkit.contrib.markdown"],
+        extension_configs={"embedkit.contrib.markdown": config},
+    )
+    trusted = markdown.markdown(
+        text,
+        extensions=["embedkit.contrib.markdown"],
+        extension_configs={"embedkit.contrib.markdown": {**config, "trusted_body": True}},
+    )
+    assert "alert(" not in cleaned
+    assert "<script>alert(1)</script>" in trusted

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from embedkit._config import env_flag
+from embedkit._config import env_flag, parse_flag
 from embedkit._errors import ConfigError
 from embedkit.resolve import Resolver
 
@@ -38,7 +38,9 @@ class Options:
     read from (a seam, as for :class:`~embedkit.Resolver`); ``resolver`` is a
     ready-made resolver that the integration uses as it is.
     ``consent_script_url`` is where pages load the consent script from in
-    consent mode; each integration has its own default.
+    consent mode; each integration has its own default. ``trusted_body`` keeps
+    the author's HTML as written where an integration renders a whole body
+    (the Markdown extension); by default it is cleaned with an article allowlist.
     """
 
     cache: str | None = None
@@ -51,6 +53,7 @@ class Options:
     show_deleted_text: bool = False
     template_dirs: tuple[str, ...] = ()
     consent_script_url: str | None = None
+    trusted_body: bool = False
     env: tuple[tuple[str, str], ...] | None = None
     resolver: Resolver | None = None
 
@@ -81,10 +84,6 @@ class Options:
 #: The option names every integration accepts.
 OPTION_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Options))
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
 def _text(where: str, name: str, value: object) -> str | None:
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
@@ -96,9 +95,10 @@ def _text(where: str, name: str, value: object) -> str | None:
 def _flag(where: str, name: str, value: object) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise ConfigError(f"{where}: {name} must be true or false, not {value!r}")
+    flag = parse_flag(value) if isinstance(value, str) and value.strip() else None
+    if flag is None:
+        raise ConfigError(f"{where}: {name} must be true or false, not {value!r}")
+    return flag
 
 
 def _seconds(where: str, name: str, value: object) -> float:

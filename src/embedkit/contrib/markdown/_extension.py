@@ -33,6 +33,7 @@ _HELP = {
     "show_deleted_text": "show the archived text of deleted posts",
     "template_dirs": "template folders searched first; default EMBEDKIT_TEMPLATES",
     "consent_script_url": "where pages load the consent script (default embedkit-consent.js)",
+    "trusted_body": "keep the author's HTML as written (default: cleaned with an allowlist)",
     "env": "where EMBEDKIT_* variables are read from instead of os.environ",
     "resolver": "an embedkit.Resolver to use as it is",
 }
@@ -50,6 +51,7 @@ class _EmbedPostprocessor(Postprocessor):
             resolver,
             consent=resolver.consent,
             consent_script_url=self.options.consent_script_url,
+            trusted_body=self.options.trusted_body,
         )
 
 
