@@ -84,6 +84,7 @@ class Options:
 #: The option names every integration accepts.
 OPTION_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Options))
 
+
 def _text(where: str, name: str, value: object) -> str | None:
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
