@@ -45,6 +45,7 @@ FIELDS = (
     "failed",
     "unknown",
     "would_post",
+    "deferred",
 )
 #: The fields a text line adds after the message (the message already names the rest).
 _TEXT_EXTRAS = ("post_url", "attempt", "delay")
