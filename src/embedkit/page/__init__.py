@@ -13,11 +13,13 @@ from embedkit.page._render import (
     STYLESHEET_NAME,
     DocumentSource,
     EmbedSource,
+    RenderSummary,
     consent_script_path,
     render_document,
     render_html,
     script_tags,
     stylesheet_path,
+    summarize_embeds,
     write_assets,
 )
 
@@ -26,11 +28,13 @@ __all__ = [
     "STYLESHEET_NAME",
     "DocumentSource",
     "EmbedSource",
+    "RenderSummary",
     "consent_script_path",
     "find_standalone_urls",
     "render_document",
     "render_html",
     "script_tags",
     "stylesheet_path",
+    "summarize_embeds",
     "write_assets",
 ]
