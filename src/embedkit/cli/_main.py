@@ -20,17 +20,18 @@ Subcommand modules are imported when their command runs, so ``embedkit
 
 from __future__ import annotations
 
-import logging
 import os
-import re
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from embedkit._version import __version__
 from embedkit.cli._options import RUN_STATE, common_options
+
+if TYPE_CHECKING:
+    import logging
 
 __all__ = ["COMMANDS", "LazyGroup", "cli", "main", "setup_logging"]
 
@@ -161,6 +162,8 @@ def cli_message(text: str) -> str:
     >>> cli_message("refusing 10.0.0.1; set allow_private_networks to allow it")
     'refusing 10.0.0.1; pass --allow-private-networks to allow it'
     """
+    import re
+
     text = re.sub(r"\s*\n\s*", " ", text.strip())
     text = re.sub(r"\bset (allow_private_networks)\b", r"pass \1", text)
     for name, flag in _FLAGS.items():
@@ -240,31 +243,6 @@ def _silence_stdout() -> None:
 # -- logging ------------------------------------------------------------------------
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever ``sys.stderr`` is now; on a terminal, control characters escaped."""
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value: Any) -> None:
-        pass
-
-    def format(self, record: logging.LogRecord) -> str:
-        from embedkit.cli._term import escape_controls, is_terminal
-
-        text = super().format(record)
-        return escape_controls(text) if is_terminal(sys.stderr) else text
-
-
-def _level(value: int) -> int:
-    return min(max(value, logging.DEBUG), logging.CRITICAL)
-
-
 def setup_logging(
     *, verbose: int = 0, quiet: int = 0, log_format: str = "text", narrate: bool = False
 ) -> logging.Handler:
@@ -274,24 +252,49 @@ def setup_logging(
     progress (info). Each -v lowers the level one step, each -q raises it.
     Replaces the handler an earlier call installed.
     """
+    import logging
+
     from embedkit._logging import JsonFormatter, TextFormatter
+
+    def level(value: int) -> int:
+        return min(max(value, logging.DEBUG), logging.CRITICAL)
+
+    class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+        """Writes to whatever ``sys.stderr`` is now; on a terminal, control characters escaped."""
+
+        def __init__(self) -> None:
+            super().__init__(sys.stderr)
+
+        @property
+        def stream(self) -> Any:
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value: Any) -> None:
+            pass
+
+        def format(self, record: logging.LogRecord) -> str:
+            from embedkit.cli._term import escape_controls, is_terminal
+
+            text = super().format(record)
+            return escape_controls(text) if is_terminal(sys.stderr) else text
 
     logger = logging.getLogger("embedkit")
     for old in list(logger.handlers):
         if getattr(old, "_embedkit_cli", False):
             logger.removeHandler(old)
-    handler = _StderrHandler()
+    handler = StderrHandler()
     handler._embedkit_cli = True  # type: ignore[attr-defined]
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     logger.addHandler(handler)
     shift = 10 * (quiet - verbose)
-    logger.setLevel(_level(logging.WARNING + shift))
+    logger.setLevel(level(logging.WARNING + shift))
     syndicate = logging.getLogger("embedkit.syndicate")
     for old in list(syndicate.handlers):  # one installed by syndicate's configure_logging
         if getattr(old, "_embedkit_syndicate", False):
             syndicate.removeHandler(old)
     syndicate.propagate = True
-    syndicate.setLevel(_level(logging.INFO + shift) if narrate else logging.NOTSET)
+    syndicate.setLevel(level(logging.INFO + shift) if narrate else logging.NOTSET)
     return handler
 
 

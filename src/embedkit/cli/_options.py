@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -55,7 +54,6 @@ _QUIET = "embedkit.quiet"
 _LOG_FORMAT = "embedkit.log_format"
 
 
-@dataclass
 class _RunState:
     """What the error handler needs after the command's context is gone."""
 
@@ -395,6 +393,20 @@ def source_options(*, folders: bool) -> Callable[[F], F]:
     return decorate
 
 
+def _check_template_folders() -> None:
+    """Name a template folder from EMBEDKIT_TEMPLATES that is missing or not a folder."""
+    import os
+
+    from embedkit._errors import ConfigError
+    from embedkit.cli._paths import input_problem, shown
+
+    for folder in os.environ.get("EMBEDKIT_TEMPLATES", "").split(os.pathsep):
+        problem = folder and input_problem(folder, folder_ok=True, file_ok=False)
+        if problem:
+            shown_folder = shown(folder)
+            raise ConfigError(f"template folder {shown_folder} (from EMBEDKIT_TEMPLATES) {problem}")
+
+
 def open_resolver(
     *,
     cache_url: str | None,
@@ -416,6 +428,7 @@ def open_resolver(
     from embedkit.resolve import Resolver
     from embedkit.resolve.cache import open_cache
 
+    _check_template_folders()
     try:
         cache = open_cache(cache_url)
     except CacheError as exc:

@@ -75,7 +75,7 @@ def _kind(mode: int) -> str | None:
     return None
 
 
-def input_problem(path: str, *, folder_ok: bool = False) -> str | None:
+def input_problem(path: str, *, folder_ok: bool = False, file_ok: bool = True) -> str | None:
     """What is wrong with ``path`` as an input file (or folder), or None."""
     try:
         info = os.stat(path)
@@ -96,7 +96,9 @@ def input_problem(path: str, *, folder_ok: bool = False) -> str | None:
             return f"cannot be read ({exc.strerror or exc})"
         return None
     if kind is not None:
-        return f"is {kind}, not a file"
+        return f"is {kind}, not a {'file' if file_ok else 'folder'}"
+    if not file_ok:
+        return "is a file, not a folder"
     try:
         with open(path, "rb") as handle:
             handle.read(1)
