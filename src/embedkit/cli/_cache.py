@@ -7,20 +7,10 @@ from dataclasses import asdict
 
 import click
 
-from embedkit.cli._options import common_options, format_option
+from embedkit.cli._options import cache_option, common_options, format_option
 from embedkit.cli._term import echo, echo_json
 
 __all__ = ["cache"]
-
-_cache_url = click.option(
-    "--cache",
-    "cache_url",
-    metavar="URL",
-    envvar="EMBEDKIT_CACHE",
-    show_envvar=True,
-    help="Cache URL: sqlite:///path (default: embeds.db in the user cache "
-    "folder), memory://, redis://host:port/db.",
-)
 
 
 @click.group()
@@ -30,7 +20,7 @@ def cache() -> None:
 
 
 @cache.command("stats")
-@_cache_url
+@cache_option
 @format_option("text: one field per line; json: one object.")
 @common_options()
 def stats_command(cache_url: str | None, fmt: str) -> None:
@@ -61,7 +51,7 @@ def stats_command(cache_url: str | None, fmt: str) -> None:
 
 
 @cache.command("purge")
-@_cache_url
+@cache_option
 @click.option("--provider", metavar="NAME", help="Remove the entries of this provider.")
 @click.option("--url", metavar="URL", help="Remove the entries of this post (any shape).")
 @click.option("--all", "purge_all", is_flag=True, help="Remove every entry.")

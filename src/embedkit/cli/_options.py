@@ -27,6 +27,7 @@ __all__ = [
     "CHANNEL_NAMES",
     "CHANNEL_TIMEOUT",
     "RUN_STATE",
+    "cache_option",
     "channel_option",
     "channel_timeout_option",
     "common_options",
@@ -38,6 +39,7 @@ __all__ = [
     "ledger_option",
     "open_resolver",
     "private_networks_option",
+    "providers_option",
     "quiet_level",
     "resolver_options",
     "source_options",
@@ -220,28 +222,38 @@ def private_networks_option(func: F) -> F:
     )(func)
 
 
+def cache_option(func: F) -> F:
+    """``--cache URL``."""
+    return click.option(
+        "--cache",
+        "cache_url",
+        metavar="URL",
+        envvar="EMBEDKIT_CACHE",
+        show_envvar=True,
+        help="Cache URL: sqlite:///path (default: embeds.db in the user cache "
+        "folder), memory://, redis://host:port/db.",
+    )(func)
+
+
+def providers_option(func: F) -> F:
+    """``--providers FILE``."""
+    return click.option(
+        "--providers",
+        "providers_file",
+        metavar="FILE",
+        type=InputPath(),
+        envvar="EMBEDKIT_PROVIDERS",
+        show_envvar=True,
+        help="Providers JSON file (oembed.com format) that adds to or replaces "
+        "the bundled providers.",
+    )(func)
+
+
 def resolver_options(func: F) -> F:
     """--cache, --providers, --fetch-timeout, --allow-private-networks and --offline."""
     return _stack(
-        click.option(
-            "--cache",
-            "cache_url",
-            metavar="URL",
-            envvar="EMBEDKIT_CACHE",
-            show_envvar=True,
-            help="Cache URL: sqlite:///path (default: embeds.db in the user cache "
-            "folder), memory://, redis://host:port/db.",
-        ),
-        click.option(
-            "--providers",
-            "providers_file",
-            metavar="FILE",
-            type=InputPath(),
-            envvar="EMBEDKIT_PROVIDERS",
-            show_envvar=True,
-            help="Providers JSON file (oembed.com format) that adds to or replaces "
-            "the bundled providers.",
-        ),
+        cache_option,
+        providers_option,
         fetch_timeout_option,
         private_networks_option,
         click.option(

@@ -9,21 +9,12 @@ from embedkit.cli._options import (
     fetch_timeout_option,
     format_option,
     private_networks_option,
+    providers_option,
 )
 from embedkit.cli._paths import InputPath, shown
 from embedkit.cli._term import echo, echo_json
 
 __all__ = ["providers"]
-
-_providers_file = click.option(
-    "--providers",
-    "providers_file",
-    metavar="FILE",
-    type=InputPath(),
-    envvar="EMBEDKIT_PROVIDERS",
-    show_envvar=True,
-    help="Providers JSON file (oembed.com format) that adds to or replaces the bundled providers.",
-)
 
 
 @click.group()
@@ -35,7 +26,7 @@ def providers() -> None:
 @providers.command("match")
 @click.argument("urls", nargs=-1, required=True, metavar="URL...")
 @format_option("text: URL<TAB>provider per line; json: one object per line (url, provider, error).")
-@_providers_file
+@providers_option
 @common_options()
 def match_command(urls: tuple[str, ...], fmt: str, providers_file: str | None) -> None:
     """Print URL<TAB>provider for each URL ("-" when no provider matches).
@@ -70,7 +61,7 @@ def match_command(urls: tuple[str, ...], fmt: str, providers_file: str | None) -
 
 @providers.command("list")
 @format_option("text: name<TAB>endpoints per line; json: one object per line.")
-@_providers_file
+@providers_option
 @common_options()
 def list_command(fmt: str, providers_file: str | None) -> None:
     """List every known provider with its endpoint(s). Writes nothing."""

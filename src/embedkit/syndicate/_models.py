@@ -79,7 +79,8 @@ class Post:
 
     def to_dict(self) -> dict[str, Any]:
         """The post as JSON-ready data, ``fits`` included (``preview --format json``)."""
-        return {**asdict(self), "fits": self.fits}
+        data = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return {**data, "fits": self.fits}
 
 
 @dataclass(frozen=True, slots=True)
