@@ -147,9 +147,9 @@ def test_cache_stats_and_purge(runner: CliRunner, opts: list[str], tmp_path: Pat
     usage = runner.invoke(cli, ["cache", "purge", *cache])
     assert usage.exit_code == 2
     purged = runner.invoke(cli, ["cache", "purge", "--url", REUTERS + "?s=20", *cache])
-    assert purged.output.strip() == "Removed 1 entry."
+    assert purged.output.strip() == f"Removed 1 entry from {cache[1]}."
     purged = runner.invoke(cli, ["cache", "purge", "--all", *cache])
-    assert purged.output.strip() == "Removed 1 entry."
+    assert purged.output.strip() == f"Removed 1 entry from {cache[1]}."
 
 
 def test_bad_cache_url_is_a_clear_error(runner: CliRunner) -> None:

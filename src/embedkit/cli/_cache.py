@@ -72,11 +72,12 @@ def purge_command(
     if url is not None:
         url = canonicalize(url)
     backend = open_cache(cache_url, mode="rw")
+    location = backend.url  # a password, if any, is shown as ***
     try:
         removed = backend.purge(provider=provider, url=url, all=purge_all)
     finally:
         backend.close()
     if fmt == "json":
-        echo_json({"removed": removed})
+        echo_json({"removed": removed, "location": location})
     else:
-        echo(f"Removed {removed} entr{'y' if removed == 1 else 'ies'}.")
+        echo(f"Removed {removed} entr{'y' if removed == 1 else 'ies'} from {location}.")

@@ -124,7 +124,9 @@ def _open_ledger(url: str | None, *, read_only: bool) -> Ledger | None:
     from embedkit.syndicate._ledger import ledger_path
 
     if not read_only:
-        return open_ledger(url)
+        ledger = open_ledger(url)
+        log.info(f"ledger {shown(ledger.path)}", extra={"event": "ledger"})
+        return ledger
     path = ledger_path(url)
     if not _exists(path):
         echo(f"Note: no ledger at {shown(path)} yet; a real run would create it.", err=True)
