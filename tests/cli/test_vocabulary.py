@@ -221,3 +221,12 @@ def test_verbosity_is_accepted_before_and_after_the_subcommand() -> None:
         result = CliRunner().invoke(cli, argv)
         assert result.exit_code == 0, (argv, result.output)
         assert result.stdout == "https://youtu.be/dQw4w9WgXcQ\tYouTube\n"
+
+
+@pytest.mark.parametrize("argv", [[], ["syndicate"], ["cache"], ["providers"]], ids=str)
+def test_a_group_alone_shows_its_help(argv: list[str]) -> None:
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"Usage: {' '.join(['embedkit', *argv])} [OPTIONS] COMMAND")
+    assert "Error" not in result.stderr

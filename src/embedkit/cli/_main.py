@@ -196,6 +196,10 @@ def _report(exc: BaseException) -> int:
     if isinstance(exc, (KeyboardInterrupt, click.exceptions.Abort)):
         _say("Aborted.")
         return 130
+    no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+    if isinstance(exc, no_args) and getattr(exc, "ctx", None) is not None:
+        click.echo(exc.ctx.get_help(), err=True)  # a group called alone: its help
+        return 2
     if isinstance(exc, click.ClickException):
         message = cli_message(exc.format_message())
         ctx = getattr(exc, "ctx", None)
