@@ -103,7 +103,9 @@ READ_ONLY = {
     ("syndicate", "status"),
 }
 #: Parameters that take a path although their type does not say so.
-EXTRA_PATHS = {("syndicate", "history"): {"article": "id_or_file"}}
+EXTRA_PATHS: dict[tuple[str, ...], dict[str, str]] = {
+    ("syndicate", "history"): {"article": "id_or_file"}
+}
 #: Options that are alternatives: testing one drops the other.
 ALTERNATIVES = {"source_arg": "source_opt", "source_opt": "source_arg"}
 

@@ -377,4 +377,6 @@ def test_status_shows_a_dead_runs_claim_without_sweeping_it(home: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "claimed (run gone)" in result.stdout
     assert files(home) == before
-    assert Ledger(path).get("a1", "file").state == "claimed"  # a writer's job to settle it
+    row = Ledger(path).get("a1", "file")
+    assert row is not None
+    assert row.state == "claimed"  # a writer's job to settle it

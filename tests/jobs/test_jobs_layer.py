@@ -143,7 +143,9 @@ def test_reconcile_checks_configuration_of_the_channels_it_must_read(tmp_path: P
     ledger.record_unknown("a1", "mastodon", error="timeout after sending")
     with pytest.raises(MissingCredential, match="EMBEDKIT_MASTODON_URL"):
         reconcile(ledger, env={})
-    assert ledger.get("a1", "mastodon").state == "unknown"  # untouched
+    row = ledger.get("a1", "mastodon")
+    assert row is not None
+    assert row.state == "unknown"  # untouched
     results = reconcile(ledger, ["bluesky"], env={})  # no rows there: nothing to check
     assert results == []
 
@@ -168,6 +170,7 @@ def test_to_dict_is_json_ready_for_every_result(tmp_path: Path) -> None:
     (outcome,) = data["outcomes"]
     assert (outcome["article_id"], outcome["status"], outcome["post_id"]) == ("a0", "posted", "1")
     row = ledger.get("a0", "file")
+    assert row is not None
     assert json.loads(json.dumps(row.to_dict()))["state"] == "posted"
     post = format_post(articles[0], "bluesky").to_dict()
     assert json.loads(json.dumps(post)) == post
