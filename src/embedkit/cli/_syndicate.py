@@ -272,10 +272,10 @@ def post_command(
     """
     from embedkit.syndicate import run_job
 
+    _check_configuration(channels, channel_timeout)  # before anything is fetched or opened
     loaded = _load_article(
         source, entry, allow_private_networks=allow_private_networks, timeout=fetch_timeout
     )
-    _check_configuration(channels, channel_timeout)
     ledger = _open_ledger(ledger_url, read_only=dry_run)
     try:
         summary = run_job(
@@ -389,13 +389,13 @@ def run_command(
     from embedkit._errors import ArticleError
     from embedkit.syndicate import load_articles, run_job
 
+    if not mark_existing:
+        _check_configuration(channels, channel_timeout)  # before anything is fetched or opened
     unreadable: list[ArticleError] = []
     with _http(source, allow_private_networks, fetch_timeout) as http:
         articles = load_articles(source, http=http, errors=unreadable)
     for problem in unreadable:  # skipped; the others still go out, and the run exits 1
         log.error("skipped %s", problem, extra={"event": "article_error"})
-    if not mark_existing:
-        _check_configuration(channels, channel_timeout)
     ledger = _open_ledger(ledger_url, read_only=dry_run)
     try:
         summary = run_job(
