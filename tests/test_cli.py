@@ -67,8 +67,11 @@ def test_invalid_reference_exits_2_and_the_others_still_resolve(
     assert "javascript" in result.stderr
     assert "ftp" in result.stderr
     assert "Traceback" not in result.output
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [row["ref"] for row in rows] == [REUTERS]
+    rows = [json.loads(line) for line in result.stdout.splitlines()]  # one line per REF
+    assert [row["ref"] for row in rows] == ["javascript:alert(1)", REUTERS, "ftp://example.com/x"]
+    assert [row["status"] for row in rows] == ["invalid", "fresh", "invalid"]
+    assert "javascript: scheme is not allowed" in rows[0]["error"]
+    assert rows[0]["html"] is None
 
 
 def test_offline_and_refresh(
@@ -144,9 +147,9 @@ def test_cache_stats_and_purge(runner: CliRunner, opts: list[str], tmp_path: Pat
     usage = runner.invoke(cli, ["cache", "purge", *cache])
     assert usage.exit_code == 2
     purged = runner.invoke(cli, ["cache", "purge", "--url", REUTERS + "?s=20", *cache])
-    assert purged.output.strip() == "Removed 1 entry."
+    assert purged.output.strip() == f"Removed 1 entry from {cache[1]}."
     purged = runner.invoke(cli, ["cache", "purge", "--all", *cache])
-    assert purged.output.strip() == "Removed 1 entry."
+    assert purged.output.strip() == f"Removed 1 entry from {cache[1]}."
 
 
 def test_bad_cache_url_is_a_clear_error(runner: CliRunner) -> None:
@@ -206,11 +209,22 @@ def test_render_names_a_bad_document(
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_a_corrupt_cache_file_is_named_and_left_alone(runner: CliRunner, tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["resolve", "render"])
+def test_a_corrupt_cache_never_breaks_a_page(
+    runner: CliRunner, tmp_path: Path, command: str
+) -> None:
+    """docs/cache.md: warn once, carry on without the cache, exit 0 with the page."""
     corrupt = tmp_path / "cache.db"
-    corrupt.write_bytes(b"this is not a database")
-    result = runner.invoke(cli, ["resolve", REUTERS, "--cache", f"sqlite:///{corrupt}"])
-    assert result.exit_code == 1
-    assert str(corrupt) in result.stderr
+    corrupt.write_bytes(b"this is not a database" * 200)
+    source = tmp_path / "post.md"
+    source.write_text(f"---\ntitle: A post\n---\n\n{REUTERS}\n")
+    target = REUTERS if command == "resolve" else str(source)
+    result = runner.invoke(cli, [command, target, "--offline", "--cache", f"sqlite:///{corrupt}"])
+    assert result.exit_code == 0, result.output
+    assert "@Reuters" in result.stdout
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning")]
+    assert len(warnings) == 1
+    assert str(corrupt) in warnings[0]
+    assert "carrying on without the cache" in warnings[0]
     assert "Traceback" not in result.output
-    assert corrupt.read_bytes() == b"this is not a database"
+    assert corrupt.read_bytes() == b"this is not a database" * 200  # left alone

@@ -35,11 +35,16 @@ HTML_PARAMS: tuple[str, ...] = (
     "align",
 )
 
-#: Every environment variable the resolver side reads, with what it does.
+#: Every environment variable embedkit reads, with what it does (the channels' own
+#: credentials are listed in :data:`embedkit.syndicate.channels.ENV_VARS`).
 ENV_VARS: Mapping[str, str] = {
     "EMBEDKIT_CACHE": "cache URL: sqlite:///path, memory://, redis://host:port/db",
     "EMBEDKIT_PROVIDERS": "a providers JSON file that adds to or replaces bundled providers",
-    "EMBEDKIT_TIMEOUT": "seconds to wait for a provider (connect and read)",
+    "EMBEDKIT_TIMEOUT": "seconds to wait for a web server embedkit reads from: a provider, "
+    "a page, a feed (--fetch-timeout)",
+    "EMBEDKIT_CHANNEL_TIMEOUT": "seconds to wait for a channel's API (--channel-timeout)",
+    "EMBEDKIT_LEDGER": "ledger URL: sqlite:///path (--ledger)",
+    "EMBEDKIT_DEBUG": "1 shows the Python traceback of an error (--traceback)",
     "EMBEDKIT_ALLOW_PRIVATE_NETWORKS": "1 lets author URLs reach private/loopback addresses",
     "EMBEDKIT_CONSENT": "1 renders embeds as consent placeholders (Django, Wagtail, Markdown)",
     "EMBEDKIT_TEMPLATES": "template folders searched before the packaged ones",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from embedkit._errors import CacheError
+from embedkit._errors import CacheError, ConfigError
 from embedkit.resolve.cache import Entry, open_cache
 from embedkit.resolve.cache._sqlite import SQLiteCache
 
@@ -71,10 +71,10 @@ def test_corrupt_file_is_a_cache_error_naming_the_path(tmp_path: Path, content: 
     assert path.read_bytes() == content  # never overwritten
 
 
-def test_folder_in_place_of_the_file_is_a_cache_error(tmp_path: Path) -> None:
+def test_folder_in_place_of_the_file_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "embeds.db"
     path.mkdir()
-    with pytest.raises(CacheError, match=str(path)):
+    with pytest.raises(ConfigError, match=f"{path} is a folder, not a database file"):
         open_cache(f"sqlite:///{path}")
 
 
@@ -172,3 +172,66 @@ def test_stats_reports_file_size(tmp_path: Path) -> None:
         assert stats.size_bytes > 0
     finally:
         cache.close()
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("mode", ["ro", "rw"])
+def test_a_missing_file_is_reported_and_nothing_is_created(tmp_path: Path, mode: str) -> None:
+    path = tmp_path / "sub" / "embeds.db"
+    with pytest.raises(ConfigError, match=f"no cache at {path}"):
+        open_cache(f"sqlite:///{path}", mode=mode)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_only_reads_and_creates_changes_and_locks_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "embeds.db"
+    writer = open_cache(f"sqlite:///{path}")
+    writer.set(make("k"))
+    writer.close()  # the last connection gone: SQLite removes -wal and -shm
+    before = tree(tmp_path)
+    reader = open_cache(f"sqlite:///{path}", mode="ro")
+    try:
+        assert reader.get("k") == make("k")
+        assert reader.stats(NOW).entries == 1
+        with pytest.raises(CacheError, match="read-only"):
+            reader.set(make("other"))
+        # A writer is never locked out by a reader.
+        other = SQLiteCache(path, busy_timeout=0.05, retry_for=0.2)
+        other.set(make("k2"))
+        other.close()
+    finally:
+        reader.close()
+    after = tree(tmp_path)
+    assert set(after) == set(before) == {"embeds.db"}
+
+
+def test_read_only_sees_a_live_writers_entries(tmp_path: Path) -> None:
+    path = tmp_path / "embeds.db"
+    writer = open_cache(f"sqlite:///{path}")
+    try:
+        writer.set(make("k"))  # still open: -wal and -shm exist and are shared
+        reader = open_cache(f"sqlite:///{path}", mode="ro")
+        assert reader.get("k") == make("k")
+        reader.close()
+    finally:
+        writer.close()
+
+
+def test_read_only_never_migrates_a_foreign_or_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()  # a valid, empty SQLite file
+    with pytest.raises(CacheError, match="not an embedkit cache"):
+        open_cache(f"sqlite:///{path}", mode="ro")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_read_only_names_a_corrupt_file(tmp_path: Path) -> None:
+    path = tmp_path / "embeds.db"
+    path.write_bytes(b"not a database at all " * 100)
+    with pytest.raises(CacheError, match="not a usable SQLite database"):
+        open_cache(f"sqlite:///{path}", mode="ro")

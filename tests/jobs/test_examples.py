@@ -22,7 +22,8 @@ def check_run_command(command: str) -> None:
     args = run_args(command)
     ctx = syndicate.commands["run"].make_context("run", args)  # raises on a bad option
     assert ctx.params["channels"]
-    assert ctx.params["source"].startswith("https://")
+    source = ctx.params["source_arg"] or ctx.params["source_opt"]
+    assert source.startswith("https://")
 
 
 def test_crontab_runs_every_five_minutes() -> None:

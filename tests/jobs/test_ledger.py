@@ -240,3 +240,95 @@ def test_reconcile_updates_only_touch_rows_still_in_the_expected_state(ledger: L
     assert ledger.settle_posted("a1", "mastodon", post_id="1", post_url=None, note="found")
     assert ledger.get("a1", "mastodon").state == "posted"
     assert ledger.reopen("a1", "mastodon", reason="x") is False  # posted stays posted
+
+
+# -- read-only ledgers: status and history never create, migrate or lock ----------
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_a_missing_ledger_opened_read_only_is_reported_and_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "nonexistent" / "l.db"
+    for mode in ("ro", "rw"):
+        with pytest.raises(ConfigError, match=f"no ledger at {path}"):
+            open_ledger(f"sqlite:///{path}", mode=mode)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_read_only_ledger_reads_and_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    dead = Ledger(path, owner=_dead_owner())
+    assert claim(dead)
+    dead.close()
+    before = files(tmp_path)
+    with open_ledger(f"sqlite:///{path}", mode="ro") as reader:
+        (row,) = reader.rows()
+        assert row.state == "claimed"
+        assert reader.is_stale(row)  # shown as stale, not swept
+        with pytest.raises(LedgerError, match="read-only"):
+            reader.sweep_stale()
+        with pytest.raises(LedgerError, match="read-only"):
+            claim(reader, article="a2")
+        # a writer is not locked out while the reader is open
+        with Ledger(path) as writer:
+            assert claim(writer, article="a3")
+    assert set(files(tmp_path)) == set(before) == {"l.db"}
+    with Ledger(path) as writer:  # the next writer settles it
+        assert [r.article_id for r in writer.sweep_stale()] == ["a1"]
+
+
+def test_a_corrupt_ledger_is_an_error_and_never_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "l.db"
+    garbage = b"SQLite format 3\x00" + b"\xff" * 4000
+    path.write_bytes(garbage)
+    for mode in ("rwc", "ro"):
+        with pytest.raises(LedgerError, match="not a usable SQLite database") as info:
+            open_ledger(f"sqlite:///{path}", mode=mode)  # type: ignore[arg-type]
+        assert str(path) in str(info.value)
+    assert path.read_bytes() == garbage
+    assert files(tmp_path) == {"l.db": garbage}
+
+
+def test_another_programs_database_is_not_read_as_a_ledger(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (x)")
+    with pytest.raises(LedgerError, match="not an embedkit ledger"):
+        open_ledger(f"sqlite:///{path}", mode="ro")
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_path_that_cannot_be_a_database_is_a_config_error(tmp_path: Path, kind: str) -> None:
+    import os
+
+    path = tmp_path / "l.db"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    with pytest.raises(ConfigError, match=r"is a (folder|FIFO)"):
+        open_ledger(f"sqlite:///{path}")
+
+
+def test_ledger_urls_expand_home_and_percent_escapes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert open_ledger("sqlite:///~/my%20ledger.db").path == tmp_path / "my ledger.db"
+
+
+def test_row_to_dict_is_json_ready(ledger: Ledger) -> None:
+    claim(ledger)
+    ledger.record_posted("a1", "mastodon", post_id="9", post_url="https://m.example/9")
+    data = ledger.get("a1", "mastodon").to_dict()
+    assert set(data) == {
+        "article_id", "channel", "state", "retryable", "post_id", "post_url", "attempts",
+        "last_error", "text_hash", "claimed_at", "updated_at", "run_id", "idempotency_key",
+        "match_hash",
+    }  # fmt: skip
+    assert data["updated_at"].endswith("+00:00")
+    assert (data["state"], data["post_id"]) == ("posted", "9")

@@ -44,16 +44,20 @@ def _close_sessions():
 
 
 def table(stdout: str) -> dict[str, dict[str, int]]:
-    """The summary table as {channel: {column: count}}."""
+    """The summary table as {channel: {column: count}} (deferred only when not 0)."""
     lines = [line.split() for line in stdout.splitlines() if line.strip()]
     header = lines[0]
-    assert header[0] == "channel"
-    columns = ["posted", "skipped", "failed", "unknown"]
-    return {
-        cells[0]: dict(zip(columns, map(int, cells[1:5]), strict=True))
+    assert header == ["channel", "posted", "skipped", "failed", "unknown", "deferred"]
+    columns = ["posted", "skipped", "failed", "unknown", "deferred"]
+    found = {
+        cells[0]: dict(zip(columns, map(int, cells[1:6]), strict=True))
         for cells in lines[1:]
-        if len(cells) == 5 and cells[1].isdigit()
+        if len(cells) == 6 and cells[1].isdigit()
     }
+    for counts in found.values():
+        if counts["deferred"] == 0:
+            del counts["deferred"]
+    return found
 
 
 def test_a_feed_of_20_is_posted_once_then_never_again(
@@ -289,7 +293,8 @@ def test_a_429_longer_than_the_budget_leaves_the_post_for_the_next_run(
     summary, ledger, slept = job(tmp_path, mastodon_env, n=3, budget=60)
     assert slept == []
     assert mastodon.count("/api/v1/statuses", "POST") == 1  # the channel is held back
-    assert [o.status for o in summary.outcomes] == ["failed", "skipped", "skipped"]
+    assert [o.status for o in summary.outcomes] == ["failed", "deferred", "deferred"]
+    assert summary.exit_code == 1  # a failure outranks what was deferred
     (row,) = ledger.rows()  # the two others were never claimed
     assert (row.state, row.retryable) == ("failed", True)
     assert "429" in row.last_error
@@ -370,7 +375,7 @@ def test_a_failing_channel_does_not_block_the_others(
     assert len(out.read_text().splitlines()) == 3
 
 
-def test_missing_credentials_fail_that_channel_only(
+def test_missing_credentials_stop_the_run_before_anything_is_claimed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("EMBEDKIT_MASTODON_TOKEN", raising=False)
@@ -392,10 +397,12 @@ def test_missing_credentials_fail_that_channel_only(
             f"sqlite:///{tmp_path / 'l.db'}",
         ],
     )
-    assert result.exit_code == 1
-    assert "EMBEDKIT_MASTODON" in result.output
-    assert table(result.stdout)["file"]["posted"] == 2
-    assert Ledger(tmp_path / "l.db").rows(channel="mastodon") == []
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()  # once, not once per article
+    assert "EMBEDKIT_MASTODON_URL, EMBEDKIT_MASTODON_TOKEN" in line
+    assert not (tmp_path / "posts.jsonl").exists()  # the file channel posted nothing either
+    assert not (tmp_path / "l.db").exists()
 
 
 # -- logs, status, history ----------------------------------------------------------
@@ -419,16 +426,19 @@ def test_json_logs_parse_and_never_contain_the_token(
         f"sqlite:///{db}",
         "--log-format",
         "json",
+        "--format",
+        "json",
         env=mastodon_env,
     )
     assert result.returncode == 1
     err_lines = [json.loads(line) for line in result.stderr.splitlines()]
-    out_lines = [json.loads(line) for line in result.stdout.splitlines()]
+    (run,) = [json.loads(line) for line in result.stdout.splitlines()]
     events = {line.get("event") for line in err_lines}
     assert {"posted", "retry", "failed", "summary"} <= events
-    summary = [line for line in out_lines if line["event"] == "summary"]
-    assert summary[0]["posted"] == 3
-    assert summary[0]["failed"] == 1
+    (totals,) = run["totals"]
+    assert (totals["channel"], totals["posted"], totals["failed"]) == ("mastodon", 3, 1)
+    assert run["exit_code"] == 1
+    assert [o["status"] for o in run["outcomes"]].count("posted") == 3
     for blob in (
         result.stdout,
         result.stderr,
@@ -470,8 +480,9 @@ def test_status_and_history(
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(cli, ["syndicate", "run", "--channel", "mastodon"]).exit_code == 2
+    feed = write_feed(tmp_path / "feed.xml", 1)
     bad_date = runner.invoke(
-        cli, ["syndicate", "run", "--source", "x", "--channel", "m", "--since", "yesterday"]
+        cli, ["syndicate", "run", str(feed), "--channel", "file", "--since", "yesterday"]
     )
     assert bad_date.exit_code == 2
     assert "ISO date" in bad_date.output
@@ -522,7 +533,7 @@ def test_an_ambiguous_timeout_without_idempotency_becomes_unknown_not_retried(
         "mastodon",
         "--ledger",
         ledger,
-        "--timeout",
+        "--channel-timeout",
         "0.5",
     ]
     result = runner.invoke(cli, run)

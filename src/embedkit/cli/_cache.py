@@ -2,73 +2,82 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict
 
 import click
 
-from embedkit.cli._options import format_option
-from embedkit.resolve.cache import open_cache
+from embedkit.cli._options import cache_option, common_options, format_option
+from embedkit.cli._term import echo, echo_json
 
 __all__ = ["cache"]
 
-_cache_url = click.option(
-    "--cache",
-    "cache_url",
-    metavar="URL",
-    envvar="EMBEDKIT_CACHE",
-    help="Cache URL: sqlite:///path, memory://, redis://host:port/db. [env: EMBEDKIT_CACHE]",
-)
-
 
 @click.group()
+@common_options()
 def cache() -> None:
     """Inspect and purge the embed cache."""
 
 
 @cache.command("stats")
-@_cache_url
-@format_option("text", "json", default="text")
+@cache_option
+@format_option("text: one field per line; json: one object.")
+@common_options()
 def stats_command(cache_url: str | None, fmt: str) -> None:
-    """Show how many entries the cache holds, per provider, and how many expired."""
-    backend = open_cache(cache_url)
+    """Show how many entries the cache holds, per provider, and how many expired.
+
+    Read-only: a cache file that does not exist is reported (exit 2), never
+    created, and nothing is written or locked.
+    """
+    from embedkit.resolve.cache import open_cache
+
+    backend = open_cache(cache_url, mode="ro")
     try:
         stats = backend.stats(time.time())
     finally:
         backend.close()
     if fmt == "json":
-        click.echo(json.dumps(asdict(stats), default=dict, ensure_ascii=False))
+        echo_json(asdict(stats))
         return
-    click.echo(f"backend:   {stats.backend}")
-    click.echo(f"location:  {stats.location}")
-    click.echo(f"entries:   {stats.entries}")
-    click.echo(f"expired:   {stats.expired}")
-    click.echo(f"gone:      {stats.gone}")
+    echo(f"backend:   {stats.backend}")
+    echo(f"location:  {stats.location}")
+    echo(f"entries:   {stats.entries}")
+    echo(f"expired:   {stats.expired}")
+    echo(f"gone:      {stats.gone}")
     if stats.size_bytes is not None:
-        click.echo(f"size:      {stats.size_bytes} bytes")
+        echo(f"size:      {stats.size_bytes} bytes")
     for name, count in sorted(stats.providers.items()):
-        click.echo(f"  {name}: {count}")
+        echo(f"  {name}: {count}")
 
 
 @cache.command("purge")
-@_cache_url
+@cache_option
 @click.option("--provider", metavar="NAME", help="Remove the entries of this provider.")
 @click.option("--url", metavar="URL", help="Remove the entries of this post (any shape).")
 @click.option("--all", "purge_all", is_flag=True, help="Remove every entry.")
+@format_option("text: one line; json: an object with the number removed.")
+@common_options()
 def purge_command(
-    cache_url: str | None, provider: str | None, url: str | None, purge_all: bool
+    cache_url: str | None, provider: str | None, url: str | None, purge_all: bool, fmt: str
 ) -> None:
-    """Remove cache entries by provider, by URL, or all of them."""
+    """Remove cache entries by provider, by URL, or all of them.
+
+    A cache file that does not exist is reported (exit 2), not created.
+    """
     if not (provider or url or purge_all):
         raise click.UsageError("say what to purge: --provider, --url or --all")
-    if url is not None:
-        from embedkit.resolve._refs import canonicalize
+    from embedkit.resolve import canonicalize
+    from embedkit.resolve.cache import open_cache
 
+    if url is not None:
         url = canonicalize(url)
-    backend = open_cache(cache_url)
+    backend = open_cache(cache_url, mode="rw")
+    location = backend.url  # a password, if any, is shown as ***
     try:
         removed = backend.purge(provider=provider, url=url, all=purge_all)
     finally:
         backend.close()
-    click.echo(f"Removed {removed} entr{'y' if removed == 1 else 'ies'}.")
+    if fmt == "json":
+        echo_json({"removed": removed, "location": location})
+    else:
+        echo(f"Removed {removed} entr{'y' if removed == 1 else 'ies'} from {location}.")

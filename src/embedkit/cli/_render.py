@@ -2,29 +2,67 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from embedkit.cli._options import open_resolver, resolver_options
+from embedkit.cli._options import (
+    common_options,
+    consent_option,
+    format_option,
+    open_resolver,
+    quiet_level,
+    resolver_options,
+)
+from embedkit.cli._paths import CommandError, InputPath, OutputFile, shown, write_output
+from embedkit.cli._term import echo, echo_json
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from embedkit._models import Embed
+    from embedkit.resolve import Resolver
 
 __all__ = ["render"]
 
 
+class _Recording:
+    """The resolver, remembering every embed the page asked for (for the summary)."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self._resolver = resolver
+        self.embeds: list[Embed] = []
+
+    @property
+    def consent(self) -> bool:
+        return bool(self._resolver.consent)
+
+    @property
+    def environment(self) -> jinja2.Environment:
+        return self._resolver.environment
+
+    def resolve_many(self, refs: Iterable[str]) -> Sequence[Embed]:
+        found = self._resolver.resolve_many(refs)
+        self.embeds.extend(found)
+        return found
+
+
 @click.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=InputPath())
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the page here (and its consent script beside it); default stdout.",
+    type=OutputFile(),
+    help="Write the page here, and its stylesheet and consent script beside it "
+    "(missing folders are created); default: the page on stdout, no other file.",
 )
-@click.option(
-    "--consent",
-    is_flag=True,
-    help="Show each embed as its static fallback with a 'load' button; no "
-    "third-party request before the reader clicks.",
+@consent_option
+@format_option(
+    "text: the page (on stdout without -o) and one summary line on stderr; json: "
+    "one object on stdout with the files written, the embeds and their status "
+    "(and the page as 'html' without -o)."
 )
 @click.option(
     "--trusted-body",
@@ -33,22 +71,47 @@ __all__ = ["render"]
     "default the body is cleaned with an allowlist fit for articles.",
 )
 @resolver_options
+@common_options()
 def render(
-    file: Path, output: Path | None, consent: bool, trusted_body: bool, **options: Any
+    file: str, output: Path | None, consent: bool, fmt: str, trusted_body: bool, **options: Any
 ) -> None:
     """Render FILE (Markdown with front matter, or HTML) into a page with embeds.
 
     A post URL alone on its own line or paragraph becomes an embed; provider
     scripts are loaded once at the end of the page. With --offline (or when
-    providers are unreachable) embeds show their static fallbacks.
+    providers are unreachable) embeds show their static fallbacks, and the
+    summary on stderr says so ("3 embeds: 1 cached, 2 fallback (offline)").
     """
-    from embedkit.page import render_document, write_assets
+    from embedkit.page import render_document, summarize_embeds, write_assets
 
     with open_resolver(consent=consent, **options) as resolver:
-        page = render_document(file, resolver, trusted_body=trusted_body)
-    if output is None:
-        click.echo(page, nl=False)
-        return
-    output.write_text(page, encoding="utf-8")
-    write_assets(output.parent)
-    click.echo(f"Wrote {output}", err=True)
+        recording = _Recording(resolver)
+        page = render_document(file, recording, trusted_body=trusted_body)
+    summary = summarize_embeds(recording.embeds)
+    written: list[Path] = []
+    if output is not None:
+        write_output(output, page)
+        try:
+            written = [output, *write_assets(output.parent)]
+        except OSError as exc:
+            raise CommandError(
+                f"wrote {shown(output)}, but not its assets beside it: {exc.strerror or exc}"
+            ) from exc
+    if fmt == "json":
+        data: dict[str, Any] = {"written": [str(p) for p in written], **summary.to_dict()}
+        if output is None:
+            data["html"] = page
+        echo_json(data)
+    else:
+        if output is None:
+            echo(page, nl=False)
+        else:
+            echo(f"Wrote {', '.join(_names(written))}", err=True)
+        degraded = any(embed.status not in ("fresh", "cached") for embed in summary.embeds)
+        if quiet_level() == 0 or degraded:
+            echo(summary.line(), err=True)
+
+
+def _names(paths: list[Path]) -> list[str]:
+    """The page by the name the user gave, its assets by file name."""
+    return [shown(paths[0]), *(p.name for p in paths[1:])]

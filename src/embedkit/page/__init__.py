@@ -13,11 +13,13 @@ from embedkit.page._render import (
     STYLESHEET_NAME,
     DocumentSource,
     EmbedSource,
+    RenderSummary,
     consent_script_path,
     render_document,
     render_html,
     script_tags,
     stylesheet_path,
+    summarize_embeds,
     write_assets,
 )
 from embedkit.page._render import _embeddable as embeddable
@@ -27,6 +29,7 @@ __all__ = [
     "STYLESHEET_NAME",
     "DocumentSource",
     "EmbedSource",
+    "RenderSummary",
     "consent_script_path",
     "embeddable",
     "find_standalone_urls",
@@ -34,5 +37,6 @@ __all__ = [
     "render_html",
     "script_tags",
     "stylesheet_path",
+    "summarize_embeds",
     "write_assets",
 ]

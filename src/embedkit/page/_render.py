@@ -53,6 +53,7 @@ __all__ = [
     "STYLESHEET_NAME",
     "DocumentSource",
     "EmbedSource",
+    "RenderSummary",
     "Standalone",
     "consent_script_path",
     "embed_urls",
@@ -64,6 +65,7 @@ __all__ = [
     "render_html",
     "script_tags",
     "stylesheet_path",
+    "summarize_embeds",
     "write_assets",
 ]
 
@@ -303,8 +305,12 @@ def stylesheet_path() -> Path:
 def write_assets(out_dir: str | os.PathLike[str]) -> list[Path]:
     """Copy the files a rendered page links to into ``out_dir``; return their paths.
 
-    Writes ``embedkit-consent.js`` and ``embedkit.css``. Call it next to the
-    page that :func:`render_document` wrote (``embedkit render -o`` does).
+    Writes ``embedkit-consent.js`` and ``embedkit.css`` there and nowhere else.
+    Call it with the folder of the page that :func:`render_document` wrote
+    (``embedkit render -o`` does, and says so); a page printed to stdout gets
+    no assets written. A missing folder raises
+    :class:`~embedkit._errors.ConfigError`; one that cannot be written, the
+    :class:`OSError`.
     """
     folder = Path(out_dir)
     if not folder.is_dir():
@@ -422,3 +428,81 @@ def render_document(
         stylesheet=STYLESHEET_NAME,
     )
     return page if page.endswith("\n") else page + "\n"
+
+
+# -- what a render did ------------------------------------------------------------------
+
+#: Statuses in the order a summary lists them.
+_STATUS_ORDER = ("fresh", "cached", "stale", "gone", "fallback")
+
+
+def _why(embed: Embed) -> str:
+    if embed.error == "offline":
+        return "offline"
+    return "provider error" if embed.error else "no provider data"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderSummary:
+    """What the embeds of a rendered page are: how many, and how each was served.
+
+    ``embeds`` are the embeds placed on the page (URLs nothing could embed stay
+    text and are not counted), each once, in page order.
+    """
+
+    embeds: tuple[Embed, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many embeds have each status (only statuses that occur)."""
+        found = dict.fromkeys(_STATUS_ORDER, 0)
+        for embed in self.embeds:
+            found[embed.status] = found.get(embed.status, 0) + 1
+        return {status: n for status, n in found.items() if n}
+
+    def line(self) -> str:
+        """One line for people, e.g. ``3 embeds: 1 cached, 2 fallback (offline)``."""
+        total = len(self.embeds)
+        if not total:
+            return "no embeds"
+        parts = []
+        for status, n in self.counts.items():
+            part = f"{n} {status}"
+            if status in ("fallback", "stale"):
+                reasons: dict[str, int] = {}
+                for embed in self.embeds:
+                    if embed.status == status:
+                        reasons[_why(embed)] = reasons.get(_why(embed), 0) + 1
+                if len(reasons) == 1:
+                    part += f" ({next(iter(reasons))})"
+                else:
+                    part += " (" + ", ".join(f"{c} {w}" for w, c in reasons.items()) + ")"
+            parts.append(part)
+        return f"{total} embed{'s' if total != 1 else ''}: {', '.join(parts)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data: ``total``, ``counts`` and one item per embed."""
+        return {
+            "total": len(self.embeds),
+            "counts": self.counts,
+            "embeds": [
+                {
+                    "url": embed.url,
+                    "status": embed.status,
+                    "provider": embed.provider,
+                    "error": embed.error,
+                }
+                for embed in self.embeds
+            ],
+        }
+
+
+def summarize_embeds(embeds: Iterable[Embed]) -> RenderSummary:
+    """Summarize the embeds a render resolved (each URL once; non-embeddable ones left out).
+
+    >>> from embedkit import Embed
+    >>> summarize_embeds([Embed("u", "u", "fallback", "YouTube", "", error="offline")]).line()
+    '1 embed: 1 fallback (offline)'
+    """
+    unique = {embed.url: embed for embed in embeds if _embeddable(embed)}
+    return RenderSummary(tuple(unique.values()))

@@ -227,6 +227,8 @@ def _clean(raw: object) -> str:
     for char in text:
         if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
             what = "whitespace" if char.isspace() else "a control or invisible character"
+            if char.isspace() and "://" not in text and "." not in text.split()[0]:
+                raise _invalid("not a URL (no scheme and no host name)", raw)  # "not a url"
             raise _invalid(f"{what} (U+{ord(char):04X}) inside the URL", raw)
     return text
 

@@ -19,6 +19,14 @@ on another host expires after ``lease`` seconds.
 Nothing secret is stored: a hash of the post text, the idempotency key (itself
 a hash), and the platform's post id and URL.
 
+A ledger opens in one of three modes (see :mod:`embedkit._sqlite`): ``rwc``
+(the default: the file and its folder are created), ``rw`` (an existing file)
+and ``ro`` (read only: nothing is created, migrated or write-locked, and stale
+claims are reported by :meth:`Ledger.is_stale` instead of being swept). A
+missing file in ``rw``/``ro`` mode raises :class:`~embedkit._errors.ConfigError`
+("no ledger at ..."); a file that is not a ledger, or is damaged, raises
+:class:`~embedkit._errors.LedgerError` naming it and is never replaced.
+
 Example::
 
     ledger = open_ledger("sqlite:////var/lib/embedkit/ledger.db")
@@ -36,10 +44,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
+from embedkit import _sqlite
 from embedkit._errors import ConfigError, LedgerError
 
 __all__ = [
@@ -47,6 +57,7 @@ __all__ = [
     "LedgerRow",
     "State",
     "default_ledger_path",
+    "ledger_path",
     "open_ledger",
     "process_owner",
 ]
@@ -54,7 +65,8 @@ __all__ = [
 State = Literal["pending", "claimed", "posted", "failed", "unknown"]
 _T = TypeVar("_T")
 
-_BUSY_RETRIES = 20
+#: Seconds to keep retrying an operation that finds the ledger locked.
+_RETRY_FOR = 10.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (
     article_id      TEXT NOT NULL,
@@ -114,6 +126,23 @@ class LedgerRow:
         """Whether a run may claim this row and post."""
         return self.state == "pending" or (self.state == "failed" and self.retryable)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The row as JSON-ready data (what ``syndicate status --format json`` prints).
+
+        Times are ISO 8601 in UTC; the claim's ``owner`` is left out.
+        """
+        data = asdict(self)
+        del data["owner"]
+        data["claimed_at"] = _iso(self.claimed_at)
+        data["updated_at"] = _iso(self.updated_at)
+        return data
+
+
+def _iso(stamp: float | None) -> str | None:
+    if stamp is None:
+        return None
+    return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")
+
 
 def process_owner(pid: int | None = None, host: str | None = None) -> str:
     """Identify a process for stale-claim detection: ``host|pid|start time``."""
@@ -169,31 +198,45 @@ def default_ledger_path() -> Path:
     return Path(platformdirs.user_data_dir("embedkit")) / "ledger.db"
 
 
+def ledger_path(url: str | None = None, *, env: Mapping[str, str] | None = None) -> Path:
+    """The file a ledger URL names (``EMBEDKIT_LEDGER``, else the default, when None).
+
+    ``sqlite:///relative.db``, ``sqlite:////abs/path.db`` (``~`` and ``%XX``
+    work) or a bare file path. Raises :class:`~embedkit._errors.ConfigError` for
+    anything else.
+    """
+    env = os.environ if env is None else env
+    url = url or env.get("EMBEDKIT_LEDGER") or None
+    if url is None:
+        return default_ledger_path()
+    if url[:7].lower() == "sqlite:":
+        try:
+            return _sqlite.path_from_url(url)
+        except ValueError as exc:
+            raise ConfigError(
+                f"ledger URL {url!r} {exc}; use sqlite:///path/to/ledger.db"
+            ) from None
+    if "://" in url:
+        raise ConfigError(f"unsupported ledger URL {url!r}: use sqlite:///path/to/ledger.db")
+    return Path(url).expanduser()
+
+
 def open_ledger(
     url: str | None = None,
     *,
     env: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
     lease: float = 900.0,
+    mode: _sqlite.Mode = "rwc",
 ) -> Ledger:
     """Open the ledger a URL names: ``sqlite:///relative.db`` or ``sqlite:////abs/path.db``.
 
     Without a URL, ``EMBEDKIT_LEDGER`` is used, else ``ledger.db`` in the user
-    data folder. A bare file path is accepted too.
+    data folder. A bare file path is accepted too. ``mode`` is ``"rwc"`` (create
+    the file and its folder), ``"rw"`` (an existing file) or ``"ro"`` (read only;
+    see the module docs).
     """
-    env = os.environ if env is None else env
-    url = url or env.get("EMBEDKIT_LEDGER") or None
-    if url is None:
-        return Ledger(default_ledger_path(), clock=clock, lease=lease)
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///") :]
-    elif "://" in url:
-        raise ConfigError(f"unsupported ledger URL {url!r}: use sqlite:///path/to/ledger.db")
-    else:
-        path = url
-    if not path:
-        raise ConfigError(f"ledger URL {url!r} names no file")
-    return Ledger(Path(path).expanduser(), clock=clock, lease=lease)
+    return Ledger(ledger_path(url, env=env), clock=clock, lease=lease, mode=mode)
 
 
 class Ledger:
@@ -212,22 +255,59 @@ class Ledger:
         owner: str | None = None,
         lease: float = 900.0,
         busy_timeout: float = 30.0,
+        mode: _sqlite.Mode = "rwc",
     ) -> None:
         self.path = Path(path)
+        self.mode: _sqlite.Mode = mode
         self._clock = clock
         self._owner = owner or process_owner()
         self._lease = lease
         self._lock = threading.RLock()
+        shown = _sqlite.shown_path(self.path)
+        if not _sqlite.check_path(self.path, "the ledger") and mode != "rwc":
+            raise ConfigError(f"no ledger at {shown}: the file does not exist")
+        if mode == "rwc":
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise LedgerError(
+                    f"cannot create the folder {_sqlite.shown_path(self.path.parent)} for "
+                    f"the ledger: {exc.strerror or exc}"
+                ) from exc
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            self._db = _sqlite.connect(
+                self.path, mode=mode, busy_timeout=busy_timeout, what="the ledger"
             )
-            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            self._retry(lambda: self._db.execute("PRAGMA journal_mode = WAL").fetchone())
-            self._retry(lambda: self._db.executescript(_SCHEMA))
         except (sqlite3.Error, OSError) as exc:
-            raise LedgerError(f"cannot open the ledger {self.path}: {exc}") from exc
+            raise LedgerError(f"cannot open the ledger {shown}: {_reason(exc)}") from exc
+        try:
+            if mode == "ro":
+                self._check_table()
+            else:
+                self._retry(lambda: self._db.execute("PRAGMA journal_mode = WAL").fetchone())
+                self._retry(lambda: self._db.executescript(_SCHEMA))
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise LedgerError(self._unusable(exc)) from exc
+
+    def _unusable(self, exc: sqlite3.Error) -> str:
+        shown = _sqlite.shown_path(self.path)
+        if _sqlite.is_corrupt(exc):
+            return (
+                f"the ledger {shown} is not a usable SQLite database ({exc}); it was left "
+                "as it is: restore it from a backup, or move it aside to start a new one"
+            )
+        return f"cannot open the ledger {shown}: {exc}"
+
+    def _check_table(self) -> None:
+        found = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger'"
+        ).fetchone()
+        if found is None:
+            raise LedgerError(
+                f"{_sqlite.shown_path(self.path)} is not an embedkit ledger (it has no "
+                "ledger table)"
+            )
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
@@ -246,21 +326,22 @@ class Ledger:
     # -- low level -------------------------------------------------------------
 
     def _retry(self, func: Callable[[], _T]) -> _T:
-        delay = 0.01
-        for attempt in range(_BUSY_RETRIES):
-            try:
-                return func()
-            except sqlite3.OperationalError as exc:
-                busy = "locked" in str(exc) or "busy" in str(exc)
-                if not busy or attempt == _BUSY_RETRIES - 1:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
-        raise AssertionError("unreachable")
+        return _sqlite.retry_busy(func, retry_for=_RETRY_FOR)
+
+    def is_stale(self, row: LedgerRow) -> bool:
+        """Whether ``row`` is a claim whose run is gone (what :meth:`sweep_stale` settles).
+
+        Reads nothing and writes nothing: read-only views use it to show such rows.
+        """
+        return row.state == "claimed" and not _owner_alive(
+            row.owner, claimed_at=row.claimed_at, now=self._clock(), lease=self._lease
+        )
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """An IMMEDIATE transaction: the write lock is taken before reading."""
+        if self.mode == "ro":
+            raise LedgerError(f"the ledger {self.path} is open read-only")
         with self._lock:
             try:
                 self._retry(lambda: self._db.execute("BEGIN IMMEDIATE"))
@@ -557,6 +638,12 @@ class Ledger:
         return self._query(
             f"SELECT {_COLUMNS} FROM ledger WHERE article_id = ? ORDER BY channel", (article_id,)
         )
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc)
 
 
 def _row(values: tuple[object, ...]) -> LedgerRow:

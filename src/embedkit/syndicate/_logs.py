@@ -3,7 +3,8 @@
 Runs log through the ``embedkit.syndicate`` logger with structured fields in
 ``extra`` (``event``, ``article_id``, ``channel``, ``state``, ``post_url``,
 ``error``...). :func:`configure_logging` attaches one stderr handler with the
-chosen format. As a last line of defence, every value that equals a secret
+chosen format (the formatters live in :mod:`embedkit._logging`, shared with the
+command line). As a last line of defence, every value that equals a secret
 environment variable (``*TOKEN``, ``*SECRET``, ``*PASSWORD``, ``*KEY``...) is
 replaced by ``[redacted]`` before it is written.
 
@@ -17,75 +18,14 @@ Example::
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-from datetime import UTC, datetime
 from typing import IO
 
+from embedkit._logging import FIELDS, JsonFormatter, TextFormatter
 from embedkit.net._redaction import redact
 
 __all__ = ["FIELDS", "JsonFormatter", "TextFormatter", "configure_logging", "redact"]
-
-#: Structured fields a log record may carry (anything else in ``extra`` is ignored).
-FIELDS = (
-    "event",
-    "run_id",
-    "channel",
-    "article_id",
-    "state",
-    "post_id",
-    "post_url",
-    "attempt",
-    "delay",
-    "error",
-    "reason",
-    "posted",
-    "skipped",
-    "failed",
-    "unknown",
-    "would_post",
-)
-#: The fields a text line adds after the message (the message already names the rest).
-_TEXT_EXTRAS = ("post_url", "attempt", "delay")
-
-
-def _fields(record: logging.LogRecord) -> dict[str, object]:
-    return {name: getattr(record, name) for name in FIELDS if hasattr(record, name)}
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: ``ts``, ``level``, ``logger``, ``message`` and the fields."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        data: dict[str, object] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="seconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-            **_fields(record),
-        }
-        if record.exc_info:
-            data["exception"] = self.formatException(record.exc_info)
-        return redact(json.dumps(data, ensure_ascii=False, default=str))
-
-
-class TextFormatter(logging.Formatter):
-    """``LEVEL message key=value ...`` for a terminal or a cron mail."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        fields = _fields(record)
-        extras = " ".join(
-            f"{key}={fields[key]}"
-            for key in _TEXT_EXTRAS
-            if fields.get(key) is not None and not (key == "attempt" and fields[key] in (0, 1))
-        )
-        line = f"{record.levelname.lower():7} {record.getMessage()}"
-        if extras:
-            line += f"  {extras}"
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
-        return redact(line)
 
 
 def configure_logging(

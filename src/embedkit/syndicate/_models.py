@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 __all__ = ["Article", "Facet", "LinkCard", "Post", "Published", "RemotePost"]
 
@@ -75,6 +76,11 @@ class Post:
     def fits(self) -> bool:
         """Whether the post is within the platform's limit."""
         return self.length <= self.limit
+
+    def to_dict(self) -> dict[str, Any]:
+        """The post as JSON-ready data, ``fits`` included (``preview --format json``)."""
+        data = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return {**data, "fits": self.fits}
 
 
 @dataclass(frozen=True, slots=True)

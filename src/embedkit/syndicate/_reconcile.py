@@ -24,17 +24,19 @@ from __future__ import annotations
 
 import hashlib
 import html
-import os
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from embedkit._errors import EmbedkitError
+from embedkit.net._redaction import redact
+from embedkit.syndicate._channelset import ChannelFactory, ChannelSet, channel_name
 from embedkit.syndicate._ledger import Ledger, LedgerRow
 from embedkit.syndicate._models import RemotePost
+from embedkit.syndicate.channels._base import Channel
 
 __all__ = ["ReconcileResult", "find_post", "normalise_text", "reconcile", "text_fingerprint"]
 
@@ -110,49 +112,52 @@ class ReconcileResult:
     post_id: str | None = None
     post_url: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready data (what ``syndicate reconcile --format json`` prints)."""
+        return {**asdict(self), "reason": redact(self.reason)}
+
 
 def reconcile(
     ledger: Ledger,
-    channels: Sequence[str | Any] | None = None,
+    channels: Sequence[str | Channel] | None = None,
     *,
     retry_unknown: bool = False,
     retry_failed: bool = False,
     limit: int = 40,
-    channel_factory: Callable[[str], Any] | None = None,
+    channel_factory: ChannelFactory | None = None,
     env: Mapping[str, str] | None = None,
 ) -> list[ReconcileResult]:
     """Settle the ledger's ``unknown`` rows (see the module docs); return one result each.
 
-    ``channels`` restricts the work to those channels (names, or Channel objects
-    to use as they are); by default every channel with unknown rows is checked,
-    built with ``channel_factory`` (``make_channel``). ``retry_failed`` also makes
-    non-retryable ``failed`` rows claimable again (after fixing a token, say).
+    ``channels`` restricts the work to those channels (names, case-insensitive, or
+    Channel objects to use as they are); by default every channel with unknown
+    rows is checked, built with ``channel_factory`` (``make_channel``). The
+    configuration of every channel to check is verified first: a missing
+    credential raises :class:`~embedkit._errors.MissingCredential` naming the
+    variables before any row changes. ``retry_failed`` also makes non-retryable
+    ``failed`` rows claimable again (after fixing a token, say).
     """
     ledger.sweep_stale()
-    given = {_name(c): c for c in channels or ()}
+    wanted = {channel_name(c) for c in channels or ()}
     results: list[ReconcileResult] = []
-    unknown = [
-        r for r in ledger.rows(limit=None, state="unknown") if not given or r.channel in given
-    ]
     by_channel: dict[str, list[LedgerRow]] = {}
-    for row in unknown:
-        by_channel.setdefault(row.channel, []).append(row)
-    for name, rows in sorted(by_channel.items()):
-        results.extend(
-            _reconcile_channel(
-                ledger,
-                name,
-                rows,
-                given.get(name),
-                retry_unknown=retry_unknown,
-                limit=limit,
-                channel_factory=channel_factory,
-                env=env,
+    for row in ledger.rows(limit=None, state="unknown"):
+        if not wanted or row.channel in wanted:
+            by_channel.setdefault(row.channel, []).append(row)
+    given = [c for c in channels or () if not isinstance(c, str)]
+    with ChannelSet(given, factory=channel_factory, env=env) as opened:
+        for name in sorted(by_channel):
+            opened.add(name)
+        opened.check_configuration(sorted(by_channel))
+        for name, rows in sorted(by_channel.items()):
+            results.extend(
+                _reconcile_channel(
+                    ledger, name, rows, opened, retry_unknown=retry_unknown, limit=limit
+                )
             )
-        )
     if retry_failed:
         for row in ledger.rows(limit=None, state="failed"):
-            if (given and row.channel not in given) or row.retryable:
+            if (wanted and row.channel not in wanted) or row.retryable:
                 continue
             if not ledger.reopen(row.article_id, row.channel, reason="reopened by --retry-failed"):
                 continue  # changed meanwhile
@@ -167,42 +172,26 @@ def reconcile(
     return results
 
 
-def _name(channel: str | Any) -> str:
-    return channel if isinstance(channel, str) else str(channel.name)
+def _recent(opened: ChannelSet, name: str, limit: int) -> tuple[list[RemotePost] | None, str]:
+    """The channel's recent posts, or None and why they could not be read."""
+    try:
+        return list(opened.get(name).recent(limit=limit)), ""
+    except NotImplementedError:
+        return None, f"{name} cannot list recent posts, so this cannot be checked"
+    except EmbedkitError as exc:
+        return None, f"could not read recent posts from {name}: {exc}"
 
 
 def _reconcile_channel(
     ledger: Ledger,
     name: str,
     rows: list[LedgerRow],
-    channel: str | Any | None,
+    opened: ChannelSet,
     *,
     retry_unknown: bool,
     limit: int,
-    channel_factory: Callable[[str], Any] | None,
-    env: Mapping[str, str] | None,
 ) -> list[ReconcileResult]:
-    recent: list[RemotePost] | None = None
-    why = ""
-    built = None
-    try:
-        usable: Any = channel
-        if channel is None or isinstance(channel, str):
-            if channel_factory is None:
-                from embedkit.syndicate.channels import make_channel
-
-                usable = built = make_channel(name, env=os.environ if env is None else env)
-            else:
-                usable = built = channel_factory(name)
-        recent = list(usable.recent(limit=limit))
-    except NotImplementedError:
-        why = f"{name} cannot list recent posts, so this cannot be checked"
-    except EmbedkitError as exc:
-        why = f"could not read recent posts from {name}: {exc}"
-    finally:
-        close = getattr(built, "close", None)
-        if callable(close):
-            close()
+    recent, why = _recent(opened, name, limit)
 
     results = []
     for row in rows:

@@ -5,12 +5,23 @@ already holds: skip what a channel already has, hold back articles whose
 ``publish_at`` is still ahead (they go out on the first run after it), honour
 ``since`` and ``max_posts``, order oldest first (``published_at``, then id).
 
-:func:`run_job` executes the plan. For each (article, channel) it formats the
-post, *claims* it in the ledger (the claim is the lock between overlapping
-runs), publishes, and records the result right away. Channels have their own
-queues: spacing between posts and a platform's Retry-After delay one channel,
-never the others; a failure of one post never stops the rest. Retries follow
-:mod:`embedkit.syndicate._retry` within the run's time ``budget``.
+:func:`run_job` executes the plan in named phases:
+
+1. open the channels and check every channel's configuration once
+   (:class:`~embedkit.syndicate._channelset.ChannelSet`): a missing credential
+   raises before anything is claimed;
+2. read what the ledger holds for these articles and plan (:func:`plan_run`);
+3. queue the posts per channel (skips and old unknowns are recorded as outcomes);
+4. format each post, to the channel's own limit when it can tell;
+5. drain the queues: for each (article, channel) *claim* it in the ledger (the
+   claim is the lock between overlapping runs), publish, and record the result
+   right away. Channels have their own queues: spacing between posts and a
+   platform's Retry-After delay one channel, never the others; a failure of one
+   post never stops the rest. Retries follow :mod:`embedkit.syndicate._retry`
+   within the run's time ``budget``; what the budget leaves is ``deferred`` to
+   the next run.
+
+Every result type has ``to_dict()``: the JSON the command line prints.
 
 Example::
 
@@ -28,16 +39,18 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from embedkit._errors import DoesNotFit, EmbedkitError
+from embedkit._errors import ChannelError, DoesNotFit, EmbedkitError, RateLimited
+from embedkit.syndicate._channelset import ChannelFactory, ChannelSet, instance_limit
 from embedkit.syndicate._ledger import Ledger, LedgerRow
 from embedkit.syndicate._logs import redact
 from embedkit.syndicate._models import Article, Post
 from embedkit.syndicate._reconcile import text_fingerprint
 from embedkit.syndicate._retry import RetryPolicy, decide, describe
+from embedkit.syndicate.channels._base import Channel
 
 __all__ = [
     "ChannelTotals",
@@ -51,7 +64,10 @@ __all__ = [
 
 log = logging.getLogger("embedkit.syndicate.run")
 
-Status = Literal["posted", "skipped", "failed", "unknown", "would-post"]
+Status = Literal["posted", "skipped", "failed", "unknown", "would-post", "deferred"]
+
+#: Why a post is ``deferred``: the run's time budget ran out before it started.
+BUDGET_SPENT = "run time budget spent: left for the next run"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +93,17 @@ class Outcome:
     attempts: int = 0
     text: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """The outcome as JSON-ready data (what ``syndicate post --format json`` prints)."""
+        return asdict(self)
+
 
 @dataclass(frozen=True, slots=True)
 class ChannelTotals:
-    """Per-channel counts for the summary table."""
+    """Per-channel counts for the summary table.
+
+    ``deferred`` counts posts the run's time budget left for the next run.
+    """
 
     channel: str
     posted: int = 0
@@ -88,13 +111,19 @@ class ChannelTotals:
     failed: int = 0
     unknown: int = 0
     would_post: int = 0
+    deferred: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The counts as JSON-ready data."""
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
 class RunSummary:
     """The result of a run: every outcome, and the exit status they add up to.
 
-    ``exit_code`` is 0 when nothing failed and nothing is unknown, else 1.
+    ``exit_code``: 1 when a post failed or is unknown; else 3 when the time
+    budget left posts for the next run (``deferred``); else 0.
     """
 
     run_id: str
@@ -118,9 +147,30 @@ class RunSummary:
         return [o for o in self.outcomes if o.status in ("failed", "unknown")]
 
     @property
+    def deferred(self) -> list[Outcome]:
+        """The posts the time budget left for the next run."""
+        return [o for o in self.outcomes if o.status == "deferred"]
+
+    @property
     def exit_code(self) -> int:
-        """0 when nothing failed and nothing is unknown, else 1."""
-        return 1 if self.problems else 0
+        """1 when a post failed or is unknown, else 3 when posts were deferred, else 0."""
+        if self.problems:
+            return 1
+        return 3 if self.deferred else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as JSON-ready data (what ``syndicate run --format json`` prints).
+
+        ``totals`` per channel, then every ``outcome``; reasons are redacted.
+        """
+        return {
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "exit_code": self.exit_code,
+            "totals": [t.to_dict() for t in self.totals()],
+            "outcomes": [{**o.to_dict(), "reason": redact(o.reason)} for o in self.outcomes],
+            "marked": dict(self.marked),
+        }
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -222,10 +272,8 @@ def _default_formatter(article: Article, channel: str, **options: Any) -> Post:
 
 
 def _default_key(article_id: str, channel: str, text_hash: str) -> str:
-    try:
-        from embedkit.syndicate.channels._base import idempotency_key
-    except ImportError:  # pragma: no cover - channels land separately
-        return _hash(f"{article_id}\n{channel}\n{text_hash}")[:32]
+    from embedkit.syndicate.channels._base import idempotency_key
+
     return idempotency_key(article_id, channel, text_hash)
 
 
@@ -309,7 +357,7 @@ class _Runner:
             },
         )
 
-    def attempt(self, item: _Item, channel: Any) -> float | None:
+    def attempt(self, item: _Item, channel: Channel) -> float | None:
         """Publish once; return a delay when the item should be retried later."""
         assert self.ledger is not None
         assert item.post is not None
@@ -326,48 +374,7 @@ class _Runner:
                     error=f"run interrupted while posting ({exc!r})",
                 )
                 raise
-            decision = decide(
-                exc,
-                idempotent=bool(getattr(channel, "idempotent", False)),
-                attempt=item.attempts,
-                policy=self.policy,
-                remaining=self.remaining(),
-                random=self.rng.random,
-            )
-            decision = replace(decision, reason=redact(decision.reason, self.env))
-            retry_after = getattr(exc, "retry_after", None)
-            if decision.action != "retry" and retry_after:
-                self.hold_until[step.channel] = self.clock() + float(retry_after)
-            if decision.action == "retry":
-                log.warning(
-                    f"retry {step.channel} {step.article.id} in {decision.delay:.1f}s: "
-                    f"{decision.reason}",
-                    extra={
-                        "event": "retry",
-                        "run_id": self.run_id,
-                        "channel": step.channel,
-                        "article_id": step.article.id,
-                        "attempt": item.attempts,
-                        "delay": round(decision.delay, 3),
-                        "error": decision.reason,
-                    },
-                )
-                return decision.delay
-            if decision.action == "unknown":
-                self.ledger.record_unknown(
-                    step.article.id, step.channel, error=decision.reason, attempts=item.attempts
-                )
-                self.add(item, "unknown", decision.reason, level=logging.ERROR)
-            else:
-                self.ledger.record_failed(
-                    step.article.id,
-                    step.channel,
-                    error=decision.reason,
-                    retryable=decision.retryable,
-                    attempts=item.attempts,
-                )
-                self.add(item, "failed", decision.reason, level=logging.ERROR)
-            return None
+            return self._failed_attempt(item, channel, exc)
         self.ledger.record_posted(
             step.article.id,
             step.channel,
@@ -376,6 +383,52 @@ class _Runner:
             attempts=item.attempts,
         )
         self.add(item, "posted", post_id=str(published.id), post_url=published.url)
+        return None
+
+    def _failed_attempt(self, item: _Item, channel: Channel, exc: Exception) -> float | None:
+        assert self.ledger is not None
+        step = item.step
+        decision = decide(
+            exc,
+            idempotent=bool(channel.idempotent),
+            attempt=item.attempts,
+            policy=self.policy,
+            remaining=self.remaining(),
+            random=self.rng.random,
+        )
+        decision = replace(decision, reason=redact(decision.reason, self.env))
+        retry_after = exc.retry_after if isinstance(exc, (ChannelError, RateLimited)) else None
+        if decision.action != "retry" and retry_after:
+            self.hold_until[step.channel] = self.clock() + float(retry_after)
+        if decision.action == "retry":
+            log.warning(
+                f"retry {step.channel} {step.article.id} in {decision.delay:.1f}s: "
+                f"{decision.reason}",
+                extra={
+                    "event": "retry",
+                    "run_id": self.run_id,
+                    "channel": step.channel,
+                    "article_id": step.article.id,
+                    "attempt": item.attempts,
+                    "delay": round(decision.delay, 3),
+                    "error": decision.reason,
+                },
+            )
+            return decision.delay
+        if decision.action == "unknown":
+            self.ledger.record_unknown(
+                step.article.id, step.channel, error=decision.reason, attempts=item.attempts
+            )
+            self.add(item, "unknown", decision.reason, level=logging.ERROR)
+        else:
+            self.ledger.record_failed(
+                step.article.id,
+                step.channel,
+                error=decision.reason,
+                retryable=decision.retryable,
+                attempts=item.attempts,
+            )
+            self.add(item, "failed", decision.reason, level=logging.ERROR)
         return None
 
     def claim(self, item: _Item) -> bool:
@@ -404,9 +457,12 @@ class _Runner:
         return True
 
 
+Queues = dict[str, deque[_Item]]
+
+
 def run_job(
     articles: Iterable[Article],
-    channels: Sequence[str | Any],
+    channels: Sequence[str | Channel],
     ledger: Ledger | None,
     *,
     now: datetime | None = None,
@@ -421,51 +477,34 @@ def run_job(
     mark_existing: bool = False,
     honour_schedule: bool = True,
     policy: RetryPolicy | None = None,
-    channel_factory: Callable[[str], Any] | None = None,
+    channel_factory: ChannelFactory | None = None,
     formatter: Callable[..., Post] | None = None,
     env: Mapping[str, str] | None = None,
     run_id: str | None = None,
 ) -> RunSummary:
     """Post every due (article, channel) exactly once and return the summary.
 
-    ``channels`` are names (built with ``channel_factory``, by default
-    ``make_channel(name, env=env)``) or Channel objects. ``dry_run`` formats and
-    plans without claiming or posting (``ledger`` may then be None).
-    ``mark_existing`` records every due article as already posted instead of
-    posting it. ``spacing`` is the minimum number of seconds between two posts on
-    one channel; ``budget`` bounds the run's time (waits included): posts not
-    started by then are left for the next run. ``clock``/``sleep``/``jitter_rng``
-    are the seams tests use. ``formatter(article, channel_name, **options)``
-    (default :func:`~embedkit.syndicate._format.format_post`) gets
-    ``max_characters`` when the channel knows its own limit (a Mastodon
-    instance's ``max_characters``).
+    ``channels`` are names (case-insensitive; built with ``channel_factory``, by
+    default ``make_channel(name, env=env)``) or Channel objects (used as they
+    are; the caller closes them). Before anything is claimed, every channel's
+    configuration is checked once: a missing credential raises
+    :class:`~embedkit._errors.MissingCredential` naming every variable (a bad
+    setting, :class:`~embedkit._errors.ConfigError`), also in a dry run, which
+    shows what the real run would do. ``dry_run`` formats and plans without
+    claiming or posting (``ledger`` may then be None, or a read-only ledger to
+    skip what it holds). ``mark_existing`` records every due article as already
+    posted instead of posting it (no credentials needed). ``spacing`` is the
+    minimum number of seconds between two posts on one channel; ``budget``
+    bounds the run's time (waits included): posts not started by then are
+    ``deferred`` to the next run. ``clock``/``sleep``/``jitter_rng`` are the
+    seams tests use. ``formatter(article, channel_name, **options)`` (default
+    :func:`~embedkit.syndicate._format.format_post`) gets ``max_characters``
+    when the channel knows its own limit (a Mastodon instance's).
     """
     run_id = run_id or uuid.uuid4().hex[:12]
-    rng = jitter_rng or random.Random()
-    policy = policy or RetryPolicy()
-    formatter = formatter or _default_formatter
-    names = tuple(c if isinstance(c, str) else str(c.name) for c in channels)
     articles = list(articles)
-    now = now or datetime.now(UTC)
     if ledger is None and not dry_run:
         raise ValueError("a ledger is required unless dry_run is set")
-    rows: dict[tuple[str, str], LedgerRow] = {}
-    if ledger is not None:
-        ledger.sweep_stale()
-        for article in articles:
-            for name in names:
-                row = ledger.get(article.id, name)
-                if row is not None:
-                    rows[(article.id, name)] = row
-    steps = plan_run(
-        articles,
-        names,
-        rows,
-        now=now,
-        since=since,
-        max_posts=None if mark_existing else max_posts,
-        honour_schedule=honour_schedule,
-    )
     runner = _Runner(
         ledger,
         run_id,
@@ -473,10 +512,53 @@ def run_job(
         spacing=spacing,
         clock=clock,
         sleep=sleep,
-        rng=rng,
-        policy=policy,
+        rng=jitter_rng or random.Random(),
+        policy=policy or RetryPolicy(),
         env=env,
     )
+    with ChannelSet(channels, factory=channel_factory, env=env) as opened:
+        names = opened.names
+        if not mark_existing:
+            opened.check_configuration()  # phase 1: before anything is claimed
+        steps = plan_run(  # phase 2
+            articles,
+            names,
+            _ledger_rows(ledger, articles, names, sweep=not dry_run),
+            now=now or datetime.now(UTC),
+            since=since,
+            max_posts=None if mark_existing else max_posts,
+            honour_schedule=honour_schedule,
+        )
+        _log_start(run_id, articles, names)
+        queues = _queue(runner, steps, names)  # phase 3
+        if mark_existing:
+            marked = _mark_existing(runner, queues, dry_run)
+            return _finish(runner, names, dry_run, marked)
+        limits = {} if dry_run else _limits(runner, queues, opened)
+        _format(runner, queues, formatter or _default_formatter, limits, dry_run)  # phase 4
+        if not dry_run:
+            _drain(runner, queues, opened)  # phase 5
+    return _finish(runner, names, dry_run, {})
+
+
+def _ledger_rows(
+    ledger: Ledger | None, articles: list[Article], names: Sequence[str], *, sweep: bool
+) -> dict[tuple[str, str], LedgerRow]:
+    """What the ledger holds for these (article, channel) pairs; stale claims swept first."""
+    rows: dict[tuple[str, str], LedgerRow] = {}
+    if ledger is None:
+        return rows
+    if sweep:
+        ledger.sweep_stale()
+    for article in articles:
+        for name in names:
+            row = ledger.get(article.id, name)
+            if row is not None:
+                rows[(article.id, name)] = row
+    return rows
+
+
+def _log_start(run_id: str, articles: list[Article], names: Sequence[str]) -> None:
     distinct = len({article.id for article in articles})
     repeated = (
         f" ({len(articles) - distinct} repeated ids merged)" if distinct < len(articles) else ""
@@ -486,7 +568,10 @@ def run_job(
         extra={"event": "start", "run_id": run_id},
     )
 
-    queues: dict[str, deque[_Item]] = {name: deque() for name in names}
+
+def _queue(runner: _Runner, steps: list[Step], names: Sequence[str]) -> Queues:
+    """One queue per channel of the posts to make; skips and old unknowns are outcomes."""
+    queues: Queues = {name: deque() for name in names}
     for step in steps:
         item = _Item(step)
         if step.action == "skip":
@@ -495,103 +580,81 @@ def run_job(
             runner.add(item, "unknown", step.reason, level=logging.WARNING)
         else:
             queues[step.channel].append(item)
+    return queues
 
+
+def _mark_existing(runner: _Runner, queues: Queues, dry_run: bool) -> dict[str, int]:
+    """Record every due article as already posted (--mark-existing), or say it would."""
     marked: dict[str, int] = {}
-    if mark_existing:
-        assert ledger is not None or dry_run
-        for name, queue in queues.items():
-            ids = [item.step.article.id for item in queue]
-            marked[name] = 0 if dry_run or ledger is None else ledger.mark_existing(ids, name)
-            for item in queue:
-                runner.add(
-                    item,
-                    "skipped",
-                    "would be marked as already posted (--mark-existing)"
-                    if dry_run
-                    else "marked as already posted (--mark-existing)",
-                    level=logging.DEBUG,
-                )
-        return _finish(runner, names, dry_run, marked)
+    for name, queue in queues.items():
+        ids = [item.step.article.id for item in queue]
+        ledger = runner.ledger
+        marked[name] = 0 if dry_run or ledger is None else ledger.mark_existing(ids, name)
+        reason = (
+            "would be marked as already posted (--mark-existing)"
+            if dry_run
+            else "marked as already posted (--mark-existing)"
+        )
+        for item in queue:
+            runner.add(item, "skipped", reason, level=logging.DEBUG)
+        queue.clear()
+    return marked
 
-    built: dict[str, Any] = {}
+
+def _limits(runner: _Runner, queues: Queues, opened: ChannelSet) -> dict[str, int]:
+    """Each channel's own length limit, asked once; a channel that cannot be built fails here."""
     limits: dict[str, int] = {}
-    for channel in () if dry_run else channels:
-        name = channel if isinstance(channel, str) else str(channel.name)
-        if not queues[name]:
+    for name, queue in queues.items():
+        if not queue:
             continue
         try:
-            built[name] = (
-                channel if not isinstance(channel, str) else _build(name, channel_factory, env)
-            )
+            channel = opened.get(name)
         except EmbedkitError as exc:
-            reason = redact(f"channel unavailable: {exc}", env)
-            for item in queues[name]:
+            reason = redact(f"channel unavailable: {exc}", runner.env)
+            for item in queue:
                 runner.add(item, "failed", reason, level=logging.ERROR)
-            queues[name].clear()
+            queue.clear()
             continue
-        limit = _instance_limit(built[name])
+        limit = instance_limit(channel)
         if limit is not None:
             limits[name] = limit
+    return limits
 
+
+def _format(
+    runner: _Runner,
+    queues: Queues,
+    formatter: Callable[..., Post],
+    limits: Mapping[str, int],
+    dry_run: bool,
+) -> None:
+    """Format every queued post; a post that cannot fit fails once and is never retried."""
     for name, queue in queues.items():
         for item in queue:
             extra = {"max_characters": limits[name]} if name in limits else {}
             try:
                 item.post = formatter(item.step.article, name, **extra)
             except DoesNotFit as exc:
-                reason = redact(describe(exc), env)
-                if dry_run:
-                    runner.add(item, "failed", reason, level=logging.ERROR)
-                elif ledger is not None and ledger.claim(
-                    item.step.article.id, name, text_hash="", idempotency_key="", run_id=run_id
-                ):
-                    ledger.record_failed(
-                        item.step.article.id, name, error=reason, retryable=False, attempts=0
-                    )
-                    runner.add(item, "failed", reason, level=logging.ERROR)
-                else:
-                    runner.add(item, "skipped", "taken by another run")
+                _does_not_fit(runner, item, redact(describe(exc), runner.env), dry_run)
             else:
                 if dry_run:
                     runner.add(item, "would-post", f"{item.post.length}/{item.post.limit}")
         queues[name] = deque(i for i in queue if i.post is not None and not dry_run)
-    if dry_run:
-        return _finish(runner, names, dry_run, marked)
-
-    try:
-        _drain(runner, queues, built)
-    finally:
-        for channel in channels:  # close what this run built; callers own the rest
-            if isinstance(channel, str) and channel in built:
-                close = getattr(built[channel], "close", None)
-                if callable(close):
-                    close()
-    return _finish(runner, names, dry_run, marked)
 
 
-def _instance_limit(channel: Any) -> int | None:
-    """The channel's own length limit when it can tell (a Mastodon instance's)."""
-    probe = getattr(channel, "max_characters", None)
-    if not callable(probe):
-        return None
-    try:
-        value = probe()
-    except Exception:  # a limit is a refinement; never fail a run over it
-        return None
-    return value if isinstance(value, int) and value > 0 else None
+def _does_not_fit(runner: _Runner, item: _Item, reason: str, dry_run: bool) -> None:
+    ledger = runner.ledger
+    article_id, name = item.step.article.id, item.step.channel
+    if dry_run or ledger is None:
+        runner.add(item, "failed", reason, level=logging.ERROR)
+    elif ledger.claim(article_id, name, text_hash="", idempotency_key="", run_id=runner.run_id):
+        ledger.record_failed(article_id, name, error=reason, retryable=False, attempts=0)
+        runner.add(item, "failed", reason, level=logging.ERROR)
+    else:
+        runner.add(item, "skipped", "taken by another run")
 
 
-def _build(name: str, factory: Callable[[str], Any] | None, env: Mapping[str, str] | None) -> Any:
-    if factory is not None:
-        return factory(name)
-    import os
-
-    from embedkit.syndicate.channels import make_channel
-
-    return make_channel(name, env=os.environ if env is None else env)
-
-
-def _drain(runner: _Runner, queues: dict[str, deque[_Item]], built: dict[str, Any]) -> None:
+def _drain(runner: _Runner, queues: Queues, opened: ChannelSet) -> None:
     """Work through the channel queues, each at its own pace."""
     order = {name: i for i, name in enumerate(queues)}
     ready_at = dict.fromkeys(queues, runner.start)
@@ -602,7 +665,7 @@ def _drain(runner: _Runner, queues: dict[str, deque[_Item]], built: dict[str, An
         wait = max(ready_at[name] - runner.clock(), 0.0)
         if item.attempts == 0 and wait > runner.remaining():
             for left in queue:
-                runner.add(left, "skipped", "run time budget spent: left for the next run")
+                runner.add(left, "deferred", BUDGET_SPENT, level=logging.WARNING)
             queue.clear()
             continue
         if wait > 0:
@@ -610,7 +673,7 @@ def _drain(runner: _Runner, queues: dict[str, deque[_Item]], built: dict[str, An
         if item.attempts == 0 and not runner.claim(item):
             queue.popleft()
             continue
-        delay = runner.attempt(item, built[name])
+        delay = runner.attempt(item, opened.get(name))
         if delay is None:
             queue.popleft()
             ready_at[name] = max(runner.clock() + runner.spacing, runner.hold_until.get(name, 0.0))
@@ -625,7 +688,8 @@ def _finish(
     for totals in summary.totals():
         log.info(
             f"summary {totals.channel}: {totals.posted} posted, {totals.skipped} skipped, "
-            f"{totals.failed} failed, {totals.unknown} unknown",
+            f"{totals.failed} failed, {totals.unknown} unknown"
+            + (f", {totals.deferred} deferred" if totals.deferred else ""),
             extra={
                 "event": "summary",
                 "run_id": runner.run_id,
@@ -635,6 +699,7 @@ def _finish(
                 "failed": totals.failed,
                 "unknown": totals.unknown,
                 "would_post": totals.would_post,
+                "deferred": totals.deferred,
             },
         )
     return summary

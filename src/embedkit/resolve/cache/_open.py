@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import unquote
 
 import platformdirs
 
+from embedkit import _sqlite
 from embedkit._errors import ConfigError
 from embedkit.resolve.cache._base import CacheBackend, redact_url
 from embedkit.resolve.cache._memory import MemoryCache
@@ -43,21 +43,18 @@ def _bad(url: str, problem: str) -> ConfigError:
 
 
 def _sqlite_path(url: str) -> Path:
-    prefix = "sqlite:///"
-    if url[: len(prefix)].lower() != prefix:
-        raise _bad(url, "has a host part (an SQLite file URL starts with sqlite:/// )")
-    rest = url[len(prefix) :]
-    if "?" in rest or "#" in rest:
-        raise _bad(url, "has query options, which SQLite cache URLs do not take")
-    path = unquote(rest)
-    if not path.strip():
-        raise _bad(url, "names no file")
-    if path == ":memory:":
-        raise _bad(url, "asks for an in-memory SQLite database (use memory:// instead)")
-    return Path(path).expanduser()
+    try:
+        return _sqlite.path_from_url(url)
+    except ValueError as exc:
+        problem = str(exc)
+        if "in-memory" in problem:
+            problem += " (use memory:// instead)"
+        raise _bad(url, problem) from None
 
 
-def open_cache(url: str | None = None, *, env: Mapping[str, str] = os.environ) -> CacheBackend:
+def open_cache(
+    url: str | None = None, *, env: Mapping[str, str] = os.environ, mode: _sqlite.Mode = "rwc"
+) -> CacheBackend:
     """Open the cache backend that ``url`` names (see the module docs for the forms).
 
     ``None`` means ``EMBEDKIT_CACHE`` from ``env``, then the default SQLite file
@@ -65,6 +62,11 @@ def open_cache(url: str | None = None, *, env: Mapping[str, str] = os.environ) -
     :class:`~embedkit._errors.ConfigError` naming the URL (password redacted) and
     the accepted forms; a backend that cannot be opened raises
     :class:`~embedkit._errors.CacheError`.
+
+    ``mode`` applies to SQLite files: ``"rwc"`` (the default) creates the file
+    and its folder, ``"rw"`` opens an existing file, ``"ro"`` reads an existing
+    file and creates, migrates and locks nothing. In the last two a missing file
+    raises :class:`~embedkit._errors.ConfigError` ("no cache at ...").
 
     >>> open_cache("ftp://cache")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -79,7 +81,7 @@ def open_cache(url: str | None = None, *, env: Mapping[str, str] = os.environ) -
     if not sep:
         raise _bad(url, "has no scheme")
     if scheme == "sqlite":
-        return SQLiteCache(_sqlite_path(url), url=url)
+        return SQLiteCache(_sqlite_path(url), url=url, mode=mode)
     if scheme == "memory":
         if rest not in ("", "//"):
             raise _bad(url, "has a location, but memory:// takes none")

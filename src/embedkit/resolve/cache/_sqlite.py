@@ -15,7 +15,14 @@ pool; each thread borrows a connection for one operation and gives it back.
 The schema is versioned with ``PRAGMA user_version``: a file written by a newer
 embedkit is refused with a :class:`~embedkit._errors.CacheError` rather than
 misread. A file that is not an SQLite database also gives a CacheError naming
-the path.
+the path, and is never overwritten.
+
+``mode`` is how the file is opened (see :mod:`embedkit._sqlite`): ``rwc`` (the
+default) creates it and its folder; ``rw`` needs an existing file; ``ro`` reads
+an existing file without creating, migrating or write-locking anything (what
+``embedkit cache stats`` uses). A missing file in ``rw``/``ro`` mode, and a path
+that cannot be a database (a folder, a device), raise
+:class:`~embedkit._errors.ConfigError`.
 
 >>> import tempfile, os
 >>> cache = SQLiteCache(os.path.join(tempfile.mkdtemp(), "sub", "embeds.db"))
@@ -29,16 +36,15 @@ from __future__ import annotations
 import json
 import os
 import queue
-import random
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
-from embedkit._errors import CacheError
+from embedkit import _sqlite
+from embedkit._errors import CacheError, ConfigError
 from embedkit.resolve.cache._base import NO_PROVIDER, CacheStats, Entry
 
 __all__ = ["SCHEMA_VERSION", "SQLiteCache"]
@@ -75,17 +81,6 @@ _COLUMNS = (
     "key, url, provider, params, data, fetched_at, expires_at, state, snapshot, snapshot_at, error"
 )
 
-#: SQLite primary result codes that mean "someone else holds the lock, try again".
-_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
-
-
-def _is_busy(exc: sqlite3.Error) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None and code & 0xFF in _BUSY_CODES:
-        return True
-    message = str(exc).lower()
-    return "locked" in message or "busy" in message
-
 
 def _dumps(value: Mapping[str, Any] | None) -> str | None:
     if value is None:
@@ -119,22 +114,32 @@ class SQLiteCache:
         url: str | None = None,
         busy_timeout: float = 10.0,
         retry_for: float = 60.0,
+        mode: _sqlite.Mode = "rwc",
     ) -> None:
         self.path = Path(path).expanduser().absolute()
         self.location = str(self.path)
         self.url = url if url is not None else f"sqlite:///{self.path}"
         self.busy_timeout = busy_timeout
         self.retry_for = retry_for
+        self.mode: _sqlite.Mode = mode
         self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         self._closed = False
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise CacheError(
-                f"sqlite cache: cannot create the folder {self.path.parent}: {exc}"
-            ) from exc
+        if not _sqlite.check_path(self.path, "sqlite cache") and mode != "rwc":
+            shown = _sqlite.shown_path(self.path)
+            raise ConfigError(f"no cache at {shown}: the file does not exist")
+        if mode == "rwc":
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CacheError(
+                    f"sqlite cache: cannot create the folder "
+                    f"{_sqlite.shown_path(self.path.parent)}: {exc.strerror or exc}"
+                ) from exc
+        if mode == "ro":
+            self._run(self._check_schema)
+            return
         self._run(self._init_schema, write=False)
         # WAL is a property of the file: set once the file is known to be ours.
         self._run(lambda conn: conn.execute("PRAGMA journal_mode = WAL"), transaction=False)
@@ -145,18 +150,16 @@ class SQLiteCache:
     # -- connections, transactions, retries -----------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path,
-            timeout=self.busy_timeout,
-            isolation_level=None,  # transactions are explicit below
-            check_same_thread=False,  # pooled: one thread at a time, never two
+        # Transactions are explicit below; pooled: one thread at a time, never two.
+        conn = _sqlite.connect(
+            self.path, mode=self.mode, busy_timeout=self.busy_timeout, what="sqlite cache"
         )
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            conn.execute("PRAGMA synchronous = NORMAL")
-        except BaseException:
-            conn.close()
-            raise
+        if self.mode != "ro":
+            try:
+                conn.execute("PRAGMA synchronous = NORMAL")
+            except BaseException:
+                conn.close()
+                raise
         with self._guard:
             self._all.append(conn)
         return conn
@@ -200,40 +203,53 @@ class SQLiteCache:
         transaction: bool = True,
     ) -> T:
         """Run ``operation`` in one transaction, retrying while the database is locked."""
-        deadline = time.monotonic() + self.retry_for
-        delay = 0.005
-        while True:
-            try:
-                with self._connection() as conn:
-                    if not transaction:
-                        return operation(conn)
-                    conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                    result = operation(conn)
-                    conn.execute("COMMIT")
-                    return result
-            except sqlite3.OperationalError as exc:
-                if _is_busy(exc) and time.monotonic() < deadline:
-                    time.sleep(delay * (0.5 + random.random()))
-                    delay = min(delay * 2, 0.25)
-                    continue
-                raise self._error(exc) from exc
-            except sqlite3.Error as exc:
-                raise self._error(exc) from exc
-            except (ValueError, TypeError) as exc:
-                raise CacheError(
-                    f"sqlite cache at {self.location} holds or was given an unusable entry: {exc}"
-                ) from exc
+        if write and self.mode == "ro":
+            raise CacheError(f"sqlite cache at {self.location} is open read-only")
+
+        def once() -> T:
+            with self._connection() as conn:
+                if not transaction:
+                    return operation(conn)
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                result = operation(conn)
+                conn.execute("COMMIT")
+                return result
+
+        try:
+            return _sqlite.retry_busy(once, retry_for=self.retry_for)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+        except OSError as exc:
+            raise CacheError(
+                f"sqlite cache at {self.location} cannot be opened: {exc.strerror or exc}"
+            ) from exc
+        except (ValueError, TypeError) as exc:
+            raise CacheError(
+                f"sqlite cache at {self.location} holds or was given an unusable entry: {exc}"
+            ) from exc
 
     def _error(self, exc: sqlite3.Error) -> CacheError:
         message = str(exc)
-        if isinstance(exc, sqlite3.DatabaseError) and (
-            "not a database" in message or "malformed" in message
-        ):
+        if _sqlite.is_corrupt(exc):
             return CacheError(
                 f"sqlite cache at {self.location} is not a usable SQLite database "
                 f"({message}); move or delete the file, or choose another cache URL"
             )
         return CacheError(f"sqlite cache at {self.location} failed: {message}")
+
+    def _check_schema(self, conn: sqlite3.Connection) -> None:
+        """Read-only mode: the file must already be an embedkit cache of this version."""
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise CacheError(
+                f"sqlite cache at {self.location} has schema version {version}, newer than "
+                f"this embedkit understands ({SCHEMA_VERSION}); upgrade embedkit"
+            )
+        if version < SCHEMA_VERSION:
+            raise CacheError(
+                f"sqlite cache at {self.location} is not an embedkit cache (schema version "
+                f"{version}); nothing was changed"
+            )
 
     def _init_schema(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
