@@ -34,12 +34,13 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
 from embedkit._errors import CacheError
 from embedkit.resolve.cache._base import NO_PROVIDER, CacheStats, Entry
+from embedkit.resolve.cache._locks import LocalLocks
 
 __all__ = ["SCHEMA_VERSION", "SQLiteCache"]
 
@@ -129,6 +130,9 @@ class SQLiteCache:
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         self._closed = False
+        #: Single-flight locks for this process's threads (other processes on the
+        #: same file are not coordinated: a fleet that must be shares Redis).
+        self.locks = LocalLocks()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -399,6 +403,9 @@ class SQLiteCache:
             )
 
         self._run(write, write=True)
+
+    def lock(self, key: str, ttl: float) -> AbstractContextManager[bool]:
+        return self.locks.lock(key, ttl)
 
     def close(self) -> None:
         with self._guard:
