@@ -43,6 +43,7 @@ def cli(verbose: int) -> None:
     embedkit render FILE           a Markdown/HTML page with its embeds
     embedkit providers ...         match, list and update oEmbed providers
     embedkit cache ...             inspect and purge the embed cache
+    embedkit serve                 an oEmbed HTTP service for any CMS
     embedkit syndicate ...         preview, post and schedule social posts
     """
     level = logging.WARNING - 10 * verbose
@@ -58,8 +59,9 @@ def _register() -> None:
     from embedkit.cli._providers import providers
     from embedkit.cli._render import render
     from embedkit.cli._resolve import resolve
+    from embedkit.cli._serve import serve
 
-    for command in (resolve, render, providers, cache):
+    for command in (resolve, render, providers, cache, serve):
         cli.add_command(command)
     try:
         from embedkit.cli._syndicate import syndicate
