@@ -102,18 +102,19 @@ def serve(
     hosts on one Redis cache (--cache redis://...) make one upstream request per
     post between them. See docs/serve.md.
     """
-    from embedkit.serve._settings import ServeSettings, parse_rate_limit
+    try:
+        import uvicorn
 
+        from embedkit.serve._settings import ServeSettings, parse_rate_limit
+    except ImportError as exc:
+        raise ConfigError(
+            f"embedkit serve needs the serve extra ({exc.name} is missing): "
+            "pip install 'embedkit[serve]'"
+        ) from exc
     if not origins:
         env_origins = os.environ.get("EMBEDKIT_SERVE_ALLOW_ORIGINS", "")
         origins = tuple(env_origins.replace(",", " ").split())
     ServeSettings(allow_origins=origins, rate_limit=parse_rate_limit(rate_limit))  # validate
-    try:
-        import uvicorn
-    except ImportError as exc:
-        raise ConfigError(
-            "embedkit serve needs Starlette and uvicorn: pip install 'embedkit[serve]'"
-        ) from exc
     with open_resolver(**options):  # a bad cache URL or providers file fails here, once
         pass
     os.environ.update(_environment(options, consent, origins, rate_limit))

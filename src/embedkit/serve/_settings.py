@@ -83,7 +83,7 @@ def parse_origin(text: str) -> str:
         parts is None
         or parts.scheme not in ("http", "https")
         or not parts.hostname
-        or parts.path
+        or parts.path not in ("", "/")
         or parts.query
         or parts.fragment
         or parts.username
