@@ -45,7 +45,7 @@ def main(argv: list[str]) -> None:
             if n in checkpoints:
                 gc.collect()
                 rss[n] = rss_kib()
-        locks = len(resolver.cache.locks)  # type: ignore[attr-defined]
+        locks = len(getattr(resolver.cache, "locks", ()))
     http.close()
     print(json.dumps({"rss_kib": rss, "locks": locks}))
 

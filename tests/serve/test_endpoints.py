@@ -294,3 +294,23 @@ def test_logs_hold_no_traceback(server: Server, http: httpx.Client) -> None:
     http.post("/render", content=b"\xff")
     assert "Traceback" not in server.log.read_text()
     assert json.loads(http.get("/healthz").text)["status"] == "ok"
+
+
+def test_metrics_add_up_every_worker(sim: ProviderSimulator, tmp_path: Path) -> None:
+    server = launch(serve_env(sim, tmp_path), "--workers", "2", "--rate-limit", "off",
+                    log_dir=tmp_path)  # fmt: skip
+    try:
+        _wait_until_up(server)
+        for _ in range(3):  # new connections, so both workers answer some
+            with server.client() as client:
+                for n in range(10):
+                    client.get("/providers/match", params={"url": f"https://x.com/a/status/{n}"})
+        pattern = (
+            r'^embedkit_http_requests_total\{endpoint="/providers/match",status="200"\} (\S+)$'
+        )
+        for _ in range(4):
+            with server.client() as client:
+                text = client.get("/metrics").text
+            assert float(re.search(pattern, text, re.M).group(1)) == 30  # type: ignore[union-attr]
+    finally:
+        server.stop()

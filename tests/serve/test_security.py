@@ -117,3 +117,11 @@ def test_rate_limit_uses_the_forwarded_address_behind_a_trusted_proxy(
             for ip in ("203.0.113.1", "203.0.113.2", "203.0.113.1")
         ]
     assert first == [200, 200, 429]
+
+
+def test_another_host_is_said_on_stderr(
+    start_serve: Callable[..., Server], simulator: ProviderSimulator, tmp_path: Path
+) -> None:
+    server = start_serve(serve_env(simulator, tmp_path), "--host", "0.0.0.0")
+    assert "listening on 0.0.0.0, reachable from other machines" in server.log.read_text()
+    assert listening_addresses(server.port) == {"00000000"}

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from embedkit._config import env_flag
 from embedkit._errors import ConfigError
 from embedkit.cli._options import open_resolver, resolver_options
 
@@ -46,7 +47,8 @@ def _environment(
         env["EMBEDKIT_TIMEOUT"] = repr(options["timeout"])
     if options["allow_private_networks"] is not None:
         env["EMBEDKIT_ALLOW_PRIVATE_NETWORKS"] = "1" if options["allow_private_networks"] else "0"
-    env["EMBEDKIT_SERVE_OFFLINE"] = "1" if options["offline"] else "0"
+    offline = options["offline"] or env_flag(os.environ, "EMBEDKIT_SERVE_OFFLINE")
+    env["EMBEDKIT_SERVE_OFFLINE"] = "1" if offline else "0"
     env["EMBEDKIT_SERVE_CONSENT"] = "1" if consent else "0"
     env["EMBEDKIT_SERVE_ALLOW_ORIGINS"] = " ".join(origins)
     env["EMBEDKIT_SERVE_RATE_LIMIT"] = rate_limit

@@ -48,7 +48,13 @@ from embedkit.resolve._providers import Match, ProviderRegistry
 from embedkit.resolve._refs import parse_ref
 from embedkit.resolve.cache import CacheBackend, Entry, cache_key, open_cache
 from embedkit.resolve.cache._locks import LocalLocks
-from embedkit.resolve.cache._policy import CachePolicy, on_failure, on_gone, on_success
+from embedkit.resolve.cache._policy import (
+    CachePolicy,
+    is_fresh,
+    on_failure,
+    on_gone,
+    on_success,
+)
 
 __all__ = ["Resolver"]
 
@@ -246,9 +252,12 @@ class Resolver:
     def _next_action(
         self, entry: Entry | None, found: Match | None, refresh: bool
     ) -> decisions.Action:
+        now = self.clock()
+        if entry is not None and not refresh and is_fresh(entry, now):
+            return "serve"  # what next_action says, without reading the 429 pause first
         return decisions.next_action(
             entry,
-            now=self.clock(),
+            now=now,
             refresh=refresh,
             offline=self.offline,
             can_fetch=found is not None or self.discovery,
