@@ -1,14 +1,17 @@
-"""``create_app`` with resolvers built for the case: consent mode, a broken cache, secrets."""
+"""``create_app`` with resolvers built for the case: consent, a broken cache, secrets, hangs."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import httpx
 from tests.cache.redis_helpers import free_port
+from tests.simulator import FIXTURES
 
 from embedkit import Resolver
+from embedkit.net._http import HttpClient
 from embedkit.page._autoembed import CONSENT_MARKER
 from embedkit.resolve.cache import MemoryCache
 from embedkit.serve import ServeSettings, create_app
@@ -94,3 +97,47 @@ def test_errors_are_not_cached_and_embeds_are() -> None:
         good = get(app, "/oembed", url=POST)
     assert bad.headers["cache-control"] == "no-store"
     assert good.headers["cache-control"].startswith("public, max-age=")
+
+
+def test_a_hanging_provider_does_not_hold_up_cached_embeds() -> None:
+    """Every fetch thread waits on a provider that does not answer; hits still come back."""
+    release = threading.Event()
+    body = (FIXTURES / "twitter-1.json").read_bytes()
+
+    def provider(request: httpx.Request) -> httpx.Response:
+        if "status%2F1636212467429621760" not in str(request.url):
+            release.wait(30)  # a hanging provider, until the test lets go
+        return httpx.Response(200, content=body)
+
+    http = HttpClient(transport=httpx.MockTransport(provider))
+    settings = ServeSettings(rate_limit=None, hit_threads=2, fetch_threads=4)
+    with Resolver(cache="memory://", http=http) as resolver:
+        app = create_app(resolver, settings=settings)
+
+        async def scenario() -> tuple[str, list[bool], list[str]]:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://serve") as client:
+                first = await client.get("/oembed", params={"url": POST})
+                assert first.json()["embedkit_status"] == "fresh"
+                hanging = [
+                    asyncio.create_task(
+                        client.get("/oembed", params={"url": f"https://x.com/a/status/{n}"})
+                    )
+                    for n in range(10)  # more than the 4 fetch threads
+                ]
+                await asyncio.sleep(0.2)
+                hit = await asyncio.wait_for(client.get("/oembed", params={"url": POST}), 20)
+                still_hanging = [not task.done() for task in hanging]
+                release.set()
+                done = await asyncio.gather(*hanging)
+                return (
+                    hit.json()["embedkit_status"],
+                    still_hanging,
+                    [d.json()["embedkit_status"] for d in done],
+                )
+
+        status, still_hanging, statuses = asyncio.run(scenario())
+    http.close()
+    assert status == "cached"
+    assert all(still_hanging)  # the hit was answered while every fetch still waited
+    assert set(statuses) == {"fresh"}

@@ -11,6 +11,7 @@ answer is the embed's static fallback, with ``embedkit_status`` saying so.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -36,6 +37,7 @@ from embedkit.net._http import GuardedTransport, HttpClient
 from embedkit.page import find_standalone_urls, render_html, script_tags
 from embedkit.page._render import _markdown
 from embedkit.resolve import ProviderRegistry, Resolver, parse_ref
+from embedkit.resolve.cache import cache_key, is_fresh
 from embedkit.serve._limits import LimitsMiddleware, TokenBuckets, json_error_body
 from embedkit.serve._metrics import CONTENT_TYPE, CountingTransport, Metrics, MetricsMiddleware
 from embedkit.serve._oembed import (
@@ -98,7 +100,7 @@ def _own_resolver(settings: ServeSettings, metrics: Metrics, env: Mapping[str, s
             consent=settings.consent,
             offline=settings.offline,
             http=http,
-            max_workers=min(8, settings.threads),
+            max_workers=min(8, settings.fetch_threads),
             env=env,
         )
     except BaseException:
@@ -113,11 +115,27 @@ class _Service:
         self.resolver = resolver
         self.settings = settings
         self.metrics = metrics
-        self.limiter = anyio.CapacityLimiter(settings.threads)
+        self.hits = anyio.CapacityLimiter(settings.hit_threads)
+        self.fetches = anyio.CapacityLimiter(settings.fetch_threads)
         self.openapi = OPENAPI_PATH.read_bytes()
+        self._parse = functools.lru_cache(maxsize=4096)(parse_ref)
 
     async def _run(self, func: Callable[..., T], *args: Any) -> T:
-        return await anyio.to_thread.run_sync(partial(func, *args), limiter=self.limiter)
+        """Run blocking work that may wait on a provider (the fetch pool)."""
+        return await anyio.to_thread.run_sync(partial(func, *args), limiter=self.fetches)
+
+    def _if_fresh(self, url: str, params: dict[str, Any]) -> Embed | None:
+        """The embed when the cache holds it fresh (no provider asked), else ``None``."""
+        ref = self._parse(url)  # InvalidReference: a 400
+        if ref.needs_redirect:
+            return None
+        try:
+            entry = self.resolver.cache.get(cache_key(ref.url, params))
+        except CacheError:
+            return None
+        if entry is None or not is_fresh(entry, self.resolver.clock()):
+            return None
+        return self.resolver.resolve(url, **params)
 
     # -- resolving one URL ------------------------------------------------------
 
@@ -132,7 +150,12 @@ class _Service:
             return _error(400, str(exc))
         started = self.resolver.clock()
         try:
-            embed = await self._run(partial(self.resolver.resolve, url, **params))
+            # A fresh cache entry is served by the hit pool; anything that may ask a
+            # provider waits in the fetch pool, so slow providers never hold up hits.
+            found = await anyio.to_thread.run_sync(self._if_fresh, url, params, limiter=self.hits)
+            if found is None:
+                found = await self._run(partial(self.resolver.resolve, url, **params))
+            embed: Embed = found
         except InvalidReference as exc:
             return _error(400, str(exc))
         hit = embed.status == "cached" or (

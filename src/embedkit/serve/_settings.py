@@ -103,8 +103,11 @@ class ServeSettings:
     default, so only servers and same-origin pages can). ``rate_limit``: per
     client address, in this process (``None`` turns it off). ``max_query_bytes``
     and ``max_body_bytes`` cap what a request may send; ``max_embeds`` caps the
-    distinct URLs one ``POST /render`` may resolve. ``threads`` bounds how many
-    resolves run at once (in a thread pool, off the event loop). ``consent`` and
+    distinct URLs one ``POST /render`` may resolve. Resolves run in thread pools,
+    off the event loop: ``hit_threads`` serve what the cache holds fresh (CPU
+    work: a few threads go fastest), ``fetch_threads`` everything that may ask a
+    provider (waiting on the network), so a slow provider never holds up cached
+    embeds. ``consent`` and
     ``offline`` are the resolver's modes when the app builds its own resolver.
     """
 
@@ -113,7 +116,8 @@ class ServeSettings:
     max_query_bytes: int = 4096
     max_body_bytes: int = 1_048_576
     max_embeds: int = 100
-    threads: int = 64
+    hit_threads: int = 8
+    fetch_threads: int = 64
     consent: bool = False
     offline: bool = False
 
