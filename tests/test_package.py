@@ -25,6 +25,7 @@ PUBLIC_ROOTS = (
     "embedkit.present",
     "embedkit.resolve",
     "embedkit.resolve.cache",
+    "embedkit.serve",
     "embedkit.syndicate",
     "embedkit.syndicate.channels",
 )
@@ -105,7 +106,9 @@ BLOCK_EXTRAS = textwrap.dedent(
     import importlib.abc, sys
     class Block(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in {"redis", "mastodon", "atproto", "playwright"}:
+            extras = {"redis", "mastodon", "atproto", "playwright", "starlette", "uvicorn",
+                      "prometheus_client"}
+            if name.split(".")[0] in extras:
                 raise ImportError(f"{name} is an optional extra")
             return None
     sys.meta_path.insert(0, Block())

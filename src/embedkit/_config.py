@@ -46,7 +46,7 @@ ENV_VARS: Mapping[str, str] = {
     "EMBEDKIT_LEDGER": "ledger URL: sqlite:///path (--ledger)",
     "EMBEDKIT_DEBUG": "1 shows the Python traceback of an error (--traceback)",
     "EMBEDKIT_ALLOW_PRIVATE_NETWORKS": "1 lets author URLs reach private/loopback addresses",
-    "EMBEDKIT_CONSENT": "1 renders embeds as consent placeholders (Django, Wagtail, Markdown)",
+    "EMBEDKIT_CONSENT": "1: consent placeholders (CLI, serve, Django, Wagtail, Markdown)",
     "EMBEDKIT_TEMPLATES": "template folders searched before the packaged ones",
     "EMBEDKIT_META_TOKEN": "Meta app token for Instagram/Facebook oEmbed",
     "EMBEDKIT_X_BEARER_TOKEN": "X API bearer token for richer fallbacks when no snapshot exists",

@@ -78,6 +78,7 @@ BASE: dict[tuple[str, ...], dict[str, object]] = {
     ("providers", "update"): {"source": "{providers}"},
     ("render",): {"file": "{doc}", "offline": True, "cache_url": "memory://"},
     ("resolve",): {"refs": REF, "offline": True, "cache_url": "memory://"},
+    ("serve",): {"check": True, "cache_url": "memory://"},
     ("syndicate", "history"): {"article": "art-1", "ledger_url": "{ledger}"},
     ("syndicate", "post"): {
         "source_arg": "{article}",
@@ -180,7 +181,7 @@ def _expected(case: Case) -> int:
     # databases
     if wrong_kind:
         return 2
-    creates = cmd in (("render",), ("resolve",)) or (
+    creates = cmd in (("render",), ("resolve",), ("serve",)) or (
         cmd in (("syndicate", "post"), ("syndicate", "run")) and not case.dry_run
     )
     if kind in ("missing", "missing_parent", "unwritable"):

@@ -53,6 +53,11 @@ COMMANDS: Mapping[str, tuple[str, str, str]] = {
         "resolve",
         "Resolve post references (URLs) into embed HTML.",
     ),
+    "serve": (
+        "embedkit.cli._serve",
+        "serve",
+        "Run the embed service: an oEmbed provider for any CMS, over HTTP.",
+    ),
     "syndicate": (
         "embedkit.cli._syndicate",
         "syndicate",
@@ -321,6 +326,7 @@ def cli() -> None:
     embedkit render FILE           a Markdown/HTML page with its embeds
     embedkit providers ...         match, list and update oEmbed providers
     embedkit cache ...             inspect and purge the embed cache
+    embedkit serve                 an oEmbed HTTP service for any CMS
     embedkit syndicate ...         preview, post and schedule social posts
 
     \b

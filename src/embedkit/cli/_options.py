@@ -269,6 +269,8 @@ def consent_option(func: F) -> F:
     return click.option(
         "--consent",
         is_flag=True,
+        envvar="EMBEDKIT_CONSENT",
+        show_envvar=True,
         help="Show each embed as its static fallback with a 'load' button; no "
         "third-party request before the reader clicks.",
     )(func)

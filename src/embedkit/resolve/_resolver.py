@@ -26,11 +26,11 @@ import dataclasses
 import functools
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from embedkit._config import DEFAULT_TIMEOUT, env_flag, env_float
@@ -47,7 +47,14 @@ from embedkit.resolve._oembed import OEmbedFetcher
 from embedkit.resolve._providers import Match, ProviderRegistry
 from embedkit.resolve._refs import parse_ref
 from embedkit.resolve.cache import CacheBackend, Entry, cache_key, open_cache
-from embedkit.resolve.cache._policy import CachePolicy, on_failure, on_gone, on_success
+from embedkit.resolve.cache._locks import LocalLocks
+from embedkit.resolve.cache._policy import (
+    CachePolicy,
+    is_fresh,
+    on_failure,
+    on_gone,
+    on_success,
+)
 
 __all__ = ["Resolver"]
 
@@ -128,13 +135,16 @@ class Resolver:
         )
         self.fetcher = OEmbedFetcher(self.http)
         self.environment = make_environment(template_dirs, env=self._env)
-        self._key_locks: dict[str, threading.Lock] = {}
         # Parsing and matching are pure: remember them for the references seen lately.
         self._parse = functools.lru_cache(maxsize=presentation_memo)(parse_ref)
         self._match = functools.lru_cache(maxsize=presentation_memo)(self.registry.match)
         self._expanded: LruMemo[str, Ref] = LruMemo(presentation_memo)
         self._presented: LruMemo[tuple[object, ...], Presented] = LruMemo(presentation_memo)
-        self._key_locks_guard = threading.Lock()
+        # Single-flight: the cache's own locks (shared by a fleet on Redis); a backend
+        # of someone else's without lock() gets process-local ones.
+        self._locks = LocalLocks()
+        #: How long a fetch may hold its key's lock (and others wait): two deadlines.
+        self.lock_ttl = 2 * self.http.deadline + 1.0
 
     def __repr__(self) -> str:
         return f"Resolver(cache={self.cache.url!r}, providers={len(self.registry)})"
@@ -206,37 +216,53 @@ class Resolver:
 
     # -- the pipeline -------------------------------------------------------
 
-    def _lock_for(self, key: str) -> threading.Lock:
-        with self._key_locks_guard:
-            return self._key_locks.setdefault(key, threading.Lock())
+    def _single_flight(self, key: str) -> AbstractContextManager[bool]:
+        lock = getattr(self.cache, "lock", None)
+        if lock is None:
+            return self._locks.lock(key, self.lock_ttl)
+        return cast("AbstractContextManager[bool]", lock(key, self.lock_ttl))
 
     def _resolve(self, ref: Ref, params: dict[str, str], refresh: bool) -> Embed:
         if ref.needs_redirect and not self.offline:
             ref = self._expand(ref)
         found = self._match(ref.url)
         key = cache_key(ref.url, params)
-        # One request per post at a time: concurrent resolves of the same key wait
-        # for the first and then find its cache entry.
-        with self._lock_for(key):
-            entry = self._cache_get(key)
-            now = self.clock()
-            action = decisions.next_action(
-                entry,
-                now=now,
-                refresh=refresh,
-                offline=self.offline,
-                can_fetch=found is not None or self.discovery,
-                blocked_until=self._blocked_until(_pause_key(found)),
-            )
-            if action == "serve":
-                assert entry is not None
-                status: EmbedStatus = "gone" if entry.state == "gone" else "cached"
-                return self._embed(ref, found, status, entry, None)
-            if action == "fetch":
-                entry, status, error = self._fetch(ref, found, key, params, entry, now)
-                return self._embed(ref, found, status, entry, error)
-            status = decisions.status_without_fetch(entry)
-            return self._embed(ref, found, status, entry, "offline" if self.offline else None)
+        entry = self._cache_get(key)
+        action = self._next_action(entry, found, refresh)
+        if action == "fetch":
+            # One request per post at a time (across the fleet when the cache is
+            # shared): the lock's holder fetches; the others wait for it, then read
+            # what it stored, and take its outcome rather than asking again.
+            with self._single_flight(key) as held:
+                entry = self._cache_get(key)
+                action = self._next_action(entry, found, refresh and held)
+                if action == "fetch" and held:
+                    entry, fetched, why = self._fetch(ref, found, key, params, entry, self.clock())
+                    return self._embed(ref, found, fetched, entry, why)
+        if action == "serve":
+            assert entry is not None
+            status: EmbedStatus = "gone" if entry.state == "gone" else "cached"
+            return self._embed(ref, found, status, entry, None)
+        status = decisions.status_without_fetch(entry)
+        error = "offline" if self.offline else None
+        if action == "fetch":
+            error = "a concurrent request for this post did not get an answer"
+        return self._embed(ref, found, status, entry, error)
+
+    def _next_action(
+        self, entry: Entry | None, found: Match | None, refresh: bool
+    ) -> decisions.Action:
+        now = self.clock()
+        if entry is not None and not refresh and is_fresh(entry, now):
+            return "serve"  # what next_action says, without reading the 429 pause first
+        return decisions.next_action(
+            entry,
+            now=now,
+            refresh=refresh,
+            offline=self.offline,
+            can_fetch=found is not None or self.discovery,
+            blocked_until=self._blocked_until(_pause_key(found)),
+        )
 
     def _expand(self, ref: Ref) -> Ref:
         """Follow a short link (vm.tiktok.com, redd.it...) to the post it names.

@@ -19,6 +19,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -129,6 +130,17 @@ class CacheBackend(Protocol):
 
     def block(self, provider: str, until: float) -> None:
         """Record that ``provider`` must not be asked before ``until`` (last write wins)."""
+        ...
+
+    def lock(self, key: str, ttl: float) -> AbstractContextManager[bool]:
+        """A single-flight lock on ``key``: ``with cache.lock(key, ttl) as held:``.
+
+        ``held`` is ``True`` when this caller holds the lock (for at most ``ttl``
+        seconds) and should fetch; ``False`` when another caller held it, was
+        waited for (at most ``ttl`` seconds), and its result is in the cache.
+        Never raises for backend trouble: a shared lock that cannot be reached
+        degrades to a process-local one. See :mod:`embedkit.resolve.cache._locks`.
+        """
         ...
 
     def close(self) -> None:

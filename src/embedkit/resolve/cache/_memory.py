@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from contextlib import AbstractContextManager
 
 from embedkit._errors import CacheError
 from embedkit.resolve.cache._base import (
@@ -25,6 +26,7 @@ from embedkit.resolve.cache._base import (
     entry_from_json,
     entry_to_json,
 )
+from embedkit.resolve.cache._locks import LocalLocks
 
 __all__ = ["MemoryCache"]
 
@@ -41,6 +43,8 @@ class MemoryCache:
         self._blocks: dict[str, float] = {}
         self._lock = threading.Lock()
         self._closed = False
+        #: The single-flight locks held right now (one process; see :meth:`lock`).
+        self.locks = LocalLocks()
 
     def __repr__(self) -> str:
         return f"MemoryCache({self.url!r})"
@@ -117,6 +121,9 @@ class MemoryCache:
         with self._lock:
             self._check_open()
             self._blocks[provider.casefold()] = float(until)
+
+    def lock(self, key: str, ttl: float) -> AbstractContextManager[bool]:
+        return self.locks.lock(key, ttl)
 
     def close(self) -> None:
         with self._lock:

@@ -8,6 +8,13 @@ behind never removes the wrong entry. Rate-limit stops are keys
 ``<prefix>block:<provider>`` holding the end time, with a PX expiry so they
 clean themselves up.
 
+Single-flight locks are keys ``<prefix>lock:<key>`` set with ``SET NX PX`` and a
+random token; the holder deletes its own token only (a compare-and-delete
+script), and the PX expiry frees a lock whose holder died. Within one process
+only one thread per key talks to Redis: the others wait on a process-local lock
+(:class:`~embedkit.resolve.cache._locks.LocalLocks`) in front of it. When Redis
+cannot be reached, :meth:`RedisCache.lock` degrades to that local lock alone.
+
 Redis expires an entry key ``retention`` seconds (default 90 days) after its
 own TTL ran out, counted from its last write: long enough that a snapshot
 outlives any provider outage; ``retention=None`` keeps keys forever.
@@ -26,11 +33,13 @@ RedisCache('redis://:***@cache.internal:6380/2?prefix=site1:')
 from __future__ import annotations
 
 import json
+import logging
 import math
+import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
@@ -44,6 +53,7 @@ from embedkit.resolve.cache._base import (
     entry_to_json,
     redact_url,
 )
+from embedkit.resolve.cache._locks import LocalLocks
 
 __all__ = ["DEFAULT_PREFIX", "DEFAULT_RETENTION", "RedisCache", "RedisOptions", "parse_redis_url"]
 
@@ -53,6 +63,19 @@ DEFAULT_SOCKET_TIMEOUT = 5.0
 #: How long a rate-limit stop key outlives its end time (the caller compares times).
 BLOCK_GRACE = 600.0
 _BATCH = 500
+#: How often a waiter looks whether a fleet lock was released (seconds, growing to the max).
+LOCK_POLL_FIRST = 0.005
+LOCK_POLL_MAX = 0.05
+
+log = logging.getLogger("embedkit.resolver")
+
+# Release a single-flight lock only if this holder still owns it.
+_RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
 # Store an entry and add it to its index sets in one step. An index set lives
 # as long as its longest-lived member (PX only ever extends it); with no
@@ -195,7 +218,10 @@ class RedisCache:
         except ValueError as exc:
             raise ConfigError(f"cache URL {self.url} is not usable: {self._scrub(exc)}") from exc
         self._set_script = self._client.register_script(_SET_SCRIPT)
+        self._release_script = self._client.register_script(_RELEASE_SCRIPT)
         self._closed = False
+        #: The process-local locks in front of the fleet's (see :meth:`lock`).
+        self.locks = LocalLocks()
 
     def __repr__(self) -> str:
         return f"RedisCache({self.url!r})"
@@ -381,6 +407,51 @@ class RedisCache:
                 json.dumps(float(until)),
                 px=max(int(lifetime * 1000), 1),
             )
+
+    def lock(self, key: str, ttl: float) -> AbstractContextManager[bool]:
+        return self._fleet_lock(key, ttl)
+
+    @contextmanager
+    def _fleet_lock(self, key: str, ttl: float) -> Iterator[bool]:
+        with self.locks.lock(key, ttl) as local:
+            if not local:  # another thread of this process led; its result is cached
+                yield False
+                return
+            name = f"{self.prefix}lock:{key}"
+            token = secrets.token_hex(16)
+            try:
+                held = self._acquire_or_wait(name, token, ttl)
+            except self._errors_base as exc:
+                log.warning(
+                    "redis cache at %s: single-flight lock unavailable, fetching without it: %s",
+                    self.location,
+                    self._scrub(exc),
+                )
+                yield True  # this process's lock is still held: degrade to it
+                return
+            if not held:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                with suppress(self._errors_base):  # else it expires by itself
+                    self._release_script(keys=[name], args=[token])
+
+    def _acquire_or_wait(self, name: str, token: str, ttl: float) -> bool:
+        """Take the fleet lock (True), or wait until its holder releases it (False)."""
+        if self._closed:
+            raise self._errors_base(f"redis cache at {self.location} is closed")
+        if self._client.set(name, token, nx=True, px=max(int(ttl * 1000), 1)):
+            return True
+        deadline = time.monotonic() + ttl
+        delay = LOCK_POLL_FIRST
+        while time.monotonic() < deadline:
+            time.sleep(delay)
+            if not self._client.exists(name):
+                break
+            delay = min(delay * 2, LOCK_POLL_MAX)
+        return False
 
     def close(self) -> None:
         if self._closed:

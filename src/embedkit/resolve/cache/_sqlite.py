@@ -39,13 +39,14 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
 from embedkit import _sqlite
 from embedkit._errors import CacheError, ConfigError
 from embedkit.resolve.cache._base import NO_PROVIDER, CacheStats, Entry
+from embedkit.resolve.cache._locks import LocalLocks
 
 __all__ = ["SCHEMA_VERSION", "SQLiteCache"]
 
@@ -126,6 +127,9 @@ class SQLiteCache:
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         self._closed = False
+        #: Single-flight locks for this process's threads (other processes on the
+        #: same file are not coordinated: a fleet that must be shares Redis).
+        self.locks = LocalLocks()
         if not _sqlite.check_path(self.path, "sqlite cache") and mode != "rwc":
             shown = _sqlite.shown_path(self.path)
             raise ConfigError(f"no cache at {shown}: the file does not exist")
@@ -415,6 +419,9 @@ class SQLiteCache:
             )
 
         self._run(write, write=True)
+
+    def lock(self, key: str, ttl: float) -> AbstractContextManager[bool]:
+        return self.locks.lock(key, ttl)
 
     def close(self) -> None:
         with self._guard:
