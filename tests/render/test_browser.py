@@ -60,7 +60,7 @@ CSP = (
     "frame-src https://platform.twitter.com https://www.youtube.com; "
     "object-src 'none'; base-uri 'none'"
 )
-TWEET_BUTTON = 'figure[data-embedkit-provider="X"] [data-embedkit-load]'
+TWEET_BUTTON = 'figure[data-embedkit-provider="Twitter"] [data-embedkit-load]'
 VIDEO_BUTTON = 'figure[data-embedkit-provider="YouTube"] [data-embedkit-load]'
 
 
@@ -168,7 +168,7 @@ def shoot(page: Page, name: str, doc_name: str | None = None) -> Path:
     """
     path = page.screenshot(ARTIFACTS / f"{name}.png")
     if doc_name and os.environ.get("EMBEDKIT_UPDATE_SCREENSHOTS") == "1":
-        page.screenshot(DOC_IMAGES / doc_name, down_to='figure[data-embedkit-provider="X"]')
+        page.screenshot(DOC_IMAGES / doc_name, down_to='figure[data-embedkit-provider="Twitter"]')
     return path
 
 
@@ -222,7 +222,7 @@ def test_consent_mode_requests_nothing_third_party_before_the_click(
     page.settle()
     assert (
         page.evaluate(
-            "document.querySelector('figure[data-embedkit-provider=\"X\"]')"
+            "document.querySelector('figure[data-embedkit-provider=\"Twitter\"]')"
             ".getAttribute('data-embedkit-consent')"
         )
         == "given"
@@ -231,7 +231,9 @@ def test_consent_mode_requests_nothing_third_party_before_the_click(
         "document.querySelector('figure.embedkit blockquote.twitter-tweet').textContent"
     ).startswith("LIVE: Japanese Prime Minister Fumio Kishida welcomes")
     assert page.evaluate(f"document.querySelector({TWEET_BUTTON!r})") is None
-    assert page.evaluate("document.activeElement.getAttribute('data-embedkit-provider')") == "X"
+    assert (
+        page.evaluate("document.activeElement.getAttribute('data-embedkit-provider')") == "Twitter"
+    )
     # The provider script was added with the consent script's nonce (CSP allowed it).
     assert page.evaluate(f"document.querySelector('script[src=\"{WIDGETS}\"]').nonce") == NONCE
     assert third_party(page) == [WIDGETS]

@@ -21,10 +21,10 @@ from embedkit.resolve._providers import (
     ProviderRegistry,
     load_providers_file,
     scheme_to_regex,
-    update_registry,
     validate_entries,
 )
 from embedkit.resolve._refs import canonicalize
+from embedkit.resolve._registry_update import update_registry
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "urls"
 REGISTRY_WITH_EXAMPLES: list[dict[str, Any]] = json.loads(
@@ -113,7 +113,7 @@ def test_registry_match_agrees_with_the_regex(scheme: str, url: str, matches: bo
 
 # ---------------------------------------------------------------- families
 
-# (pasted, provider name, family)
+# (pasted, provider name, platform id)
 FAMILY_MATCHES = [
     ("https://twitter.com/Reuters/status/1636227126391214081?s=20", "Twitter", "x"),
     ("https://mobile.x.com/Reuters/status/1636227126391214081/photo/1", "Twitter", "x"),
@@ -148,18 +148,18 @@ FAMILY_MATCHES = [
     ("https://flickr.com/photos/bees/2341623661", "Flickr", "flickr"),
     ("https://flic.kr/p/4yVr32", "Flickr", "flickr"),
     ("https://mastodon.social/users/Gargron/statuses/109337497224431286", "Mastodon", "mastodon"),
-    ("https://www.dailymotion.com/video/x8kjx7v", "Dailymotion", None),
+    ("https://www.dailymotion.com/video/x8kjx7v", "Dailymotion", "dailymotion"),
 ]
 
 
-@pytest.mark.parametrize(("pasted", "name", "family"), FAMILY_MATCHES)
-def test_canonical_family_urls_match_their_provider(
-    registry: ProviderRegistry, pasted: str, name: str, family: str | None
+@pytest.mark.parametrize(("pasted", "name", "platform"), FAMILY_MATCHES)
+def test_canonical_platform_urls_match_their_provider(
+    registry: ProviderRegistry, pasted: str, name: str, platform: str | None
 ) -> None:
     found = registry.match(canonicalize(pasted))
     assert found is not None
     assert found.provider.name == name
-    assert found.provider.family == family
+    assert found.provider.platform == platform
 
 
 @pytest.mark.parametrize(
@@ -453,7 +453,7 @@ def test_user_file_replaces_a_provider_by_name_and_adds_new_ones(tmp_path: Path)
     found = layered.match("https://www.youtube.com/watch?v=dQw4w9WgXcQ")
     assert found is not None
     assert found.endpoint.url == "https://yt-proxy.example/oembed"
-    assert youtube.family == "youtube"
+    assert youtube.platform == "youtube"
     assert layered.match("https://youtu.be/dQw4w9WgXcQ") is None  # the user entry lacks it
     new = layered.match("https://video.newsroom.example/v/42")
     assert new is not None

@@ -10,8 +10,8 @@ import click
 from embedkit._errors import InvalidReference
 from embedkit.cli._options import format_option
 from embedkit.net._http import HttpClient
-from embedkit.resolve._providers import ProviderRegistry, update_registry
-from embedkit.resolve._refs import parse_ref
+from embedkit.resolve._providers import ProviderRegistry
+from embedkit.resolve._registry_update import update_registry
 
 __all__ = ["providers"]
 
@@ -44,7 +44,7 @@ def match_command(urls: tuple[str, ...], providers_file: str | None) -> None:
     invalid = False
     for url in urls:
         try:
-            found = registry.match(parse_ref(url).url)
+            found = registry.match_ref(url)
         except InvalidReference as exc:
             click.echo(f"Error: {exc}", err=True)
             invalid = True
