@@ -234,10 +234,10 @@ def _link(url: str) -> str:
 def _x_embed(ref: Ref, settings: PlatformSettings) -> str | None:
     if not ref.post_id:
         return None
+    # widgets.js turns a blockquote holding a link to the status into the post
     link = f"https://twitter.com/i/status/{ref.post_id}"
     return (
-        f'<blockquote class="twitter-tweet"><p>{_link(ref.url)}</p>'
-        f'<a href="{link}">{htmllib.escape(ref.url)}</a></blockquote>'
+        f'<blockquote class="twitter-tweet">{_link(link)}</blockquote>'
         '<script async src="https://platform.twitter.com/widgets.js"></script>'
     )
 
@@ -514,7 +514,7 @@ _RECORDS: tuple[Platform, ...] = (
         name="Dailymotion",
         providers=("Dailymotion",),
         layout="video",
-        hosts=(*_www("dailymotion.com", "dai.ly"), "geo.dailymotion.com"),
+        hosts=(*_www("dailymotion.com", "dai.ly"), "m.dailymotion.com", "geo.dailymotion.com"),
         sanitizer=_IFRAME_ONLY,
         iframe_hosts=frozenset({"www.dailymotion.com", "geo.dailymotion.com"}),
         iframe_allow=frozenset({"autoplay", "fullscreen", "picture-in-picture", "web-share"}),

@@ -11,11 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.render.safety import problems, tags
 
+from embedkit import _platforms
 from embedkit._platforms import for_provider_name
 from embedkit.present._sanitize import (
     KNOWN_SCRIPTS,
     MAX_HTML_CHARS,
     Sanitized,
+    clean_allow,
+    clean_style,
     iframe_hosts,
     sanitize,
 )
@@ -555,3 +558,136 @@ def test_huge_provider_html_is_refused_quickly(html: str) -> None:
 def test_deeply_nested_but_small_html_is_still_sanitized() -> None:
     html = "<div>" * 2_000 + "deep" + "</div>" * 2_000
     assert "deep" in sanitize(html, None).html
+
+
+# -- iframe permissions (issue 8, item 7) --------------------------------------------------
+
+_EVERYTHING = (
+    "accelerometer; autoplay; camera *; microphone 'self' https://evil.example; geolocation;"
+    " payment; usb; display-capture; clipboard-read; clipboard-write; encrypted-media;"
+    " gyroscope; picture-in-picture; web-share; fullscreen; serial; hid; bluetooth"
+)
+
+
+@pytest.mark.parametrize(
+    ("platform", "host", "allow", "fullscreen"),
+    [
+        (
+            "youtube",
+            "www.youtube.com",
+            "accelerometer; autoplay; clipboard-write; encrypted-media; gyroscope;"
+            " picture-in-picture; web-share; fullscreen",
+            True,
+        ),
+        ("soundcloud", "w.soundcloud.com", "autoplay", False),
+        ("twitch", "player.twitch.tv", "autoplay; fullscreen", True),
+        (None, "video.example.org", "fullscreen", True),  # unknown providers: fullscreen only
+    ],
+)
+def test_iframe_allow_is_rebuilt_from_the_platforms_features(
+    platform: str | None, host: str, allow: str, fullscreen: bool
+) -> None:
+    html = f'<iframe src="https://{host}/embed/x" allow="{_EVERYTHING}" allowfullscreen></iframe>'
+    result = sanitize(html, platform, extra_iframe_hosts=[host] if platform is None else ())
+    (iframe,) = [a for t, a in tags(result.html) if t == "iframe"]
+    assert iframe["allow"] == allow
+    for dropped in ("camera", "microphone", "geolocation", "payment", "usb", "evil.example"):
+        assert dropped not in iframe["allow"]
+    assert ("allowfullscreen" in iframe) is fullscreen
+
+
+def test_an_allow_attribute_with_nothing_allowed_is_removed() -> None:
+    html = '<iframe src="https://w.soundcloud.com/player/" allow="camera; usb"></iframe>'
+    (iframe,) = [a for t, a in tags(sanitize(html, "soundcloud").html) if t == "iframe"]
+    assert "allow" not in iframe
+
+
+@pytest.mark.parametrize(
+    ("value", "features", "expected"),
+    [
+        ("autoplay; fullscreen", {"autoplay", "fullscreen"}, "autoplay; fullscreen"),
+        ("AUTOPLAY 'src'; autoplay", {"autoplay"}, "autoplay"),
+        ("camera; microphone", {"autoplay"}, ""),
+        ("autoplay *; fullscreen https://evil.example", {"autoplay", "fullscreen"},
+         "autoplay; fullscreen"),
+        ("auto\"play; fullscreen", {"autoplay", "fullscreen"}, "fullscreen"),
+        ("", {"autoplay"}, ""),
+    ],
+)  # fmt: skip
+def test_clean_allow(value: str, features: set[str], expected: str) -> None:
+    assert clean_allow(value, frozenset(features)) == expected
+
+
+# -- provider CSS stays inside its figure (issue 8, item 13) ----------------------------------
+
+_STYLE_PROPS = frozenset(_platforms.STYLE_PROPERTIES)
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        "position: fixed",
+        "position: absolute",
+        "inset: 0",
+        "top: 0",
+        "left: -9999px",
+        "transform: scale(20)",
+        "transform: translate(-50%, -50%)",
+        "translate: 10px",
+        "z-index: 2147483647",
+        "float: left",
+        "box-shadow: 0 0 0 9999px white",
+        "outline: 9999px solid white",
+        "margin-top: -200px",
+        "margin: 0 -50vw",
+        "margin-left: -.5em",
+        "width: 100vw",
+        "height: 100vh",
+        "min-height: 100dvh",
+        "width: 5000px",
+        "min-width: 2000px",
+        "width: 150%",
+        "height: 5000px",
+        "padding: 0 0 0 9000px",
+        "font-size: 500px",
+        "width: calc(100vw + 10px)",
+        "width: var(--page-width)",
+        "height: max(100vh, 10px)",
+        "clip-path: inset(0)",
+        "content: 'x'",
+    ],
+)
+def test_css_that_moves_or_sizes_a_box_outside_its_figure_is_dropped(declaration: str) -> None:
+    assert clean_style(declaration + "; color: red", _STYLE_PROPS) == "color: red"
+
+
+KEPT_STYLES = [
+    "color: #333; background-color: rgba(0, 0, 0, 0.5)",
+    "max-width: 540px; width: 99.375%",
+    "margin: 0 auto; padding: 16px",
+    "border: 1px solid #dbdbdb; border-radius: 3px",
+    "font-family: arial, sans-serif; font-size: 14px; line-height: 17px",
+    "display: flex; flex-direction: row; align-items: center",
+    "height: 300px; max-width: 100%; border: 0",
+]
+
+
+@pytest.mark.parametrize("style", KEPT_STYLES)
+def test_ordinary_provider_css_is_kept(style: str) -> None:
+    assert clean_style(style, _STYLE_PROPS) == style
+    assert clean_style(style.upper().replace("#DBDBDB", "#dbdbdb"), _STYLE_PROPS) == style
+
+
+def test_important_is_dropped() -> None:
+    assert clean_style("color: red !important", _STYLE_PROPS) == "color: red"
+
+
+def test_a_hostile_style_through_the_whole_sanitizer() -> None:
+    html = (
+        '<blockquote class="mastodon-embed" style="position:fixed;inset:0;z-index:99999;'
+        'width:100vw;height:100vh;transform:scale(3);margin:-100px;background-color:white">'
+        "Sign in</blockquote>"
+    )
+    for platform in ("mastodon", None):
+        (quote,) = [a for t, a in tags(sanitize(html, platform).html) if t == "blockquote"]
+        assert quote["style"] == "background-color: white"
