@@ -59,6 +59,7 @@ __all__ = [
     "get",
     "parse_hosts",
     "policy",
+    "routed_domains",
     "url_embed",
 ]
 
@@ -836,6 +837,19 @@ def for_provider_name(name: str | None) -> Platform | None:
     itself never selects a platform.
     """
     return _BY_PROVIDER.get(_key(name)) if name else None
+
+
+def routed_domains() -> frozenset[str]:
+    """Every host a record routes, and the domain of each host pattern (``facebook.com``).
+
+    A URL whose host is none of these, nor under one of them, belongs to no platform
+    by its host (fediverse posts are recognised by their path instead).
+    """
+    domains = {host for record in _RECORDS for host in record.hosts}
+    for record in _RECORDS:
+        if record.host_pattern:
+            domains.update(host.removeprefix("www.") for host in record.hosts)
+    return frozenset(domains)
 
 
 def bundled_scripts() -> frozenset[str]:

@@ -34,6 +34,7 @@ from tests.render.cdp import Browser, Page, find_chromium
 from tests.simulator import ProviderSimulator
 
 from embedkit import Resolver
+from embedkit.net._http import HttpClient
 from embedkit.page._render import render_document, render_html, write_assets
 from embedkit.resolve._refs import parse_ref
 
@@ -345,4 +346,131 @@ def test_an_injected_placeholder_cannot_make_the_consent_script_load_its_script(
     page.wait_until(lambda: WIDGETS in page.attempted())
     page.settle()
     assert third_party(page) == [WIDGETS]
+    assert errors(page) == []
+
+
+HOSTILE_STYLES = [
+    "position:fixed;inset:0;z-index:2147483647;background-color:white",
+    "position:absolute;top:0;left:0;width:100vw;height:100vh;background-color:white",
+    "transform:translate(-300px,-400px) scale(6);background-color:white",
+    "margin-top:-600px;margin-left:-200px;background-color:white",
+    "width:5000px;min-width:5000px;height:100vh;background-color:white",
+    "box-shadow:0 0 0 3000px white;outline:3000px solid white",
+    "float:left;width:calc(100vw + 500px);min-height:calc(100vh + 10px)",
+]
+
+
+@pytest.mark.parametrize("style", HOSTILE_STYLES)
+def test_provider_css_cannot_cover_the_article(
+    browser: Browser, site: tuple[Path, str], simulator: ProviderSimulator, style: str
+) -> None:
+    """Issue 8, item 13: a fake sign-in panel from a provider's answer stays in its figure."""
+    folder, base = site
+    simulator.route(
+        "/api/oembed",
+        body={
+            "type": "rich",
+            "version": "1.0",
+            "html": f'<blockquote class="mastodon-embed" style="{style}">'
+            f'<div style="{style}"><p style="{style}">Sign in to keep reading</p></div>'
+            "</blockquote>",
+        },
+    )
+    post = f"{simulator.base_url}/@x/1"
+    with Resolver(cache="memory://", allow_private_networks=True, env={}) as resolver:
+        html = render_html(
+            "<!doctype html><html><head><title>Article</title></head><body>\n"
+            '<p id="before">The article before the embed, which must stay readable.</p>\n'
+            f"<p>{post}</p>\n"
+            '<p id="after">The article after the embed.</p>\n</body></html>\n',
+            resolver,
+            nonce=NONCE,
+        )
+    (folder / "covered.html").write_text(html, encoding="utf-8")
+    page = browser.new_page(allow_hosts={"127.0.0.1"})
+    page.goto(base + "covered.html")
+    assert page.evaluate("document.querySelectorAll('figure.embedkit').length") == 1
+    assert "Sign in to keep reading" in page.evaluate(
+        "document.querySelector('figure').textContent"
+    )
+    outside = page.evaluate(
+        """(() => {
+          const f = document.querySelector('figure.embedkit').getBoundingClientRect();
+          const bad = [];
+          for (const el of document.querySelectorAll('figure.embedkit *')) {
+            const r = el.getBoundingClientRect();
+            if (r.left < f.left - 1 || r.top < f.top - 1 || r.right > f.right + 1
+                || r.bottom > f.bottom + 1) bad.push(el.tagName + ' ' + JSON.stringify(r));
+            // what paints outside a box without moving it: shadows, outlines, stacking
+            const c = getComputedStyle(el);
+            if (c.boxShadow !== 'none' || c.outlineStyle !== 'none' || c.transform !== 'none'
+                || c.zIndex !== 'auto' || !['static', 'relative'].includes(c.position))
+              bad.push(el.tagName + ' paints outside: ' + c.boxShadow + ' ' + c.outlineStyle);
+          }
+          return bad;
+        })()"""
+    )
+    assert outside == []
+    for paragraph in ("before", "after"):
+        on_top = page.evaluate(
+            f"""(() => {{ const p = document.getElementById('{paragraph}');
+                p.scrollIntoView({{block: 'center'}});
+                const r = p.getBoundingClientRect();
+                const hit = document.elementFromPoint(r.left + 5, r.top + r.height / 2);
+                return hit === p || p.contains(hit); }})()"""
+        )
+        assert on_top, f"the embed covers the article's #{paragraph} paragraph"
+
+
+@pytest.mark.parametrize("consent", [False, True])
+def test_an_author_chosen_instance_cannot_run_its_script(
+    browser: Browser, site: tuple[Path, str], simulator: ProviderSimulator, consent: bool
+) -> None:
+    """Issue 8, item 1, in a real page: the "instance" of a Mastodon-shaped URL answers
+    with scripts from itself and from evil.example; neither runs, before or after the
+    reader presses Load, although the page hands its CSP nonce to the consent script."""
+    folder, base = site
+    simulator.route("/embed.js", body="window.pwned = true;", content_type="application/javascript")
+    simulator.route(
+        "/api/oembed",
+        body={
+            "type": "rich",
+            "version": "1.0",
+            "provider_name": "Mastodon",
+            "html": '<blockquote class="mastodon-embed"><p>toot</p></blockquote>'
+            f'<script src="{simulator.base_url}/embed.js"></script>'
+            '<script src="https://evil.example/embed.js"></script>'
+            f'<script src="http://evil.example:{simulator.port}/embed.js"></script>',
+        },
+    )
+    # evil.example resolves to the simulator through the DNS seam: the author chose it
+    post = f"http://evil.example:{simulator.port}/@x/1"
+    http = HttpClient(timeout=2.0, allow_private_networks=True, dns=lambda h, p: ["127.0.0.1"])
+    with Resolver(cache="memory://", http=http, consent=consent, env={}) as resolver:
+        html = render_html(
+            f"<!doctype html><html><head><title>Toot</title></head><body>\n<p>{post}</p>\n"
+            "</body></html>\n",
+            resolver,
+            nonce=NONCE,
+        )
+    (folder / "toot.html").write_text(html, encoding="utf-8")
+    write_assets(folder)
+    page = browser.new_page(allow_hosts={"127.0.0.1"})
+    page.goto(base + "toot.html")
+    if consent:
+        page.evaluate("document.querySelector('[data-embedkit-load]').click(), true")
+        page.wait_until(
+            lambda: (
+                page.evaluate(
+                    "document.querySelector('figure').getAttribute('data-embedkit-consent')"
+                )
+                == "given"
+            )
+        )
+    page.settle()
+    http.close()
+    assert page.evaluate("document.querySelector('figure blockquote').textContent") == "toot"
+    assert page.evaluate("window.pwned === undefined")
+    assert simulator.count("/embed.js") == 0
+    assert third_party(page) == []
     assert errors(page) == []

@@ -384,6 +384,12 @@ class ProviderRegistry:
                     else:
                         index = self._by_host if key[0] == "host" else self._by_suffix
                         index.setdefault(key[1], []).append(candidate)
+        # Every host (or parent domain) a provider or a platform may serve: a URL whose
+        # host and parent domains are all outside it can match nothing but a fediverse
+        # path shape. One set, so that the common case costs a few lookups.
+        self._known_hosts = frozenset(
+            {*self._by_host, *self._by_suffix, *_platforms.routed_domains()}
+        )
 
     @classmethod
     def from_entries(cls, entries: Iterable[Mapping[str, Any]]) -> ProviderRegistry:
@@ -466,12 +472,14 @@ class ProviderRegistry:
         host = found.group(1)
         if len(host) > 253 or _FEDIVERSE_HINT.search(raw, found.end(1)):
             return False
-        labels = host.split(".")
-        for start in range(len(labels)):
-            suffix = ".".join(labels[start:])
-            if suffix in self._by_suffix or _platforms.for_host(suffix) is not None:
+        known = self._known_hosts
+        dot = -1
+        while True:  # the host, then each parent domain
+            if host[dot + 1 :] in known:
                 return False
-        return host not in self._by_host
+            dot = host.find(".", dot + 1)
+            if dot < 0:
+                return True
 
     def platform_match(self, url: str) -> Match | None:
         """The provider a URL's platform names when no registry scheme matches, or ``None``.

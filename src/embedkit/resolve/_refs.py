@@ -25,6 +25,7 @@ recognised by their path shape on any other host.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -136,8 +137,17 @@ class _Url:
         return text
 
 
+@functools.lru_cache(maxsize=8)
+def _quoted(safe: frozenset[str]) -> re.Pattern[str]:
+    """Text that needs no requoting: ``safe`` characters and uppercase ``%XX`` escapes."""
+    chars = "".join(re.escape(char) for char in sorted(safe - {"%"}))
+    return re.compile(rf"(?:[{chars}]|%[0-9A-F]{{2}})*")
+
+
 def _requote(text: str, safe: frozenset[str]) -> str:
     """Percent-encode what must be encoded, keep valid escapes (uppercased): idempotent."""
+    if _quoted(safe).fullmatch(text):
+        return text  # the common case, decided at C speed
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -227,6 +237,8 @@ def _clean(raw: object) -> str:
         raise InvalidReference("empty reference: paste a post URL")
     if len(text) > MAX_REF_LENGTH:
         raise _invalid(f"reference longer than {MAX_REF_LENGTH:,} characters", raw)
+    if text.isascii() and text.isprintable() and " " not in text:
+        return text  # printable ASCII without spaces: nothing below can refuse it
     for char in text:
         if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
             what = "whitespace" if char.isspace() else "a control or invisible character"
