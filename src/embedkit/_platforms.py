@@ -387,6 +387,8 @@ def _twitch_embed(ref: Ref, settings: PlatformSettings) -> str | None:
         src = f"https://clips.twitch.tv/embed?clip={quote(ref.post_id, safe='')}{parents}"
     elif segments[:1] == ["videos"] and ref.post_id:
         src = f"https://player.twitch.tv/?video=v{ref.post_id}{parents}"
+    elif segments[:1] == ["collections"] and ref.post_id:
+        src = f"https://player.twitch.tv/?collection={quote(ref.post_id, safe='')}{parents}"
     elif ref.handle and len(segments) == 1:
         src = f"https://player.twitch.tv/?channel={quote(ref.handle, safe='')}{parents}"
     else:
@@ -480,6 +482,7 @@ _RECORDS: tuple[Platform, ...] = (
             *_www("youtube.com", "youtu.be", "youtube-nocookie.com"),
             "m.youtube.com",
             "music.youtube.com",
+            "youtube.googleapis.com",
         ),
         sanitizer=_IFRAME_ONLY,
         iframe_hosts=frozenset(
@@ -515,7 +518,12 @@ _RECORDS: tuple[Platform, ...] = (
         name="Dailymotion",
         providers=("Dailymotion",),
         layout="video",
-        hosts=(*_www("dailymotion.com", "dai.ly"), "m.dailymotion.com", "geo.dailymotion.com"),
+        hosts=(
+            *_www("dailymotion.com", "dai.ly"),
+            "m.dailymotion.com",
+            "touch.dailymotion.com",
+            "geo.dailymotion.com",
+        ),
         sanitizer=_IFRAME_ONLY,
         iframe_hosts=frozenset({"www.dailymotion.com", "geo.dailymotion.com"}),
         iframe_allow=frozenset({"autoplay", "fullscreen", "picture-in-picture", "web-share"}),
@@ -526,7 +534,13 @@ _RECORDS: tuple[Platform, ...] = (
         name="Twitch",
         providers=("Twitch",),
         layout="video",
-        hosts=(*_www("twitch.tv"), "m.twitch.tv", "clips.twitch.tv", "player.twitch.tv"),
+        hosts=(
+            *_www("twitch.tv"),
+            "m.twitch.tv",
+            "go.twitch.tv",
+            "clips.twitch.tv",
+            "player.twitch.tv",
+        ),
         oembed=False,
         sanitizer=_IFRAME_ONLY,
         iframe_hosts=frozenset({"player.twitch.tv", "clips.twitch.tv"}),

@@ -52,6 +52,9 @@ FAMILIES = [
     ("https://geo.dailymotion.com/player/xpl1.html?video=x8kjx7v", DM, "Dailymotion"),
     ("https://geo.dailymotion.com/player.html?video=x8kjx7v", DM, "Dailymotion"),
     ("https://m.dailymotion.com/video/x8kjx7v", DM, "Dailymotion"),
+    ("https://touch.dailymotion.com/video/x8kjx7v", DM, "Dailymotion"),
+    ("https://www.dailymotion.com/swf/video/x8kjx7v", DM, "Dailymotion"),
+    ("https://www.dailymotion.com/swf/x8kjx7v", DM, "Dailymotion"),
     # Twitch
     (TV, TV, "Twitch"),
     ("https://m.twitch.tv/videos/1234567890?t=1h", TV, "Twitch"),
@@ -64,6 +67,11 @@ FAMILIES = [
     ("https://www.twitch.tv/Shroud", CHANNEL, "Twitch"),
     ("https://twitch.tv/shroud/videos", CHANNEL, "Twitch"),
     ("https://player.twitch.tv/?channel=shroud&parent=a.example", CHANNEL, "Twitch"),
+    ("https://go.twitch.tv/videos/1234567890", TV, "Twitch"),
+    ("https://m.twitch.tv/clip/AwkwardHelplessSalamanderSwiftRage", CLIP, "Twitch"),
+    ("https://clips.twitch.tv/shroud/AwkwardHelplessSalamanderSwiftRage", CLIP, "Twitch"),
+    ("https://www.twitch.tv/collections/myIbIFkZphQSbQ", "https://www.twitch.tv/collections/myIbIFkZphQSbQ",
+     "Twitch"),
     # Reddit
     ("https://redd.it/15ko0qu", "https://redd.it/15ko0qu", "Reddit"),
     ("https://www.reddit.com/comments/15ko0qu/a_slug/", "https://www.reddit.com/comments/15ko0qu/",
@@ -82,6 +90,8 @@ FAMILIES = [
     (OBJECT, OBJECT, "Pleroma"),
     ("https://misskey.io/notes/9ab1cdef23", "https://misskey.io/notes/9ab1cdef23", "Misskey"),
     (NOTE, NOTE, "Misskey"),
+    ("https://misskey.example/notes/g5f4c0fbb6c0ab4a10e5f7b4", "https://misskey.example/notes/g5f4c0fbb6c0ab4a10e5f7b4",
+     "Misskey"),
     (GTS, GTS, "GoToSocial"),
     ("https://gts.example/users/alice/statuses/01F8MH1H7YV1Z7D2C8K2730QBF", GTS, "GoToSocial"),
     # YouTube channel pages (no oEmbed)
@@ -96,6 +106,19 @@ FAMILIES = [
     (PLAYER + "https%3A%2F%2Fsoundcloud.com%2Fzedsdead%2Flost-you&auto_play=false",
      "https://soundcloud.com/zedsdead/lost-you", "SoundCloud"),
     (PLAYER + "https%3A//api.soundcloud.com/tracks/191904624&color=ff5500", SC_API, "SoundCloud"),
+    # YouTube and TikTok forms that carry the id without the usual path
+    ("https://www.youtube.com/?v=dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+     "YouTube"),
+    ("https://www.youtube.com/watch/dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+     "YouTube"),
+    ("https://www.youtube.com/attribution_link?a=x&u=%2Fwatch%3Fv%3DdQw4w9WgXcQ%26feature%3Dshare",
+     "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "YouTube"),
+    ("https://youtube.googleapis.com/v/dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+     "YouTube"),
+    ("https://www.tiktok.com/embed/v2/6718335390845095173",
+     "https://www.tiktok.com/embed/v2/6718335390845095173", "TikTok"),
+    ("https://m.tiktok.com/v/6718335390845095173.html",
+     "https://www.tiktok.com/embed/v2/6718335390845095173", "TikTok"),
     # Short links whose host names the provider
     ("https://vm.tiktok.com/ZMabc123/", "https://vm.tiktok.com/ZMabc123/", "TikTok"),
     ("https://vt.tiktok.com/ZSabc123/?k=1", "https://vt.tiktok.com/ZSabc123/", "TikTok"),
@@ -370,3 +393,20 @@ def test_short_links_are_followed_when_resolving(short: str, target: str) -> Non
     assert seen[0] == short
     assert embed.url == canonicalize(target)
     assert embed.ref == short
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://redd.it/",
+        "https://redd.it/_/",
+        "https://vm.tiktok.com/",
+        "https://vt.tiktok.com/a/b/",
+        "https://fb.watch/",
+        "https://www.instagram.com/share/",
+    ],
+)
+def test_a_short_link_without_its_code_names_no_post(offline_resolver: Resolver, url: str) -> None:
+    ref = parse_ref(url)
+    assert not ref.needs_redirect
+    assert offline_resolver.match(url) is None

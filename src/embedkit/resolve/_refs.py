@@ -327,7 +327,13 @@ def _youtube(u: _Url) -> _Found:
     elif u.host.endswith("youtu.be"):
         video = segs[0] if segs else None
     elif segs and segs[0] in ("watch", "watch_popup"):
-        video = u.param("v")
+        video = u.param("v") or (segs[1] if len(segs) == 2 else None)  # also /watch/ID
+    elif not segs:
+        video = u.param("v")  # youtube.com/?v=ID
+    elif segs == ["attribution_link"]:  # attribution_link?u=/watch?v=ID&feature=share
+        inner = unquote(u.param("u") or "")
+        found = re.match(r"^/watch\?(?:.*&)?v=([A-Za-z0-9_-]{11})(?:&|$)", inner)
+        video = found.group(1) if found else None
     if video and _YT_ID.match(video) and video != "videoseries":
         return _Found(f"https://www.youtube.com/watch?v={video}", "youtube", video)
     listed = u.param("list")
@@ -364,9 +370,16 @@ def _youtube_channel(segs: list[str]) -> tuple[str, str | None] | None:
     return None
 
 
+def _share_link(segs: list[str], kinds: tuple[str, ...]) -> bool:
+    """``/share/{code}`` or ``/share/{kind}/{code}``: a share link that carries its code."""
+    if len(segs) == 2 and segs[0] == "share":
+        return bool(_CODE.match(segs[1]))
+    return len(segs) == 3 and segs[0] == "share" and segs[1] in kinds and bool(_CODE.match(segs[2]))
+
+
 def _instagram(u: _Url) -> _Found:
     segs = u.segments
-    if len(segs) >= 2 and segs[0] == "share":  # share links redirect to the post
+    if _share_link(segs, ("p", "reel", "reels", "tv")):  # share links redirect to the post
         return _Found(u.build(host="www.instagram.com", query=()), "instagram", needs_redirect=True)
     user = None
     if len(segs) >= 3 and segs[1] in ("p", "reel", "reels", "tv"):
@@ -408,8 +421,9 @@ _TT_USER = re.compile(r"^@[A-Za-z0-9_.]{0,64}$")
 
 def _tiktok(u: _Url) -> _Found:
     segs = u.segments
-    if u.host in ("vm.tiktok.com", "vt.tiktok.com") or (segs and segs[0] == "t"):
-        return _Found(u.build(query=()), "tiktok", needs_redirect=True)
+    short = u.host in ("vm.tiktok.com", "vt.tiktok.com") and len(segs) == 1
+    if (short or (len(segs) == 2 and segs[0] == "t")) and _CODE.match(segs[-1]):
+        return _Found(u.build(query=()), "tiktok", needs_redirect=True)  # a short link's code
     if (
         len(segs) >= 3
         and _TT_USER.match(segs[0])
@@ -419,9 +433,28 @@ def _tiktok(u: _Url) -> _Found:
         user = segs[0][1:]
         url = f"https://www.tiktok.com/@{user}/{segs[1]}/{segs[2]}"
         return _Found(url, "tiktok", segs[2], user or None)
-    host = "www.tiktok.com" if u.host == "tiktok.com" else u.host
+    video = _tiktok_video(segs)
+    if video is not None:  # the player's and old mobile forms: the id without a user
+        return _Found(f"https://www.tiktok.com/embed/v2/{video}", "tiktok", video)
+    host = "www.tiktok.com" if u.host in ("tiktok.com", "m.tiktok.com") else u.host
     query = _drop(u, {"is_from_webapp", "sender_device", "is_copy_url", "_r", "_t", "web_id"})
     return _Found(u.build(host=host, query=query), "tiktok")
+
+
+def _tiktok_video(segs: list[str]) -> str | None:
+    """The video id in ``/embed/v2/{id}``, ``/embed/{id}``, ``/v/{id}.html``, ``/share/video/{id}``.
+
+    The player's forms and old mobile links carry the id without a user.
+    """
+    if len(segs) == 3 and segs[:2] == ["embed", "v2"]:
+        candidate = segs[2]
+    elif len(segs) == 2 and segs[0] in ("embed", "v"):
+        candidate = segs[1].removesuffix(".html")
+    elif len(segs) == 3 and segs[:2] == ["share", "video"]:
+        candidate = segs[2]
+    else:
+        return None
+    return candidate if _NUM.match(candidate) else None
 
 
 def _threads(u: _Url) -> _Found:
@@ -462,8 +495,9 @@ def _facebook(u: _Url) -> _Found:
     segs = u.segments
     base = "https://www.facebook.com"
     if u.host in ("fb.watch", "www.fb.watch"):
-        return _Found(u.build(host="fb.watch", query=()), "facebook", needs_redirect=True)
-    if len(segs) >= 2 and segs[0] == "share":  # /share/p/..., /share/v/..., /share/r/...
+        short = len(segs) == 1 and bool(_CODE.match(segs[0]))
+        return _Found(u.build(host="fb.watch", query=()), "facebook", needs_redirect=short)
+    if _share_link(segs, ("p", "v", "r")):  # /share/{code}/, /share/p/{code}/...
         return _Found(u.build(host="www.facebook.com", query=()), "facebook", needs_redirect=True)
     if len(segs) >= 3 and segs[1] == "posts":
         return _Found(f"{base}/{segs[0]}/posts/{segs[2]}", "facebook", segs[2], segs[0])
@@ -490,9 +524,8 @@ _REDDIT_ID = re.compile(r"^[a-z0-9]{1,13}$")
 
 def _reddit(u: _Url) -> _Found:
     segs = u.segments
-    if u.host in ("redd.it", "www.redd.it"):
-        post = segs[0] if len(segs) == 1 and _REDDIT_ID.match(segs[0]) else None
-        return _Found(u.build(host="redd.it", query=()), "reddit", post, needs_redirect=True)
+    if u.host in ("redd.it", "www.redd.it") and len(segs) == 1 and _REDDIT_ID.match(segs[0]):
+        return _Found(u.build(host="redd.it", query=()), "reddit", segs[0], needs_redirect=True)
     if len(segs) >= 3 and segs[-2] == "s" and segs[0] in ("r", "u", "user"):
         return _Found(u.build(query=()), "reddit", needs_redirect=True)
     if len(segs) >= 4 and segs[0] in ("r", "u", "user") and segs[2] == "comments":
@@ -559,7 +592,7 @@ def _flickr(u: _Url) -> _Found:
     return _Found(u.build(host="www.flickr.com"), "flickr")
 
 
-_DM_ID = re.compile(r"^[A-Za-z0-9]{5,12}$")
+_DM_ID = re.compile(r"^[A-Za-z0-9]{5,24}$")
 
 
 def _dailymotion(u: _Url) -> _Found:
@@ -567,10 +600,10 @@ def _dailymotion(u: _Url) -> _Found:
     video: str | None = None
     if u.host in ("dai.ly", "www.dai.ly") and len(segs) == 1:
         video = segs[0]
-    elif len(segs) >= 2 and segs[0] == "video":
-        video = segs[1].split("_", 1)[0]  # /video/x2jvvep_a-slug
-    elif len(segs) >= 3 and segs[:2] == ["embed", "video"]:
-        video = segs[2]
+    elif "video" in segs[:-1]:  # /video/{id}, /embed/video/{id}, /swf/video/{id}, /{lang}/video/
+        video = segs[segs.index("video") + 1].split("_", 1)[0]  # /video/x2jvvep_a-slug
+    elif len(segs) == 2 and segs[0] == "swf":
+        video = segs[1]
     elif u.host == "geo.dailymotion.com" or (segs and segs[0] in ("player", "player.html")):
         video = u.param("video")
     if video and _DM_ID.match(video):
@@ -613,14 +646,23 @@ def _twitch(u: _Url) -> _Found:
             return _twitch_video(video.removeprefix("v"))
         if clip and _TWITCH_CLIP.match(clip):
             return _twitch_clip(clip)
+        collection = u.param("collection")
+        if collection and _TWITCH_CLIP.match(collection):
+            url = f"https://www.twitch.tv/collections/{collection}"
+            return _Found(url, "twitch", collection, no_oembed=True)
         if channel and _TWITCH_NAME.match(channel):
             return _twitch_channel(channel)
     elif u.host == "clips.twitch.tv":
-        slug = u.param("clip") if segs == ["embed"] else (segs[0] if len(segs) == 1 else None)
-        if slug and _TWITCH_CLIP.match(slug) and slug != "embed":
-            return _twitch_clip(slug)
+        slug = u.param("clip") if segs == ["embed"] else (segs[-1] if segs else None)
+        if slug and _TWITCH_CLIP.match(slug) and slug != "embed" and len(segs) <= 2:
+            return _twitch_clip(slug, segs[0] if len(segs) == 2 else None)
     elif len(segs) >= 2 and segs[0] == "videos" and _NUM.match(segs[1]):
         return _twitch_video(segs[1])
+    elif len(segs) == 2 and segs[0] == "clip" and _TWITCH_CLIP.match(segs[1]):
+        return _twitch_clip(segs[1])
+    elif len(segs) == 2 and segs[0] == "collections" and _TWITCH_CLIP.match(segs[1]):
+        url = f"https://www.twitch.tv/collections/{segs[1]}"
+        return _Found(url, "twitch", segs[1], no_oembed=True)
     elif segs and _TWITCH_NAME.match(segs[0]) and segs[0].lower() not in _TWITCH_RESERVED:
         rest = segs[1:]
         if len(rest) >= 2 and rest[0] in ("v", "video", "videos") and _NUM.match(rest[1]):
@@ -629,7 +671,7 @@ def _twitch(u: _Url) -> _Found:
             return _twitch_clip(rest[1], segs[0])
         if not rest or (len(rest) == 1 and rest[0] in _TWITCH_TABS):
             return _twitch_channel(segs[0])
-    host = "www.twitch.tv" if u.host in ("twitch.tv", "m.twitch.tv") else u.host
+    host = "www.twitch.tv" if u.host in ("twitch.tv", "m.twitch.tv", "go.twitch.tv") else u.host
     return _Found(u.build(host=host), "twitch")
 
 
@@ -684,10 +726,12 @@ _GOTOSOCIAL_PATHS = (
 )
 #: Pleroma/Akkoma: a flake id under /notice/, an ActivityPub object UUID under /objects/.
 _PLEROMA_PATH = re.compile(
-    r"^/(notice|objects)/([0-9A-Za-z]{18}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/?$"
+    r"^/(notice|objects)/([0-9A-Za-z]{16,22}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/?$"
 )
-#: Misskey note ids: aid (10), aidx (16), meid/objectid (24 hex) or ULID.
-_MISSKEY_PATH = re.compile(rf"^/notes/([0-9a-z]{{10}}|[0-9a-z]{{16}}|[0-9a-f]{{24}}|{_ULID})/?$")
+#: Misskey note ids: aid (10), aidx (16), meid/objectid (24 hex), meidg (g + 23 hex), ULID.
+_MISSKEY_PATH = re.compile(
+    rf"^/notes/([0-9a-z]{{10}}|[0-9a-z]{{16}}|g?[0-9a-f]{{23,24}}|{_ULID})/?$"
+)
 
 
 def _fediverse(u: _Url) -> _Found | None:
