@@ -406,7 +406,7 @@ class Platform:
     """One network: its id, URL hosts, provider names, sanitizer policy, scripts, layout.
 
     ``hosts``: exact hosts whose URLs route to the platform's reference parser
-    (``host_pattern``: a regex for host families such as Facebook's locale hosts).
+    (``host_pattern``: a regex for a set of hosts such as Facebook's locale hosts).
     ``any_host``: the platform runs on anyone's server (the fediverse): its posts are
     recognised by path shape on any host. ``providers``: the provider names its
     registry entries go by; the first is :attr:`provider`. ``oembed=False``: the

@@ -264,7 +264,7 @@ def _with_scheme(text: str, raw: str) -> str:
     return "https://" + text
 
 
-# --------------------------------------------------------------------------- families
+# --------------------------------------------------------------------------- platform parsers
 
 
 @dataclass(frozen=True, slots=True)
@@ -752,7 +752,7 @@ def _fediverse(u: _Url) -> _Found | None:
     return None
 
 
-def _family_rule(host: str) -> _Rule | None:
+def _parser_for(host: str) -> _Rule | None:
     """The parser for a host's platform, or ``None`` for a host no platform owns."""
     platform = _platforms.for_host(host)
     return _PARSERS.get(platform.id) if platform is not None else None
@@ -776,14 +776,14 @@ def _parse(text: str, raw: str, depth: int = 0) -> Ref:
     url = _split(_with_scheme(_special_scheme(text) or text, raw), raw)
     if url.path in ("/plugins/video.php", "/plugins/post.php") and depth == 0:
         href = url.param("href")  # Facebook embed plugin: the post is in href=
-        if href and _family_rule(url.host) is _facebook:
+        if href and _parser_for(url.host) is _facebook:
             try:
                 inner = _parse(_clean(unquote(href)), raw, depth + 1)
             except InvalidReference:
                 inner = None
             if inner is not None and inner.kind == "facebook":
                 return inner
-    rule = _family_rule(url.host)
+    rule = _parser_for(url.host)
     found = rule(url) if rule else (_mastodon(url) or _fediverse(url))
     if found is None:
         return Ref(raw=raw, url=url.build(scheme=url.scheme))
