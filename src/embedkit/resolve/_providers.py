@@ -390,6 +390,9 @@ class ProviderRegistry:
         self._known_hosts = frozenset(
             {*self._by_host, *self._by_suffix, *_platforms.routed_domains()}
         )
+        # Hosts repeat (a page holds many posts of a few networks): remember the
+        # candidate list of the hosts seen lately.
+        self._cached_candidates = functools.lru_cache(maxsize=1024)(self._host_candidates)
 
     @classmethod
     def from_entries(cls, entries: Iterable[Mapping[str, Any]]) -> ProviderRegistry:
@@ -416,15 +419,18 @@ class ProviderRegistry:
 
     # -- lookups -------------------------------------------------------------
 
-    def _candidates(self, url: str) -> list[_Candidate]:
-        host = _host_of(url)
+    def _candidates(self, url: str) -> tuple[_Candidate, ...]:
+        return self._cached_candidates(_host_of(url))
+
+    def _host_candidates(self, host: str) -> tuple[_Candidate, ...]:
+        """The candidates filed under a host and its parent domains, in precedence order."""
         found = list(self._by_host.get(host, ()))
         labels = host.split(".")
         for start in range(1, len(labels)):
             found.extend(self._by_suffix.get(".".join(labels[start:]), ()))
         found.extend(self._odd)
         found.sort(key=lambda candidate: candidate.order)
-        return found
+        return tuple(found)
 
     def candidates(self, url: str) -> list[tuple[Match, str]]:
         """The (match, regex) pairs a URL is tested against, in precedence order.
@@ -448,6 +454,14 @@ class ProviderRegistry:
                 return candidate.match
         return self.platform_match(url)
 
+    def _match_parsed(self, ref: Ref) -> Match | None:
+        """:meth:`match` for a reference already parsed (its URL is canonical)."""
+        url = ref.url
+        for candidate in self._cached_candidates(_canonical_host(url)):
+            if candidate.regex.match(url):
+                return candidate.match
+        return self._platform_match(ref)
+
     def match_ref(self, raw: str) -> Match | None:
         """Match a reference as pasted, canonicalizing it only when that can matter.
 
@@ -460,7 +474,7 @@ class ProviderRegistry:
         """
         if isinstance(raw, str) and self._surely_nothing(raw):
             return None
-        return self.match(parse_ref(raw).url)
+        return self._match_parsed(parse_ref(raw))
 
     def _surely_nothing(self, raw: str) -> bool:
         """Whether ``raw`` is a valid reference that no provider or platform can serve."""
@@ -496,6 +510,9 @@ class ProviderRegistry:
             ref = parse_ref(url)
         except InvalidReference:
             return None
+        return self._platform_match(ref)
+
+    def _platform_match(self, ref: Ref) -> Match | None:
         platform = _platforms.get(ref.kind)
         if platform is None:
             return None
@@ -542,6 +559,14 @@ def _merge(layers: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
             taken.update(entry.get("replaces", ()))
             shadowed.add(name)
     return merged
+
+
+def _canonical_host(url: str) -> str:
+    """The host of a canonical URL (as parse_ref writes them: no userinfo, lowercase)."""
+    netloc = url.split("/", 3)[2] if url.count("/") >= 2 else ""
+    if netloc.startswith("["):
+        return netloc[1 : netloc.find("]")]
+    return netloc.rsplit(":", 1)[0] if ":" in netloc else netloc
 
 
 #: A URL that parse_ref surely accepts as it is: lowercase http(s) host, no port, no
