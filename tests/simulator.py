@@ -250,7 +250,11 @@ PROVIDERS: dict[str, SimProvider] = {
             "Reddit",
             "reddit",
             "https://reddit.com/",
-            ("https://reddit.com/r/*/comments/*/*", "https://www.reddit.com/r/*/comments/*/*"),
+            (
+                "https://reddit.com/r/*/comments/*/*",
+                "https://www.reddit.com/r/*/comments/*/*",
+                "https://www.reddit.com/user/*/comments/*/*",
+            ),
             "reddit-1.json",
         ),
         SimProvider(

@@ -221,7 +221,7 @@ def test_a_corrupt_cache_never_breaks_a_page(
     target = REUTERS if command == "resolve" else str(source)
     result = runner.invoke(cli, [command, target, "--offline", "--cache", f"sqlite:///{corrupt}"])
     assert result.exit_code == 0, result.output
-    assert "@Reuters" in result.stdout
+    assert "A post on X" in result.stdout
     warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning")]
     assert len(warnings) == 1
     assert str(corrupt) in warnings[0]

@@ -196,7 +196,7 @@ def test_wheel_carries_templates_and_renders_in_a_fresh_venv(tmp_path: Path) -> 
         assert pathlib.Path(embedkit.__file__).is_relative_to({site!r}), embedkit.__file__
         r = embedkit.Resolver(cache="memory://", offline=True)
         page = embedkit.render_document({str(source)!r}, r)
-        assert "@Reuters" in page and "March 16, 2023" in page, page
+        assert "A post on X" in page and "March 16, 2023" in page, page
         print("rendered")
         """
     )

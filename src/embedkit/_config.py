@@ -50,6 +50,9 @@ ENV_VARS: Mapping[str, str] = {
     "EMBEDKIT_TEMPLATES": "template folders searched before the packaged ones",
     "EMBEDKIT_META_TOKEN": "Meta app token for Instagram/Facebook oEmbed",
     "EMBEDKIT_X_BEARER_TOKEN": "X API bearer token for richer fallbacks when no snapshot exists",
+    "EMBEDKIT_TRUSTED_MASTODON_INSTANCES": "Mastodon instances (host names, comma-separated) "
+    "whose own embed.js may run on your pages",
+    "EMBEDKIT_TWITCH_PARENT": "the host name(s) of your pages, which Twitch's player needs",
 }
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -16,14 +16,18 @@ class Ref:
     """A parsed, canonicalized post reference.
 
     ``raw`` is what the author pasted; ``url`` is the canonical URL that the cache
-    keys on (one post, one URL, however it was pasted). ``kind`` names the family
-    recognised from the URL shape (``"x"``, ``"youtube"``, ``"bluesky"``,
+    keys on (one post, one URL, however it was pasted). ``kind`` is the id of the
+    platform recognised from the URL (``"x"``, ``"youtube"``, ``"bluesky"``,
     ``"mastodon"``, ``"instagram"``, ``"tiktok"``, ``"threads"``, ``"vimeo"``,
-    ``"facebook"``, ``"reddit"``, ``"spotify"``, ``"soundcloud"``, ``"flickr"``)
-    or ``None`` for any other URL. ``post_id`` and ``handle`` are what the URL
-    alone says about the post (the static fallback uses them).
-    ``needs_redirect`` marks short links (TikTok ``vm.``/``vt.``) whose target
-    is only known after following a redirect.
+    ``"facebook"``, ``"reddit"``, ``"spotify"``, ``"soundcloud"``, ``"flickr"``,
+    ``"dailymotion"``, ``"twitch"``, ``"pleroma"``, ``"misskey"``, ``"gotosocial"``;
+    see :mod:`embedkit._platforms`) or ``None`` for any other URL. ``post_id`` and
+    ``handle`` are what the URL alone says about the post (the handle as written in
+    the URL, which on some platforms anyone can change). ``needs_redirect`` marks
+    short links (TikTok ``vm.``/``vt.``, ``redd.it``) whose target is only known
+    after following a redirect. ``no_oembed`` marks a recognised item that the
+    platform's oEmbed endpoint does not serve (a YouTube channel page, anything on
+    Twitch): no endpoint is asked; the platform's player or a static card shows it.
     """
 
     raw: str
@@ -32,6 +36,7 @@ class Ref:
     post_id: str | None = None
     handle: str | None = None
     needs_redirect: bool = False
+    no_oembed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

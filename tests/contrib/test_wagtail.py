@@ -69,7 +69,7 @@ def test_a_post_whose_provider_is_down_gets_its_fallback(
     answer = choose(editor, url)
     assert answer["step"] == "embed_chosen"
     embed = stored(url)
-    assert "@newsdesk" in embed.html  # the static fallback, built from the URL
+    assert "A post on X" in embed.html  # the static fallback, built from the URL
     assert "<script" not in embed.html  # a fallback loads no third-party code
     # A fallback is asked about again after "retry" (300 s in docs/wagtail.md), not kept.
     expected = datetime.now(UTC) + timedelta(seconds=300)

@@ -64,9 +64,9 @@ def test_render_html_cleans_the_body_by_default_and_keeps_it_when_trusted() -> N
         cleaned = render_html(body, resolver)
         trusted = render_html(body, resolver, trusted_body=True)
     assert "alert(1)" not in cleaned
-    assert "@Reuters" in cleaned  # the embed is still inserted
+    assert "A post on X" in cleaned  # the embed is still inserted
     assert "<script>alert(1)</script>" in trusted
-    assert "@Reuters" in trusted
+    assert "A post on X" in trusted
 
 
 def test_stored_output_renders_again_unchanged_when_trusted() -> None:
@@ -93,7 +93,7 @@ def test_render_document_cleans_markdown_raw_html(tmp_path: Path) -> None:
         page = render_document(path, resolver)
         trusted = render_document(path, resolver, trusted_body=True)
     assert "alert(" not in page
-    assert "@Reuters" in page
+    assert "A post on X" in page
     assert "<script>alert('md')</script>" in trusted
 
 

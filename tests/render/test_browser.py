@@ -34,6 +34,7 @@ from tests.render.cdp import Browser, Page, find_chromium
 from tests.simulator import ProviderSimulator
 
 from embedkit import Resolver
+from embedkit.net._http import HttpClient
 from embedkit.page._render import render_document, render_html, write_assets
 from embedkit.resolve._refs import parse_ref
 
@@ -60,7 +61,7 @@ CSP = (
     "frame-src https://platform.twitter.com https://www.youtube.com; "
     "object-src 'none'; base-uri 'none'"
 )
-TWEET_BUTTON = 'figure[data-embedkit-provider="X"] [data-embedkit-load]'
+TWEET_BUTTON = 'figure[data-embedkit-provider="Twitter"] [data-embedkit-load]'
 VIDEO_BUTTON = 'figure[data-embedkit-provider="YouTube"] [data-embedkit-load]'
 
 
@@ -168,7 +169,7 @@ def shoot(page: Page, name: str, doc_name: str | None = None) -> Path:
     """
     path = page.screenshot(ARTIFACTS / f"{name}.png")
     if doc_name and os.environ.get("EMBEDKIT_UPDATE_SCREENSHOTS") == "1":
-        page.screenshot(DOC_IMAGES / doc_name, down_to='figure[data-embedkit-provider="X"]')
+        page.screenshot(DOC_IMAGES / doc_name, down_to='figure[data-embedkit-provider="Twitter"]')
     return path
 
 
@@ -222,7 +223,7 @@ def test_consent_mode_requests_nothing_third_party_before_the_click(
     page.settle()
     assert (
         page.evaluate(
-            "document.querySelector('figure[data-embedkit-provider=\"X\"]')"
+            "document.querySelector('figure[data-embedkit-provider=\"Twitter\"]')"
             ".getAttribute('data-embedkit-consent')"
         )
         == "given"
@@ -231,7 +232,9 @@ def test_consent_mode_requests_nothing_third_party_before_the_click(
         "document.querySelector('figure.embedkit blockquote.twitter-tweet').textContent"
     ).startswith("LIVE: Japanese Prime Minister Fumio Kishida welcomes")
     assert page.evaluate(f"document.querySelector({TWEET_BUTTON!r})") is None
-    assert page.evaluate("document.activeElement.getAttribute('data-embedkit-provider')") == "X"
+    assert (
+        page.evaluate("document.activeElement.getAttribute('data-embedkit-provider')") == "Twitter"
+    )
     # The provider script was added with the consent script's nonce (CSP allowed it).
     assert page.evaluate(f"document.querySelector('script[src=\"{WIDGETS}\"]').nonce") == NONCE
     assert third_party(page) == [WIDGETS]
@@ -388,3 +391,142 @@ def test_an_untrusted_body_cannot_inject_markup_or_script(
     assert page.evaluate("document.querySelectorAll('[data-embedkit-scripts]').length") == 1
     assert third_party(page) == []
     assert all("404" in error for error in errors(page))  # only the author's missing image
+
+
+HOSTILE_STYLES = [
+    "position:fixed;inset:0;z-index:2147483647;background-color:white",
+    "position:absolute;top:0;left:0;width:100vw;height:100vh;background-color:white",
+    "transform:translate(-300px,-400px) scale(6);background-color:white",
+    "margin-top:-600px;margin-left:-200px;background-color:white",
+    "width:5000px;min-width:5000px;height:100vh;background-color:white",
+    "box-shadow:0 0 0 3000px white;outline:3000px solid white",
+    "float:left;width:calc(100vw + 500px);min-height:calc(100vh + 10px)",
+]
+
+
+def test_provider_css_cannot_cover_the_article(
+    browser: Browser, site: tuple[Path, str], simulator: ProviderSimulator
+) -> None:
+    """Issue 8, item 13: a fake sign-in panel from a provider's answer stays in its figure.
+
+    One page holds one embed per hostile style, between paragraphs of the article.
+    """
+    folder, base = site
+    posts = []
+    for number, style in enumerate(HOSTILE_STYLES, start=1):
+        post = f"{simulator.base_url}/@x/{number}"
+        posts.append(post)
+        simulator.route(
+            "/api/oembed",
+            when_url=post,
+            body={
+                "type": "rich",
+                "version": "1.0",
+                "html": f'<blockquote class="mastodon-embed" style="{style}">'
+                f'<div style="{style}"><p style="{style}">Sign in to keep reading</p></div>'
+                "</blockquote>",
+            },
+        )
+    body = "".join(
+        f'<p id="text{n}">Paragraph {n} of the article, which must stay readable.</p>\n'
+        f"<p>{post}</p>\n"
+        for n, post in enumerate(posts)
+    )
+    with Resolver(cache="memory://", allow_private_networks=True, env={}) as resolver:
+        html = render_html(
+            "<!doctype html><html><head><title>Article</title></head><body>\n"
+            f'{body}<p id="text{len(posts)}">The end of the article.</p>\n</body></html>\n',
+            resolver,
+            nonce=NONCE,
+        )
+    (folder / "covered.html").write_text(html, encoding="utf-8")
+    page = browser.new_page(allow_hosts={"127.0.0.1"})
+    page.goto(base + "covered.html")
+    assert page.evaluate("document.querySelectorAll('figure.embedkit').length") == len(posts)
+    assert page.evaluate(
+        "[...document.querySelectorAll('figure')].every("
+        "f => f.textContent.includes('Sign in to keep reading'))"
+    )
+    outside = page.evaluate(
+        """(() => {
+          const bad = [];
+          for (const figure of document.querySelectorAll('figure.embedkit')) {
+            const f = figure.getBoundingClientRect();
+            for (const el of figure.querySelectorAll('*')) {
+              const r = el.getBoundingClientRect();
+              if (r.left < f.left - 1 || r.top < f.top - 1 || r.right > f.right + 1
+                  || r.bottom > f.bottom + 1) bad.push(el.tagName + ' ' + JSON.stringify(r));
+              // what paints outside a box without moving it: shadows, outlines, stacking
+              const c = getComputedStyle(el);
+              if (c.boxShadow !== 'none' || c.outlineStyle !== 'none' || c.transform !== 'none'
+                  || c.zIndex !== 'auto' || !['static', 'relative'].includes(c.position))
+                bad.push(el.tagName + ' paints outside: ' + c.boxShadow + ' ' + c.outlineStyle);
+            }
+          }
+          return bad;
+        })()"""
+    )
+    assert outside == []
+    for number in range(len(posts) + 1):
+        on_top = page.evaluate(
+            f"""(() => {{ const p = document.getElementById('text{number}');
+                p.scrollIntoView({{block: 'center'}});
+                const r = p.getBoundingClientRect();
+                const hit = document.elementFromPoint(r.left + 5, r.top + r.height / 2);
+                return hit === p || p.contains(hit); }})()"""
+        )
+        assert on_top, f"an embed covers paragraph {number} of the article"
+
+
+@pytest.mark.parametrize("consent", [False, True])
+def test_an_author_chosen_instance_cannot_run_its_script(
+    browser: Browser, site: tuple[Path, str], simulator: ProviderSimulator, consent: bool
+) -> None:
+    """Issue 8, item 1, in a real page: the "instance" of a Mastodon-shaped URL answers
+    with scripts from itself and from evil.example; neither runs, before or after the
+    reader presses Load, although the page hands its CSP nonce to the consent script."""
+    folder, base = site
+    simulator.route("/embed.js", body="window.pwned = true;", content_type="application/javascript")
+    simulator.route(
+        "/api/oembed",
+        body={
+            "type": "rich",
+            "version": "1.0",
+            "provider_name": "Mastodon",
+            "html": '<blockquote class="mastodon-embed"><p>toot</p></blockquote>'
+            f'<script src="{simulator.base_url}/embed.js"></script>'
+            '<script src="https://evil.example/embed.js"></script>'
+            f'<script src="http://evil.example:{simulator.port}/embed.js"></script>',
+        },
+    )
+    # evil.example resolves to the simulator through the DNS seam: the author chose it
+    post = f"http://evil.example:{simulator.port}/@x/1"
+    http = HttpClient(timeout=2.0, allow_private_networks=True, dns=lambda h, p: ["127.0.0.1"])
+    with Resolver(cache="memory://", http=http, consent=consent, env={}) as resolver:
+        html = render_html(
+            f"<!doctype html><html><head><title>Toot</title></head><body>\n<p>{post}</p>\n"
+            "</body></html>\n",
+            resolver,
+            nonce=NONCE,
+        )
+    (folder / "toot.html").write_text(html, encoding="utf-8")
+    write_assets(folder)
+    page = browser.new_page(allow_hosts={"127.0.0.1"})
+    page.goto(base + "toot.html")
+    if consent:
+        page.evaluate("document.querySelector('[data-embedkit-load]').click(), true")
+        page.wait_until(
+            lambda: (
+                page.evaluate(
+                    "document.querySelector('figure').getAttribute('data-embedkit-consent')"
+                )
+                == "given"
+            )
+        )
+    page.settle()
+    http.close()
+    assert page.evaluate("document.querySelector('figure blockquote').textContent") == "toot"
+    assert page.evaluate("window.pwned === undefined")
+    assert simulator.count("/embed.js") == 0
+    assert third_party(page) == []
+    assert errors(page) == []

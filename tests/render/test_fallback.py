@@ -1,4 +1,9 @@
-"""embedkit.present._fallback: the sources of a static fallback, best first, and the seed case."""
+"""The sources of a static fallback, best first, and the seed case.
+
+The provider's own markup (embedkit.present._blockquotes), the X API
+(embedkit.resolve._xapi), the URL alone (embedkit.present._urlfacts), and the snapshot
+model that merges them (embedkit.present._snapshot).
+"""
 
 from __future__ import annotations
 
@@ -16,18 +21,17 @@ from tests.render.safety import problems, tags
 
 from embedkit._models import Ref
 from embedkit._templating import make_environment
-from embedkit.present._fallback import (
+from embedkit.present._blockquotes import from_oembed
+from embedkit.present._presentation import present
+from embedkit.present._snapshot import (
     PostSnapshot,
-    from_oembed,
-    from_url,
-    from_x_api,
     merge,
     snapshot_from_dict,
     snapshot_to_dict,
-    snowflake_time,
 )
-from embedkit.present._presentation import present
+from embedkit.present._urlfacts import from_url, snowflake_time
 from embedkit.resolve._refs import parse_ref
+from embedkit.resolve._xapi import from_x_api
 
 OEMBED = Path(__file__).parents[1] / "fixtures" / "oembed"
 UTC = datetime.UTC
@@ -69,14 +73,15 @@ def test_reuters_fallback_with_no_network_and_no_cache() -> None:
         make_environment(env={}),
         ref=REUTERS,
         provider="Twitter",
-        family="x",
+        platform="x",
         status="fallback",
         data=None,
         snapshot=None,
     )
     text = _visible_text(shown.html)
-    assert "@Reuters" in text
-    assert "March 16, 2023" in text
+    # Nothing confirms who wrote it: anyone can put any name before a real post id.
+    assert "@Reuters" not in text
+    assert "— A post on X March 16, 2023" in text
     assert "View on X" in text
     hrefs = [a["href"] for t, a in tags(shown.html) if t == "a"]
     assert REUTERS_URL in hrefs
@@ -89,7 +94,7 @@ def test_reuters_fallback_with_a_snapshot_shows_the_post_like_the_article() -> N
         make_environment(env={}),
         ref=REUTERS,
         provider="Twitter",
-        family="x",
+        platform="x",
         status="fallback",
         data=None,
         snapshot=_load("twitter-reuters.json"),
@@ -145,46 +150,74 @@ def test_snowflake_time_of_junk_is_none(junk: str | None) -> None:
 
 # -- the URL alone -------------------------------------------------------------------
 
+# The handle is shown only where the post's address contains its author: on X,
+# TikTok, Threads and Instagram any name before a real id opens the real post.
 URL_ONLY = [
-    ("https://x.com/Reuters/status/1636212467429621760", "x", "Reuters"),
+    ("https://x.com/Reuters/status/1636212467429621760", "x", None),
+    ("https://x.com/AnyName/status/1636212467429621760", "x", None),
     ("https://twitter.com/i/web/status/1636212467429621760", "x", None),
     ("https://bsky.app/profile/attakei.dev/post/3kqmooj3ems2w", "bluesky", "attakei.dev"),
     ("https://mastodon.social/@trwnh/99664077509711321", "mastodon", "trwnh@mastodon.social"),
-    ("https://www.tiktok.com/@a3noticias/video/6806030056956251397", "tiktok", "a3noticias"),
-    ("https://www.threads.net/@zuck/post/C1a2b3", "threads", "zuck"),
-    ("https://www.instagram.com/p/CARbvuYDm3Q/", "instagram", None),
+    (
+        "https://gts.example/@alice/statuses/01F8MH1H7YV1Z7D2C8K2730QBF",
+        "gotosocial",
+        "alice@gts.example",
+    ),
+    ("https://www.tiktok.com/@a3noticias/video/6806030056956251397", "tiktok", None),
+    ("https://www.threads.net/@zuck/post/C1a2b3", "threads", None),
+    ("https://www.instagram.com/natgeo/p/CARbvuYDm3Q/", "instagram", None),
     ("https://example.org/article", None, None),
 ]
 
 
 @pytest.mark.parametrize(("url", "kind", "handle"), URL_ONLY)
-def test_handle_from_the_path(url: str, kind: str | None, handle: str | None) -> None:
-    snap = from_url(_ref(url, kind), None)
+def test_handle_from_the_path_only_where_it_names_the_author(
+    url: str, kind: str | None, handle: str | None
+) -> None:
+    snap = from_url(parse_ref(url), None)
+    assert parse_ref(url).kind == kind
     assert snap.handle == handle
     assert snap.source == "url"
 
 
 @pytest.mark.parametrize(
-    ("pasted", "handle"),
+    "pasted",
     [
-        ("https://twitter.com/Reuters/status/1636212467429621760?s=20&t=abc", "Reuters"),
-        ("https://mobile.twitter.com/Reuters/status/1636212467429621760/photo/1", "Reuters"),
-        ("https://mastodon.social/@Gargron/109248279441541440", "Gargron@mastodon.social"),
+        "https://twitter.com/Reuters/status/1636212467429621760?s=20&t=abc",
+        "https://mobile.twitter.com/AnyName/status/1636212467429621760/photo/1",
     ],
 )
-def test_handles_keep_their_case_through_parse_ref(pasted: str, handle: str) -> None:
+def test_an_x_handle_from_the_path_is_never_shown(pasted: str) -> None:
     ref = parse_ref(pasted)
-    assert from_url(ref, None).handle == handle
     shown = present(
         make_environment(env={}),
         ref=ref,
-        provider=None,
-        family=ref.kind,
+        provider="Twitter",
+        platform="x",
         status="fallback",
         data=None,
         snapshot=None,
     )
-    assert f"@{handle}" in _visible_text(shown.html)
+    text = _visible_text(shown.html)
+    assert ref.handle is not None
+    assert ref.handle not in text
+    assert "A post on X" in text
+    assert "March 16, 2023" in text  # the date comes from the id, which is the post
+
+
+def test_a_mastodon_handle_keeps_its_case_through_parse_ref() -> None:
+    ref = parse_ref("https://mastodon.social/@Gargron/109248279441541440")
+    assert from_url(ref, None).handle == "Gargron@mastodon.social"
+    shown = present(
+        make_environment(env={}),
+        ref=ref,
+        provider=None,
+        platform=None,
+        status="fallback",
+        data=None,
+        snapshot=None,
+    )
+    assert "@Gargron@mastodon.social" in _visible_text(shown.html)
 
 
 def test_x_url_gives_the_snowflake_date() -> None:
@@ -301,7 +334,7 @@ OEMBED_CASES = [
             "author_name": "Scadrei5",
             "author_url": "https://www.youtube.com/user/Scadrei5",
             "thumbnail_url": "https://i.ytimg.com/vi/CdbnVwot6lc/hqdefault.jpg",
-            "family": "video",
+            "layout": "video",
         },
     ),
     (
@@ -309,7 +342,7 @@ OEMBED_CASES = [
         "https://vimeo.com/235352744",
         "vimeo",
         "Vimeo",
-        {"title": "Vimeo Live is here", "duration": 75, "family": "video"},
+        {"title": "Vimeo Live is here", "duration": 75, "layout": "video"},
     ),
     (
         "flickr-1.json",
@@ -318,7 +351,7 @@ OEMBED_CASES = [
         "Flickr",
         {
             "title": "ZB8T0193",
-            "family": "photo",
+            "layout": "photo",
             "thumbnail_url": "https://live.staticflickr.com/3123/2341623661_7c99f48bbf_q.jpg",
         },
     ),
@@ -371,17 +404,17 @@ def test_from_oembed_ignores_unsafe_urls() -> None:
 
 
 def test_merge_fills_gaps_from_weaker_sources_in_order() -> None:
-    best = PostSnapshot(url="u", provider="Twitter", family="post", text="hello", source="snapshot")
+    best = PostSnapshot(url="u", provider="Twitter", layout="post", text="hello", source="snapshot")
     api = PostSnapshot(
         url="u",
         provider="Twitter",
-        family="post",
+        layout="post",
         text="other",
         author_name="Reuters",
         source="x_api",
     )
     url = PostSnapshot(
-        url="u", provider=None, family="post", handle="Reuters", author_name="ignored", source="url"
+        url="u", provider=None, layout="post", handle="Reuters", author_name="ignored", source="url"
     )
     merged = merge(best, api, url)
     assert (merged.text, merged.author_name, merged.handle, merged.source) == (
@@ -400,7 +433,7 @@ def test_snapshot_dict_round_trip_is_json_ready(published: datetime.date | None)
     snap = PostSnapshot(
         url=REUTERS_URL,
         provider="Twitter",
-        family="post",
+        layout="post",
         text=REUTERS_TEXT,
         author_name="Reuters",
         handle="Reuters",

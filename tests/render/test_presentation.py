@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from tests.render.safety import problems, tags
 
 from embedkit._models import Ref
+from embedkit._platforms import PlatformSettings
 from embedkit._templating import make_environment
-from embedkit.present._fallback import PostSnapshot, snapshot_to_dict
 from embedkit.present._presentation import aspect_ratio, present
+from embedkit.present._snapshot import PostSnapshot, snapshot_to_dict
 
 OEMBED = Path(__file__).parents[1] / "fixtures" / "oembed"
 REUTERS_ID = "1636212467429621760"
@@ -55,7 +56,7 @@ def _reuters(env: jinja2.Environment, status: str, **kwargs: Any) -> Any:
         "snapshot": data,
     }
     defaults.update(kwargs)
-    return present(env, ref=REUTERS, provider="Twitter", family="x", status=status, **defaults)
+    return present(env, ref=REUTERS, provider="Twitter", platform="x", status=status, **defaults)
 
 
 # -- statuses -----------------------------------------------------------------------
@@ -67,7 +68,8 @@ def test_live_statuses_show_the_sanitized_provider_markup(
 ) -> None:
     shown = _reuters(env, status)
     figure = _figure(shown.html)
-    assert figure["class"] == "embedkit embedkit--twitter embedkit--embed"
+    assert figure["class"] == "embedkit embedkit--x embedkit--embed"
+    assert figure["data-embedkit-provider"] == "Twitter"
     assert figure["data-embedkit-status"] == status
     assert figure["data-embedkit-url"] == REUTERS_URL
     assert '<blockquote class="twitter-tweet">' in shown.html
@@ -116,7 +118,8 @@ def test_gone_shows_the_archived_text_when_asked(env: jinja2.Environment) -> Non
 def test_gone_without_any_snapshot_still_dates_an_x_post(env: jinja2.Environment) -> None:
     shown = _reuters(env, "gone", snapshot=None)
     assert "This post is no longer available on X." in shown.html
-    assert "Posted by @Reuters on March 16, 2023." in shown.html
+    assert "Posted on March 16, 2023." in shown.html  # the handle in the URL proves nothing
+    assert "@Reuters" not in shown.html
 
 
 @pytest.mark.parametrize(
@@ -150,7 +153,13 @@ def test_tombstone_names_the_provider_readers_know(
 ) -> None:
     ref = Ref(raw=url, url=url, kind=kind)
     shown = present(
-        env, ref=ref, provider=provider, family=kind, status="gone", data=None, snapshot=_load(name)
+        env,
+        ref=ref,
+        provider=provider,
+        platform=kind,
+        status="gone",
+        data=None,
+        snapshot=_load(name),
     )
     assert f"is no longer available on {display}." in shown.html
 
@@ -161,7 +170,7 @@ def test_extra_snapshot_from_the_x_api_is_used_without_a_snapshot(
     api = PostSnapshot(
         url=REUTERS_URL,
         provider="Twitter",
-        family="post",
+        layout="post",
         text="From the API",
         author_name="Reuters",
         handle="Reuters",
@@ -176,7 +185,7 @@ def test_a_cached_x_api_snapshot_dict_is_recognised(env: jinja2.Environment) -> 
     api = PostSnapshot(
         url=REUTERS_URL,
         provider="Twitter",
-        family="post",
+        layout="post",
         text="Cached API text",
         author_name="Reuters",
         handle="Reuters",
@@ -192,7 +201,7 @@ def test_markup_that_sanitizes_to_nothing_falls_back(env: jinja2.Environment) ->
         env,
         ref=Ref(raw=url, url=url),
         provider=None,
-        family=None,
+        platform=None,
         status="fresh",
         data=_load("politico-1.json"),
         snapshot=None,
@@ -205,7 +214,7 @@ def test_markup_that_sanitizes_to_nothing_falls_back(env: jinja2.Environment) ->
 
 
 @pytest.mark.parametrize(
-    ("data", "family", "ratio"),
+    ("data", "layout", "ratio"),
     [
         ({"type": "video", "width": 500, "height": 281}, "video", "500 / 281"),
         ({"type": "video", "width": "640", "height": "360"}, "video", "640 / 360"),
@@ -217,8 +226,8 @@ def test_markup_that_sanitizes_to_nothing_falls_back(env: jinja2.Environment) ->
         ({"type": "rich", "width": 550, "height": None}, "post", None),
     ],
 )
-def test_aspect_ratio(data: dict[str, Any], family: str, ratio: str | None) -> None:
-    assert aspect_ratio(data, family) == ratio
+def test_aspect_ratio(data: dict[str, Any], layout: str, ratio: str | None) -> None:
+    assert aspect_ratio(data, layout) == ratio
 
 
 def test_video_iframe_sits_in_a_responsive_wrapper(env: jinja2.Environment) -> None:
@@ -227,7 +236,7 @@ def test_video_iframe_sits_in_a_responsive_wrapper(env: jinja2.Environment) -> N
         env,
         ref=Ref(raw=url, url=url, kind="youtube", post_id="dQw4w9WgXcQ"),
         provider="YouTube",
-        family="youtube",
+        platform="youtube",
         status="fresh",
         data=_load("youtube-7.json"),
         snapshot=None,
@@ -247,7 +256,7 @@ def test_rich_players_keep_their_own_size(env: jinja2.Environment) -> None:
         env,
         ref=Ref(raw=url, url=url, kind="spotify"),
         provider="Spotify",
-        family="spotify",
+        platform="spotify",
         status="fresh",
         data=_load("spotify-1.json"),
         snapshot=None,
@@ -257,21 +266,32 @@ def test_rich_players_keep_their_own_size(env: jinja2.Environment) -> None:
     assert (iframe["width"], iframe["height"]) == ("100%", "152")
 
 
-def test_mastodon_instance_iframe_and_script(env: jinja2.Environment) -> None:
+@pytest.mark.parametrize(
+    ("trusted", "scripts"),
+    [
+        (frozenset({"mastodon.social"}), ("https://mastodon.social/embed.js",)),
+        (frozenset(), ()),  # an instance the publisher did not name runs no script
+        (frozenset({"other.example"}), ()),
+    ],
+)
+def test_mastodon_instance_script_only_from_a_trusted_instance(
+    env: jinja2.Environment, trusted: frozenset[str], scripts: tuple[str, ...]
+) -> None:
     url = "https://mastodon.social/@trwnh/99664077509711321"
     shown = present(
         env,
         ref=Ref(raw=url, url=url, kind="mastodon"),
-        provider="mastodon.social",
-        family="mastodon",
+        provider="Mastodon",
+        platform="mastodon",
         status="fresh",
         data=_load("mastodon-1.json"),
         snapshot=None,
+        settings=PlatformSettings(trusted_mastodon_instances=trusted),
     )
     iframe = next(a for t, a in tags(shown.html) if t == "iframe")
     assert iframe["src"] == "https://mastodon.social/@trwnh/99664077509711321/embed"
     assert iframe["title"] == "New status by trwnh"
-    assert shown.scripts == ("https://mastodon.social/embed.js",)
+    assert shown.scripts == scripts
     assert "embedkit--mastodon" in _figure(shown.html)["class"]
 
 
@@ -282,7 +302,7 @@ def test_unknown_provider_iframe_only_from_its_own_host(env: jinja2.Environment)
         env,
         ref=Ref(raw=url, url=url),
         provider="WordPress.tv",
-        family=None,
+        platform=None,
         status="fresh",
         data=data,
         snapshot=None,
@@ -293,7 +313,7 @@ def test_unknown_provider_iframe_only_from_its_own_host(env: jinja2.Environment)
         env,
         ref=Ref(raw=elsewhere, url=elsewhere),
         provider="WordPress.tv",
-        family=None,
+        platform=None,
         status="fresh",
         data=data,
         snapshot=None,
@@ -360,7 +380,7 @@ def test_consent_mode_makes_no_third_party_request_before_the_click(
         env,
         ref=Ref(raw=url, url=url, kind=kind),
         provider=provider,
-        family=kind,
+        platform=kind,
         status="fresh",
         data=data,
         snapshot=data,
@@ -392,7 +412,7 @@ def test_consent_template_holds_the_real_embed(env: jinja2.Environment) -> None:
         env,
         ref=Ref(raw=url, url=url, kind="youtube"),
         provider="YouTube",
-        family="youtube",
+        platform="youtube",
         status="cached",
         data=data,
         snapshot=data,
@@ -403,8 +423,95 @@ def test_consent_template_holds_the_real_embed(env: jinja2.Environment) -> None:
     assert 'src="https://www.youtube.com/embed/dQw4w9WgXcQ?feature=oembed"' in inside.group(1)
 
 
-def test_consent_mode_without_a_live_embed_is_just_the_fallback(env: jinja2.Environment) -> None:
-    shown = _reuters(env, "fallback", consent=True)
+def test_consent_mode_with_nothing_cached_still_offers_the_button(
+    env: jinja2.Environment,
+) -> None:
+    shown = _reuters(env, "fallback", snapshot=None, consent=True)
+    figure = _figure(shown.html)
+    assert figure["data-embedkit-consent"] == "pending"
+    assert figure["data-embedkit-status"] == "fallback"
+    assert json.loads(figure["data-embedkit-scripts"]) == [WIDGETS]
+    assert "Load post from X" in _outside_templates(shown.html)
+    inside = re.search(r"<template\b[^>]*>(.*?)</template>", shown.html, re.S)
+    assert inside is not None
+    assert '<blockquote class="twitter-tweet">' in inside.group(1)
+    assert f'href="https://twitter.com/i/status/{REUTERS_ID}"' in inside.group(1)
+    assert "<script" not in shown.html
+    assert shown.scripts == ()
+    assert problems(_outside_templates(shown.html)) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "platform", "provider", "button", "inside"),
+    [
+        (
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+            "youtube",
+            "youtube",
+            "YouTube",
+            "Load video from YouTube",
+            'src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"',
+        ),
+        (
+            "https://www.instagram.com/p/CARbvuYDm3Q/",
+            "instagram",
+            "instagram",
+            "Instagram",
+            "Load post from Instagram",
+            'data-instgrm-permalink="https://www.instagram.com/p/CARbvuYDm3Q/"',
+        ),
+        (
+            "https://vimeo.com/235352744",
+            "vimeo",
+            "vimeo",
+            "Vimeo",
+            "Load video from Vimeo",
+            'src="https://player.vimeo.com/video/235352744"',
+        ),
+    ],
+)
+def test_consent_button_needs_only_the_url_and_the_platform(
+    env: jinja2.Environment,
+    url: str,
+    kind: str,
+    platform: str,
+    provider: str,
+    button: str,
+    inside: str,
+) -> None:
+    from embedkit.resolve._refs import parse_ref
+
+    shown = present(
+        env,
+        ref=parse_ref(url),
+        provider=provider,
+        platform=platform,
+        status="fallback",
+        data=None,
+        snapshot=None,
+        consent=True,
+    )
+    assert button in _outside_templates(shown.html)
+    template = re.search(r"<template\b[^>]*>(.*?)</template>", shown.html, re.S)
+    assert template is not None
+    assert inside in template.group(1)
+    assert [t for t, _ in tags(_outside_templates(shown.html)) if t in ("iframe", "img")] == []
+
+
+def test_consent_mode_without_a_known_platform_is_just_the_fallback(
+    env: jinja2.Environment,
+) -> None:
+    url = "https://blog.example.org/post/1"
+    shown = present(
+        env,
+        ref=Ref(raw=url, url=url),
+        provider=None,
+        platform=None,
+        status="fallback",
+        data=None,
+        snapshot=None,
+        consent=True,
+    )
     assert shown.html == shown.fallback_html
     assert "<button" not in shown.html
 
@@ -436,7 +543,7 @@ def test_every_fallback_is_static_and_its_images_are_polite(
         env,
         ref=ref,
         provider=data.get("provider_name"),
-        family=None,
+        platform=None,
         status="fallback",
         data=None,
         snapshot=data,
@@ -462,14 +569,14 @@ def test_a_photo_without_html_shows_the_picture_and_asks_consent_first(
     url = "https://www.deviantart.com/sakimichan/art/Misty-510056679"
     ref = Ref(raw=url, url=url)
     shown = present(
-        env, ref=ref, provider="DeviantArt", family=None, status="fresh", data=data, snapshot=data
+        env, ref=ref, provider="DeviantArt", platform=None, status="fresh", data=data, snapshot=data
     )
     assert [t for t, _ in tags(shown.html)].count("img") == 1
     consent = present(
         env,
         ref=ref,
         provider="DeviantArt",
-        family=None,
+        platform=None,
         status="fresh",
         data=data,
         snapshot=data,
@@ -534,7 +641,7 @@ def test_any_oembed_data_renders_without_anything_executable(
         env,
         ref=Ref(raw=url, url=url, kind=kind),
         provider=None,
-        family=kind,
+        platform=kind,
         status=status,
         data=data,
         snapshot=data,

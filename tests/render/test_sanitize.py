@@ -11,10 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.render.safety import problems, tags
 
+from embedkit import _platforms
+from embedkit._platforms import for_provider_name
 from embedkit.present._sanitize import (
     KNOWN_SCRIPTS,
     MAX_HTML_CHARS,
     Sanitized,
+    clean_allow,
+    clean_style,
     iframe_hosts,
     sanitize,
 )
@@ -23,11 +27,11 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 OEMBED = FIXTURES / "oembed"
 XSS = FIXTURES / "xss"
 
-#: The provider name each recorded response is sanitized under, and the hosts the
-#: caller would add (a Mastodon instance, an unknown provider's own host).
+#: The platform each recorded response is sanitized under, and the hosts the caller
+#: would add (a Mastodon instance, an unknown provider's own host).
 PROVIDER_OVERRIDES: dict[str, tuple[str | None, tuple[str, ...]]] = {
-    "bluesky": ("Bluesky", ()),
-    "mastodon": ("mastodon.social", ("mastodon.social",)),
+    "bluesky": ("bluesky", ()),
+    "mastodon": ("mastodon", ("mastodon.social",)),
     "politico": (None, ()),
 }
 
@@ -49,10 +53,11 @@ def _load(name: str) -> dict[str, Any]:
 
 
 def _provider_for(name: str, data: dict[str, Any]) -> tuple[str | None, tuple[str, ...]]:
-    family = name.rsplit("-", 1)[0]
-    if family in PROVIDER_OVERRIDES:
-        return PROVIDER_OVERRIDES[family]
-    return data.get("provider_name"), ()
+    prefix = name.rsplit("-", 1)[0]
+    if prefix in PROVIDER_OVERRIDES:
+        return PROVIDER_OVERRIDES[prefix]
+    found = for_provider_name(data.get("provider_name"))
+    return (found.id if found else None), ()
 
 
 # -- every recorded response -------------------------------------------------
@@ -65,7 +70,7 @@ def test_every_recorded_response_sanitizes_to_safe_markup(name: str) -> None:
     result = sanitize(data["html"], provider, extra_iframe_hosts=extra)
     allowed = {h for h in iframe_hosts(provider) | set(extra) if "/" not in h}
     assert problems(result.html, allowed) == []
-    assert set(result.scripts) <= KNOWN_SCRIPTS | {"https://mastodon.social/embed.js"}
+    assert set(result.scripts) <= KNOWN_SCRIPTS
     for tag, attrs in tags(result.html):
         if tag == "iframe":
             assert attrs["loading"] == "lazy"
@@ -79,7 +84,7 @@ def test_every_recorded_response_sanitizes_to_safe_markup(name: str) -> None:
 RECORDED = [
     (
         "twitter-1.json",
-        "Twitter",
+        "x",
         (),
         "Live event: Release Lotus",
         ("https://platform.twitter.com/widgets.js",),
@@ -87,7 +92,7 @@ RECORDED = [
     ),
     (
         "twitter-reuters.json",
-        "Twitter",
+        "x",
         (),
         "LIVE: Japanese Prime Minister Fumio Kishida",
         ("https://platform.twitter.com/widgets.js",),
@@ -95,7 +100,7 @@ RECORDED = [
     ),
     (
         "bluesky-1.json",
-        "Bluesky",
+        "bluesky",
         (),
         "sphinxjp",
         ("https://embed.bsky.app/static/embed.js",),
@@ -103,7 +108,7 @@ RECORDED = [
     ),
     (
         "instagram-3.json",
-        "Instagram",
+        "instagram",
         (),
         "A post shared by National Geographic (@natgeo)",
         ("https://www.instagram.com/embed.js",),
@@ -111,7 +116,7 @@ RECORDED = [
     ),
     (
         "instagram-2.json",
-        "Instagram",
+        "instagram",
         (),
         "View this post on Instagram",
         ("https://platform.instagram.com/en_US/embeds.js",),
@@ -119,7 +124,7 @@ RECORDED = [
     ),
     (
         "tiktok-1.json",
-        "TikTok",
+        "tiktok",
         (),
         "#AplausoSanitario",
         ("https://www.tiktok.com/embed.js",),
@@ -127,7 +132,7 @@ RECORDED = [
     ),
     (
         "facebook-1.json",
-        "Facebook",
+        "facebook",
         (),
         "How to share with just friends.",
         ("https://connect.facebook.net/en_US/sdk.js#xfbml=1&version=v2.9",),
@@ -151,7 +156,7 @@ RECORDED = [
     ),
     (
         "imgur-1.json",
-        "Imgur",
+        "imgur",
         (),
         "Mountain Gorilla",
         ("https://s.imgur.com/min/embed.js",),
@@ -159,7 +164,7 @@ RECORDED = [
     ),
     (
         "tumblr-1.json",
-        "Tumblr",
+        "tumblr",
         (),
         "he-who-photographs-rather-ok",
         ("https://assets.tumblr.com/post.js",),
@@ -167,25 +172,18 @@ RECORDED = [
     ),
     (
         "flickr-1.json",
-        "Flickr",
+        "flickr",
         (),
         "",
         ("https://embedr.flickr.com/assets/client-code.js",),
         "img",
     ),
-    (
-        "mastodon-1.json",
-        "mastodon.social",
-        ("mastodon.social",),
-        "",
-        ("https://mastodon.social/embed.js",),
-        "iframe",
-    ),
-    ("youtube-1.json", "YouTube", (), "", (), "iframe"),
-    ("vimeo-2.json", "Vimeo", (), "", (), "iframe"),
-    ("spotify-1.json", "Spotify", (), "", (), "iframe"),
-    ("soundcloud-1.json", "SoundCloud", (), "", (), "iframe"),
-    ("wordpress-1.json", "WordPress.tv", ("wordpress.tv",), "Optimize Image Files", (), "iframe"),
+    ("mastodon-1.json", "mastodon", ("mastodon.social",), "", (), "iframe"),
+    ("youtube-1.json", "youtube", (), "", (), "iframe"),
+    ("vimeo-2.json", "vimeo", (), "", (), "iframe"),
+    ("spotify-1.json", "spotify", (), "", (), "iframe"),
+    ("soundcloud-1.json", "soundcloud", (), "", (), "iframe"),
+    ("wordpress-1.json", None, ("wordpress.tv",), "Optimize Image Files", (), "iframe"),
 ]
 
 
@@ -195,7 +193,12 @@ RECORDED = [
     ids=[row[0] for row in RECORDED],
 )
 def test_recorded_markup_keeps_content_and_collects_scripts(
-    name: str, provider: str, extra: tuple[str, ...], text: str, scripts: tuple[str, ...], tag: str
+    name: str,
+    provider: str | None,
+    extra: tuple[str, ...],
+    text: str,
+    scripts: tuple[str, ...],
+    tag: str,
 ) -> None:
     result = sanitize(_load(name)["html"], provider, extra_iframe_hosts=extra)
     assert text in result.html
@@ -207,7 +210,7 @@ def test_recorded_markup_keeps_content_and_collects_scripts(
 def test_youtube_iframe_kept_with_lazy_loading_and_a_title() -> None:
     (iframe,) = [
         a
-        for t, a in tags(sanitize(_load("youtube-1.json")["html"], "YouTube").html)
+        for t, a in tags(sanitize(_load("youtube-1.json")["html"], "youtube").html)
         if t == "iframe"
     ]
     assert iframe["src"] == "https://www.youtube.com/embed/qQpb1oCernE?feature=oembed"
@@ -216,29 +219,34 @@ def test_youtube_iframe_kept_with_lazy_loading_and_a_title() -> None:
 
 
 def test_iframe_title_from_the_oembed_title_replaces_the_default() -> None:
-    result = sanitize(_load("youtube-1.json")["html"], "YouTube", iframe_title="My dog trio")
+    result = sanitize(_load("youtube-1.json")["html"], "youtube", iframe_title="My dog trio")
     (iframe,) = [a for t, a in tags(result.html) if t == "iframe"]
     assert iframe["title"] == "My dog trio"
 
 
-def test_mastodon_iframe_and_script_need_the_instance_host() -> None:
+def test_mastodon_iframe_needs_the_instance_host_and_its_script_a_trusted_one() -> None:
     html = _load("mastodon-1.json")["html"]
-    without = sanitize(html, "mastodon.social")
+    without = sanitize(html, "mastodon")
     assert "iframe" not in without.html
     assert without.scripts == ()
+    own_host = sanitize(html, "mastodon", extra_iframe_hosts=["mastodon.social"])
+    assert "<iframe" in own_host.html
+    assert own_host.scripts == ()  # the instance's script only when the publisher trusts it
+    trusted = sanitize(html, "mastodon", extra_scripts=["https://mastodon.social/embed.js"])
+    assert trusted.scripts == ("https://mastodon.social/embed.js",)
 
 
 def test_unknown_provider_gets_no_iframe_without_its_own_host() -> None:
     html = _load("scribd-1.json")["html"]
-    assert "<iframe" not in sanitize(html, "Scribd").html
-    kept = sanitize(html, "Scribd", extra_iframe_hosts=["*.scribd.com"])
+    assert "<iframe" not in sanitize(html, None).html
+    kept = sanitize(html, None, extra_iframe_hosts=["*.scribd.com"])
     assert 'src="https://www.scribd.com/embeds/110799637/content"' in kept.html
     assert kept.scripts == ()
 
 
 @pytest.mark.parametrize(
     ("name", "provider"),
-    [("crowdsignal-1.json", "Crowdsignal"), ("politico-1.json", None), ("meetup-1.json", "Meetup")],
+    [("crowdsignal-1.json", None), ("politico-1.json", None), ("meetup-1.json", None)],
 )
 def test_unknown_scripts_are_dropped_silently(name: str, provider: str | None) -> None:
     result = sanitize(_load(name)["html"], provider)
@@ -265,7 +273,7 @@ FOREIGN_IFRAMES = [
 @pytest.mark.parametrize("src", FOREIGN_IFRAMES)
 def test_foreign_iframe_is_removed_whole(src: str) -> None:
     html = f'<iframe src="{src}" title="t">fallback text</iframe><p>kept</p>'
-    result = sanitize(html, "YouTube")
+    result = sanitize(html, "youtube")
     assert "<iframe" not in result.html
     assert "fallback text" not in result.html
 
@@ -286,7 +294,7 @@ def test_iframe_content_never_reaches_the_output() -> None:
         '<iframe src="https://www.youtube.com/embed/x"><script>alert(1)</script>'
         "<img src=x onerror=alert(1)></iframe>"
     )
-    result = sanitize(html, "YouTube")
+    result = sanitize(html, "youtube")
     assert result.html.count("<iframe") == 1
     assert problems(result.html, {"www.youtube.com"}) == []
 
@@ -310,7 +318,7 @@ def test_iframe_content_never_reaches_the_output() -> None:
 )
 def test_script_allowlist_is_exact_and_per_provider(src: str, collected: tuple[str, ...]) -> None:
     html = f'<blockquote class="twitter-tweet"><p>t</p></blockquote><script src="{src}"></script>'
-    assert sanitize(html, "Twitter").scripts == collected
+    assert sanitize(html, "x").scripts == collected
 
 
 def test_known_scripts_are_normalised_https_urls_without_query() -> None:
@@ -321,10 +329,11 @@ def test_known_scripts_are_normalised_https_urls_without_query() -> None:
 
 
 def test_iframe_hosts_table() -> None:
-    assert "www.youtube-nocookie.com" in iframe_hosts("YouTube")
-    assert iframe_hosts("Vimeo") == frozenset({"player.vimeo.com"})
-    assert iframe_hosts("Bluesky") == frozenset({"embed.bsky.app"})
+    assert "www.youtube-nocookie.com" in iframe_hosts("youtube")
+    assert iframe_hosts("vimeo") == frozenset({"player.vimeo.com"})
+    assert iframe_hosts("bluesky") == frozenset({"embed.bsky.app"})
     assert iframe_hosts("Some Blog") == frozenset()
+    assert iframe_hosts("YouTube") == frozenset()  # a provider name is not a platform id
     assert iframe_hosts(None) == frozenset()
 
 
@@ -334,11 +343,11 @@ def test_style_with_expression_or_url_is_dropped() -> None:
         '<div style="background:url(javascript:alert(1))">a</div>'
         '<div style="color: red; position: fixed">b</div></blockquote>'
     )
-    result = sanitize(html, "Instagram")
+    result = sanitize(html, "instagram")
     assert "expression" not in result.html
     assert "javascript" not in result.html
     assert "position" not in result.html
-    assert 'style="color:red"' in result.html
+    assert 'style="color: red"' in result.html
 
 
 # -- the hostile corpus ----------------------------------------------------------
@@ -367,7 +376,7 @@ SHAPES = {
     "</blockquote>",
     "youtube": '<iframe src="https://www.youtube.com/embed/x">{v}</iframe>{v}',
 }
-PROVIDERS = {"bare": None, "x": "Twitter", "instagram": "Instagram", "youtube": "YouTube"}
+PROVIDERS = {"bare": None, "x": "x", "instagram": "instagram", "youtube": "youtube"}
 
 
 def test_corpus_is_the_full_copied_data() -> None:
@@ -484,7 +493,7 @@ def tag_soup(draw: st.DrawFn) -> str:
 @settings(max_examples=300, deadline=None)
 @given(
     soup=tag_soup(),
-    provider=st.sampled_from([None, "Twitter", "YouTube", "Instagram", "Some Blog"]),
+    provider=st.sampled_from([None, "x", "youtube", "instagram", "mastodon", "Some Blog"]),
 )
 def test_random_tag_soup_never_yields_anything_executable(soup: str, provider: str | None) -> None:
     result = sanitize(soup, provider)
@@ -495,8 +504,8 @@ def test_random_tag_soup_never_yields_anything_executable(soup: str, provider: s
 @settings(max_examples=100, deadline=None)
 @given(soup=tag_soup())
 def test_sanitizing_twice_changes_nothing(soup: str) -> None:
-    once = sanitize(soup, "YouTube").html
-    assert sanitize(once, "YouTube").html == once
+    once = sanitize(soup, "youtube").html
+    assert sanitize(once, "youtube").html == once
 
 
 @pytest.mark.parametrize(
@@ -520,7 +529,7 @@ def test_sanitizing_twice_changes_nothing(soup: str) -> None:
 )
 def test_the_independent_checker_catches_each_kind_of_problem(bad: str) -> None:
     assert problems(bad, {"www.youtube.com"}) != []
-    assert problems(sanitize(bad, "YouTube").html, {"www.youtube.com"}) == []
+    assert problems(sanitize(bad, "youtube").html, {"www.youtube.com"}) == []
 
 
 def test_provider_markup_cannot_fake_embedkits_own_attributes() -> None:
@@ -549,3 +558,136 @@ def test_huge_provider_html_is_refused_quickly(html: str) -> None:
 def test_deeply_nested_but_small_html_is_still_sanitized() -> None:
     html = "<div>" * 2_000 + "deep" + "</div>" * 2_000
     assert "deep" in sanitize(html, None).html
+
+
+# -- iframe permissions (issue 8, item 7) --------------------------------------------------
+
+_EVERYTHING = (
+    "accelerometer; autoplay; camera *; microphone 'self' https://evil.example; geolocation;"
+    " payment; usb; display-capture; clipboard-read; clipboard-write; encrypted-media;"
+    " gyroscope; picture-in-picture; web-share; fullscreen; serial; hid; bluetooth"
+)
+
+
+@pytest.mark.parametrize(
+    ("platform", "host", "allow", "fullscreen"),
+    [
+        (
+            "youtube",
+            "www.youtube.com",
+            "accelerometer; autoplay; clipboard-write; encrypted-media; gyroscope;"
+            " picture-in-picture; web-share; fullscreen",
+            True,
+        ),
+        ("soundcloud", "w.soundcloud.com", "autoplay", False),
+        ("twitch", "player.twitch.tv", "autoplay; fullscreen", True),
+        (None, "video.example.org", "fullscreen", True),  # unknown providers: fullscreen only
+    ],
+)
+def test_iframe_allow_is_rebuilt_from_the_platforms_features(
+    platform: str | None, host: str, allow: str, fullscreen: bool
+) -> None:
+    html = f'<iframe src="https://{host}/embed/x" allow="{_EVERYTHING}" allowfullscreen></iframe>'
+    result = sanitize(html, platform, extra_iframe_hosts=[host] if platform is None else ())
+    (iframe,) = [a for t, a in tags(result.html) if t == "iframe"]
+    assert iframe["allow"] == allow
+    for dropped in ("camera", "microphone", "geolocation", "payment", "usb", "evil.example"):
+        assert dropped not in iframe["allow"]
+    assert ("allowfullscreen" in iframe) is fullscreen
+
+
+def test_an_allow_attribute_with_nothing_allowed_is_removed() -> None:
+    html = '<iframe src="https://w.soundcloud.com/player/" allow="camera; usb"></iframe>'
+    (iframe,) = [a for t, a in tags(sanitize(html, "soundcloud").html) if t == "iframe"]
+    assert "allow" not in iframe
+
+
+@pytest.mark.parametrize(
+    ("value", "features", "expected"),
+    [
+        ("autoplay; fullscreen", {"autoplay", "fullscreen"}, "autoplay; fullscreen"),
+        ("AUTOPLAY 'src'; autoplay", {"autoplay"}, "autoplay"),
+        ("camera; microphone", {"autoplay"}, ""),
+        ("autoplay *; fullscreen https://evil.example", {"autoplay", "fullscreen"},
+         "autoplay; fullscreen"),
+        ("auto\"play; fullscreen", {"autoplay", "fullscreen"}, "fullscreen"),
+        ("", {"autoplay"}, ""),
+    ],
+)  # fmt: skip
+def test_clean_allow(value: str, features: set[str], expected: str) -> None:
+    assert clean_allow(value, frozenset(features)) == expected
+
+
+# -- provider CSS stays inside its figure (issue 8, item 13) ----------------------------------
+
+_STYLE_PROPS = frozenset(_platforms.STYLE_PROPERTIES)
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        "position: fixed",
+        "position: absolute",
+        "inset: 0",
+        "top: 0",
+        "left: -9999px",
+        "transform: scale(20)",
+        "transform: translate(-50%, -50%)",
+        "translate: 10px",
+        "z-index: 2147483647",
+        "float: left",
+        "box-shadow: 0 0 0 9999px white",
+        "outline: 9999px solid white",
+        "margin-top: -200px",
+        "margin: 0 -50vw",
+        "margin-left: -.5em",
+        "width: 100vw",
+        "height: 100vh",
+        "min-height: 100dvh",
+        "width: 5000px",
+        "min-width: 2000px",
+        "width: 150%",
+        "height: 5000px",
+        "padding: 0 0 0 9000px",
+        "font-size: 500px",
+        "width: calc(100vw + 10px)",
+        "width: var(--page-width)",
+        "height: max(100vh, 10px)",
+        "clip-path: inset(0)",
+        "content: 'x'",
+    ],
+)
+def test_css_that_moves_or_sizes_a_box_outside_its_figure_is_dropped(declaration: str) -> None:
+    assert clean_style(declaration + "; color: red", _STYLE_PROPS) == "color: red"
+
+
+KEPT_STYLES = [
+    "color: #333; background-color: rgba(0, 0, 0, 0.5)",
+    "max-width: 540px; width: 99.375%",
+    "margin: 0 auto; padding: 16px",
+    "border: 1px solid #dbdbdb; border-radius: 3px",
+    "font-family: arial, sans-serif; font-size: 14px; line-height: 17px",
+    "display: flex; flex-direction: row; align-items: center",
+    "height: 300px; max-width: 100%; border: 0",
+]
+
+
+@pytest.mark.parametrize("style", KEPT_STYLES)
+def test_ordinary_provider_css_is_kept(style: str) -> None:
+    assert clean_style(style, _STYLE_PROPS) == style
+    assert clean_style(style.upper().replace("#DBDBDB", "#dbdbdb"), _STYLE_PROPS) == style
+
+
+def test_important_is_dropped() -> None:
+    assert clean_style("color: red !important", _STYLE_PROPS) == "color: red"
+
+
+def test_a_hostile_style_through_the_whole_sanitizer() -> None:
+    html = (
+        '<blockquote class="mastodon-embed" style="position:fixed;inset:0;z-index:99999;'
+        'width:100vw;height:100vh;transform:scale(3);margin:-100px;background-color:white">'
+        "Sign in</blockquote>"
+    )
+    for platform in ("mastodon", None):
+        (quote,) = [a for t, a in tags(sanitize(html, platform).html) if t == "blockquote"]
+        assert quote["style"] == "background-color: white"

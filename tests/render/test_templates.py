@@ -39,7 +39,7 @@ def _fallback(env: jinja2.Environment, snapshot: dict[str, str] | None = None) -
         env,
         ref=REUTERS,
         provider="Twitter",
-        family="x",
+        platform="x",
         status="fallback",
         data=None,
         snapshot=snapshot,
@@ -68,10 +68,12 @@ def test_missing_user_folder_is_a_config_error_naming_it(tmp_path: Path) -> None
 
 
 def test_override_by_name_from_an_explicit_folder(tmp_path: Path) -> None:
-    folder = _override(tmp_path, "fallback/post.html", "<p>house style @{{ snap.handle }}</p>")
+    folder = _override(
+        tmp_path, "fallback/post.html", "<p>house style {{ snap.published | longdate }}</p>"
+    )
     html = _fallback(make_environment([folder], env={}))
-    assert "<p>house style @Reuters</p>" in html
-    assert 'class="embedkit embedkit--twitter embedkit--fallback"' in html  # embed.html default
+    assert "<p>house style March 16, 2023</p>" in html
+    assert 'class="embedkit embedkit--x embedkit--fallback"' in html  # embed.html default
 
 
 def test_override_by_name_from_embedkit_templates(

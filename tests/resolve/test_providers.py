@@ -21,10 +21,10 @@ from embedkit.resolve._providers import (
     ProviderRegistry,
     load_providers_file,
     scheme_to_regex,
-    update_registry,
     validate_entries,
 )
 from embedkit.resolve._refs import canonicalize
+from embedkit.resolve._registry_update import update_registry
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "urls"
 REGISTRY_WITH_EXAMPLES: list[dict[str, Any]] = json.loads(
@@ -113,7 +113,7 @@ def test_registry_match_agrees_with_the_regex(scheme: str, url: str, matches: bo
 
 # ---------------------------------------------------------------- families
 
-# (pasted, provider name, family)
+# (pasted, provider name, platform id)
 FAMILY_MATCHES = [
     ("https://twitter.com/Reuters/status/1636227126391214081?s=20", "Twitter", "x"),
     ("https://mobile.x.com/Reuters/status/1636227126391214081/photo/1", "Twitter", "x"),
@@ -148,18 +148,18 @@ FAMILY_MATCHES = [
     ("https://flickr.com/photos/bees/2341623661", "Flickr", "flickr"),
     ("https://flic.kr/p/4yVr32", "Flickr", "flickr"),
     ("https://mastodon.social/users/Gargron/statuses/109337497224431286", "Mastodon", "mastodon"),
-    ("https://www.dailymotion.com/video/x8kjx7v", "Dailymotion", None),
+    ("https://www.dailymotion.com/video/x8kjx7v", "Dailymotion", "dailymotion"),
 ]
 
 
-@pytest.mark.parametrize(("pasted", "name", "family"), FAMILY_MATCHES)
-def test_canonical_family_urls_match_their_provider(
-    registry: ProviderRegistry, pasted: str, name: str, family: str | None
+@pytest.mark.parametrize(("pasted", "name", "platform"), FAMILY_MATCHES)
+def test_canonical_platform_urls_match_their_provider(
+    registry: ProviderRegistry, pasted: str, name: str, platform: str | None
 ) -> None:
     found = registry.match(canonicalize(pasted))
     assert found is not None
     assert found.provider.name == name
-    assert found.provider.family == family
+    assert found.provider.platform == platform
 
 
 @pytest.mark.parametrize(
@@ -453,7 +453,7 @@ def test_user_file_replaces_a_provider_by_name_and_adds_new_ones(tmp_path: Path)
     found = layered.match("https://www.youtube.com/watch?v=dQw4w9WgXcQ")
     assert found is not None
     assert found.endpoint.url == "https://yt-proxy.example/oembed"
-    assert youtube.family == "youtube"
+    assert youtube.platform == "youtube"
     assert layered.match("https://youtu.be/dQw4w9WgXcQ") is None  # the user entry lacks it
     new = layered.match("https://video.newsroom.example/v/42")
     assert new is not None
@@ -652,3 +652,127 @@ def test_update_from_a_url_goes_through_the_network_guard(
     with HttpClient(timeout=5.0) as http, pytest.raises(FetchError):
         update_registry(f"{registry_server}/providers.json", http=http, dest=dest)
     assert not dest.exists()
+
+
+def test_a_registry_fetched_from_a_url_is_never_trusted(
+    registry_server: str, tmp_path: Path, isolated_user_data: Path
+) -> None:
+    """Fetched data never becomes configuration (issue 8, item 16)."""
+    from embedkit.net._http import HttpClient
+
+    claims_trust = [
+        {**NEW_REGISTRY[0], "endpoints": [{**NEW_REGISTRY[0]["endpoints"][0], "trusted": True}]}
+    ]
+    _RegistryHandler.bodies["/trusting.json"] = json.dumps(claims_trust).encode()
+    with HttpClient(timeout=5.0, allow_private_networks=True) as http:
+        update_registry(f"{registry_server}/trusting.json", http=http)
+    stored = json.loads((isolated_user_data / "embedkit" / "providers.json").read_text("utf-8"))
+    assert [e["trusted"] for p in stored for e in p["endpoints"]] == [False]
+    found = ProviderRegistry.default(env={}).match("https://one.example/x")
+    assert found is not None
+    assert found.endpoint.trusted is False  # so requests to it go through the guard
+
+
+def test_a_registry_read_from_a_file_is_configuration(tmp_path: Path) -> None:
+    dest = tmp_path / "providers.json"
+    update_registry(str(_write(tmp_path / "new.json", NEW_REGISTRY)), dest=dest)
+    assert "trusted" not in json.dumps(json.loads(dest.read_text("utf-8")))
+    found = ProviderRegistry.from_entries(json.loads(dest.read_text("utf-8"))).match(
+        "https://one.example/x"
+    )
+    assert found is not None
+    assert found.endpoint.trusted is True
+
+
+def test_an_endpoint_can_opt_into_the_guard_and_junk_is_refused(tmp_path: Path) -> None:
+    guarded = _one(url="https://a.example/o", schemes=["https://a.example/*"], trusted=False)
+    found = ProviderRegistry.from_entries(guarded).match("https://a.example/x")
+    assert found is not None
+    assert found.endpoint.trusted is False
+    with pytest.raises(ConfigError, match="'trusted' must be true or false"):
+        load_providers_file(
+            _write(tmp_path / "p.json", _one(url="https://a.example/o", trusted="no"))
+        )
+
+
+# ---------------------------------------------------------------- platform matches
+
+# (pasted, provider name, platform, method) — the provider is named from the URL alone
+PLATFORM_MATCHES = [
+    ("https://vm.tiktok.com/ZMabc123/", "TikTok", "tiktok", "none"),
+    ("https://vt.tiktok.com/ZSabc123/", "TikTok", "tiktok", "none"),
+    ("https://redd.it/15ko0qu", "Reddit", "reddit", "none"),
+    ("https://fb.watch/abcDEF123/", "Facebook", "facebook", "none"),
+    # Instagram's own "/{user}/reel/{code}" scheme covers it; resolve follows it first
+    ("https://www.instagram.com/share/reel/BAabc123", "Instagram", "instagram", "oembed"),
+    ("https://www.instagram.com/share/BAabc123", "Instagram", "instagram", "none"),
+    ("https://www.threads.net/t/CuXFPIeLLod", "Threads", "threads", "none"),
+    ("https://www.youtube.com/@LinusTechTips", "YouTube", "youtube", "none"),
+    ("https://www.twitch.tv/videos/1234567890", "Twitch", "twitch", "none"),
+    ("https://mastodon.social/@Gargron/109337497224431286", "Mastodon", "mastodon", "oembed"),
+    ("https://misskey.io/notes/9ab1cdef23", "Misskey", "misskey", "discover"),
+    ("https://pleroma.site/notice/9n2ciuRsVqOzdg4t8q", "Pleroma", "pleroma", "discover"),
+    ("https://gts.example/@a/statuses/01F8MH1H7YV1Z7D2C8K2730QBF", "GoToSocial", "gotosocial",
+     "discover"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("pasted", "name", "platform", "method"), PLATFORM_MATCHES)
+def test_a_platform_names_its_provider_when_no_scheme_does(
+    registry: ProviderRegistry, pasted: str, name: str, platform: str, method: str
+) -> None:
+    found = registry.match_ref(pasted)
+    assert found is not None
+    assert (found.provider.name, found.provider.platform, found.endpoint.method) == (
+        name,
+        platform,
+        method,
+    )
+    assert found.endpoint.trusted is (method == "oembed" and platform != "mastodon")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/news/2023/03/16/a-story",
+        "https://news.example.co.uk/section/article-1?page=2#top",
+        "http://blog.example.org/",
+        "https://www.instagram.com/natgeo/",  # a profile: nothing embeds it
+        "https://www.twitch.tv/directory",
+        "https://example.com/notes/2023-trip",  # not a Misskey note id
+    ],
+)
+def test_urls_nothing_serves_match_nothing(registry: ProviderRegistry, url: str) -> None:
+    assert registry.match_ref(url) is None
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.sampled_from(
+        ["https://", "http://", "HTTPS://", "", "https://www."]
+    ),
+    st.sampled_from(
+        ["example.com", "x.com", "youtube.com", "news.example", "flickr.com", "a.b.flickr.com",
+         "mastodon.social", "vm.tiktok.com", "Example.COM", "ex_ample.com", "127.0.0.1:8080"]
+    ),
+    st.text(alphabet="/@abcXYZ019-_.?=&%#é ", max_size=30),
+)  # fmt: skip
+def test_the_quick_host_lookup_agrees_with_full_parsing(
+    registry: ProviderRegistry, scheme: str, host: str, rest: str
+) -> None:
+    """match_ref (which skips parsing for hosts nothing knows) == match(parse_ref(...))."""
+    from embedkit.resolve._refs import parse_ref
+
+    raw = scheme + host + rest
+    try:
+        expected = registry.match(parse_ref(raw).url)
+    except InvalidReference:
+        with pytest.raises(InvalidReference):
+            registry.match_ref(raw)
+        return
+    found = registry.match_ref(raw)
+    assert (found.provider.name if found else None) == (
+        expected.provider.name if expected else None
+    )

@@ -37,13 +37,13 @@ def match_command(urls: tuple[str, ...], fmt: str, providers_file: str | None) -
     and writes nothing.
     """
     from embedkit._errors import InvalidReference
-    from embedkit.resolve import ProviderRegistry, parse_ref
+    from embedkit.resolve import ProviderRegistry
 
     registry = ProviderRegistry.default(providers_file)
     invalid = False
     for url in urls:
         try:
-            found = registry.match(parse_ref(url).url)
+            found = registry.match_ref(url)
         except InvalidReference as exc:
             echo(f"Error: {exc}", err=True)
             invalid = True
@@ -99,7 +99,8 @@ def update_command(
     command says where) and used by every later run.
     """
     from embedkit.net import HttpClient
-    from embedkit.resolve._providers import update_registry, updated_registry_path
+    from embedkit.resolve._providers import updated_registry_path
+    from embedkit.resolve._registry_update import update_registry
 
     target = updated_registry_path()
     with HttpClient(timeout=fetch_timeout, allow_private_networks=allow_private_networks) as http:

@@ -10,7 +10,7 @@ Jinja way, as an environment attribute::
     >>> page = env.from_string(
     ...     "{{ url | embed(maxwidth=550) }}\\n{{ embed_scripts() }}"
     ... ).render(url="https://x.com/Reuters/status/1636212467429621760")
-    >>> "@Reuters" in page
+    >>> "March 16, 2023" in page
     True
 
 ``{{ url | embed(**params) }}`` resolves ``url`` (``params`` are the resolver's

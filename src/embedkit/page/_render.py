@@ -14,7 +14,7 @@ Example::
     >>> from embedkit import Resolver
     >>> r = Resolver(cache="memory://", offline=True)
     >>> page = render_html("<p>https://x.com/Reuters/status/1636212467429621760</p>", r)
-    >>> "@Reuters" in page
+    >>> "March 16, 2023" in page
     True
 """
 

@@ -14,11 +14,17 @@ gone      ``tombstone.html``: "This post is no longer available on X"
 fallback  ``fallback/{post,video,photo,link}.html`` from the best source
 ========  ================================================================
 
-With ``consent=True`` a live embed becomes ``consent.html``: the fallback, a
-"Load post from X" button and the real embed inside an inert ``<template>``; the
-scripts move into the figure's ``data-embedkit-scripts`` attribute (a JSON list)
-and :attr:`Presented.scripts` is empty, so the page loads nothing third-party
-before the click.
+The *matched* platform (``platform``, from the provider registry) chooses the
+sanitizer policy; a discovered answer or an unknown provider gets the strict default
+policy, whatever name the answer gives itself. A platform without oEmbed (Twitch)
+shows the player its record builds from the URL.
+
+With ``consent=True`` an embed becomes ``consent.html``: the fallback, a "Load post
+from X" button and the real embed inside an inert ``<template>``; the scripts move
+into the figure's ``data-embedkit-scripts`` attribute (a JSON list) and
+:attr:`Presented.scripts` is empty, so the page loads nothing third-party before the
+click. The button needs only the URL and the platform: with nothing cached, the
+template holds the embed markup the platform documents for that URL.
 """
 
 from __future__ import annotations
@@ -32,23 +38,26 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
+from embedkit import _platforms
 from embedkit._models import Ref
-from embedkit.present._fallback import (
+from embedkit._platforms import Platform, PlatformSettings
+from embedkit._values import positive_int
+from embedkit.present._blockquotes import from_oembed
+from embedkit.present._sanitize import Sanitized, sanitize
+from embedkit.present._snapshot import (
     SNAPSHOT_FORMAT,
     PostSnapshot,
-    display_name,
-    from_oembed,
-    from_url,
+    layout_of,
     merge,
     snapshot_from_dict,
-    template_family,
 )
-from embedkit.present._sanitize import provider_key, sanitize
+from embedkit.present._urlfacts import from_url
 
-__all__ = ["Presented", "present"]
+__all__ = ["Presented", "aspect_ratio", "display_name", "present"]
 
 _NOUNS = {"post": "post", "video": "video", "photo": "photo", "link": "content"}
 _LIVE = frozenset({"fresh", "cached", "stale"})
+_DEFAULT_SETTINGS = PlatformSettings()
 
 
 @dataclass(frozen=True)
@@ -61,55 +70,78 @@ class Presented:
     scripts: tuple[str, ...]
 
 
-def _slug(provider: str | None, kind: str | None) -> str:
-    key = provider_key(kind) or provider_key(provider)
-    if key:
-        return key
+def display_name(platform: str | None, provider: str | None = None, url: str | None = None) -> str:
+    """The name a reader knows: ``X`` for the ``x`` platform, ``Mastodon`` for any instance.
+
+    Without a platform: the provider's own name, then the URL's host, then ``"the web"``.
+
+    >>> display_name("x", "Twitter"), display_name(None, "WordPress.tv")
+    ('X', 'WordPress.tv')
+    """
+    record = _platforms.get(platform)
+    if record is not None:
+        return record.name
+    if provider:
+        return provider
+    host = urlsplit(url).hostname if url else None
+    return host.removeprefix("www.") if host else "the web"
+
+
+def _slug(record: Platform | None, provider: str | None) -> str:
+    if record is not None:
+        return record.id
     slug = re.sub(r"[^a-z0-9]+", "-", (provider or "").lower()).strip("-")
-    return slug or "unknown"
+    return slug[:40] or "unknown"
 
 
-def _positive(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float) and value > 0:
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit() and int(value.strip()) > 0:
-        return int(value.strip())
-    return None
-
-
-def aspect_ratio(data: Mapping[str, Any], family: str) -> str | None:
+def aspect_ratio(data: Mapping[str, Any], layout: str) -> str | None:
     """The CSS ``aspect-ratio`` for a video's iframe wrapper, or None for rich posts.
 
     Numeric width and height give their ratio; percentages or missing sizes give
     16 / 9 for videos. Rich embeds (posts, players with a fixed height) get none.
     """
-    if family != "video" and data.get("type") != "video":
+    if layout != "video" and data.get("type") != "video":
         return None
-    width, height = _positive(data.get("width")), _positive(data.get("height"))
+    width, height = positive_int(data.get("width")), positive_int(data.get("height"))
     if width and height:
         return f"{width} / {height}"
     return "16 / 9"
 
 
-def _own_hosts(ref: Ref, provider: str | None) -> tuple[str, ...]:
-    """Hosts that belong to the provider beyond the built-in table: its own URL's."""
+def _own_hosts(ref: Ref, record: Platform | None) -> tuple[str, ...]:
+    """Hosts that belong to the provider beyond its record: the host of its own URL.
+
+    A fediverse server's iframes come from the server itself; an unknown provider's
+    from its own site. A platform with a record lists its iframe hosts there.
+    """
     host = (urlsplit(ref.url).hostname or "").lower()
     if not host:
         return ()
-    key = provider_key(ref.kind) or provider_key(provider)
-    if key == "mastodon":
+    if record is not None and record.any_host:
         return (host,)
-    if key is None:
+    if record is None:
         base = host.removeprefix("www.")
         return (host, base, f"*.{base}")
+    return ()
+
+
+def _trusted_scripts(
+    ref: Ref, record: Platform | None, settings: PlatformSettings
+) -> tuple[str, ...]:
+    """An instance's own ``embed.js``, only when the publisher trusts that instance."""
+    if record is None or not record.instance_scripts:
+        return ()
+    parts = urlsplit(ref.url)
+    host = (parts.netloc or "").lower()
+    if parts.scheme == "https" and host in settings.trusted_mastodon_instances:
+        return (f"https://{host}/embed.js",)
     return ()
 
 
 def _best_snapshot(
     ref: Ref,
     provider: str | None,
+    platform: str | None,
     data: Mapping[str, Any] | None,
     snapshot: Mapping[str, Any] | None,
     extra: PostSnapshot | None,
@@ -123,11 +155,19 @@ def _best_snapshot(
         if candidate.get("format") == SNAPSHOT_FORMAT:
             sources.append(snapshot_from_dict(candidate))
         else:
-            sources.append(from_oembed(candidate, ref, provider))
+            sources.append(from_oembed(candidate, ref, provider, platform=platform))
     sources.append(extra)
     sources.append(from_url(ref, provider))
     present_sources = [s for s in sources if s is not None]
     return merge(present_sources[0], *present_sources[1:])
+
+
+def _wrap(cleaned: Sanitized, ratio: str | None) -> Markup:
+    if ratio is not None and "<iframe" in cleaned.html:
+        return Markup('<div class="embedkit__ratio" style="aspect-ratio: {};">{}</div>').format(
+            ratio, Markup(cleaned.html)
+        )
+    return Markup(cleaned.html)
 
 
 def present(
@@ -135,29 +175,38 @@ def present(
     *,
     ref: Ref,
     provider: str | None,
-    family: str | None,
+    platform: str | None,
     status: str,
     data: Mapping[str, Any] | None,
     snapshot: Mapping[str, Any] | None,
     extra_snapshot: PostSnapshot | None = None,
     consent: bool = False,
     show_deleted_text: bool = False,
+    settings: PlatformSettings = _DEFAULT_SETTINGS,
     nonce: str | None = None,
 ) -> Presented:
     """Render one embed (see the module docstring for what each status shows).
 
-    ``family`` may be a fallback family (``post``/``video``/``photo``/``link``) or
-    a provider family / reference kind (``"x"``, ``"youtube"``...). ``nonce`` is
-    accepted for symmetry with page rendering; the markup made here has no inline
-    script or style element that would need one.
+    ``provider`` is the provider's name (``Embed.provider``: ``"Twitter"``);
+    ``platform`` is the id of the *matched* provider's platform record (``"x"``), or
+    ``None`` for a discovered or unknown provider: it alone chooses the sanitizer
+    policy and the scripts. The platform the URL belongs to (``ref.kind``) still
+    names the network readers see and the facts the URL shows. ``settings`` are the
+    publisher's additions (trusted Mastodon instances, the Twitch parent host).
+    ``nonce`` is accepted for symmetry with page rendering; the markup made here has
+    no inline script or style element that would need one.
     """
     del nonce  # nothing here needs a CSP nonce: no inline <script> or <style>
+    matched = _platforms.get(platform)
+    shown = matched or _platforms.get(ref.kind)
     source = data if data else snapshot
     oembed_type = source.get("type") if source and isinstance(source.get("type"), str) else None
-    fam = template_family(family, provider, oembed_type)
-    snap = _best_snapshot(ref, provider, data, snapshot, extra_snapshot)
-    name = display_name(provider, ref.kind, ref.url)
-    noun = _NOUNS.get(fam, "post")
+    layout = layout_of(shown.id if shown else None, oembed_type)
+    if ref.no_oembed and shown is not None and shown.oembed:
+        layout = "link"  # a page the platform does not embed (a YouTube channel): a card
+    snap = _best_snapshot(ref, provider, platform, data, snapshot, extra_snapshot)
+    name = display_name(shown.id if shown else None, provider, ref.url)
+    noun = _NOUNS.get(layout, "post")
     common = {
         "snap": snap,
         "url": ref.url,
@@ -167,13 +216,13 @@ def present(
     }
     figure = env.get_template("embed.html")
     figure_ctx = {
-        "provider_slug": _slug(provider, ref.kind),
-        "provider_name": name,
+        "provider_slug": _slug(shown, provider),
+        "provider_name": provider or name,
         "status": status,
         "url": ref.url,
         "consent_scripts": None,
     }
-    fallback_body = Markup(env.get_template(f"fallback/{fam}.html").render(**common))
+    fallback_body = Markup(env.get_template(f"fallback/{layout}.html").render(**common))
     fallback_html = figure.render(**figure_ctx, mode="fallback", body=fallback_body)
 
     if status == "gone":
@@ -185,29 +234,36 @@ def present(
 
     live: Markup | None = None
     scripts: tuple[str, ...] = ()
+    policy = matched.id if matched else None
+    trusted = _trusted_scripts(ref, matched, settings)
     if not data and snapshot and snapshot.get("format") != SNAPSHOT_FORMAT:
         data = snapshot  # a stale entry may carry only its last good snapshot
     if status in _LIVE and data and isinstance(data.get("html"), str):
-        policy_name = provider if provider_key(provider) else (ref.kind or provider)
-        ratio = aspect_ratio(data, fam)
+        ratio = aspect_ratio(data, layout)
         title = data.get("title") if isinstance(data.get("title"), str) else None
         cleaned = sanitize(
             data["html"],
-            policy_name,
-            extra_iframe_hosts=_own_hosts(ref, provider),
-            iframe_title=title or name,
+            policy,
+            extra_scripts=trusted,
+            extra_iframe_hosts=_own_hosts(ref, matched),
+            iframe_title=(title or name)[:300],
             fill_iframes=ratio is not None,
         )
         if cleaned.html:
             scripts = cleaned.scripts
-            if ratio is not None and "<iframe" in cleaned.html:
-                live = Markup(
-                    '<div class="embedkit__ratio" style="aspect-ratio: {};">{}</div>'
-                ).format(ratio, Markup(cleaned.html))
-            else:
-                live = Markup(cleaned.html)
+            live = _wrap(cleaned, ratio)
+    elif matched is not None and (not matched.oembed or consent):
+        # No answer to show: the embed the platform documents for this URL (Twitch
+        # always; the others behind a consent button, which needs nothing cached).
+        markup = _platforms.url_embed(matched, ref, settings)
+        if markup:
+            ratio = "16 / 9" if layout == "video" else None
+            cleaned = sanitize(markup, policy, extra_scripts=trusted, fill_iframes=bool(ratio))
+            if cleaned.html:
+                scripts = cleaned.scripts
+                live = _wrap(cleaned, ratio)
 
-    if live is None and status in _LIVE and fam == "photo" and snap.thumbnail_url:
+    if live is None and status in _LIVE and layout == "photo" and snap.thumbnail_url:
         # a photo without provider HTML: the picture itself is the embed
         live = Markup(
             env.get_template("fallback/photo.html").render(**{**common, "show_thumbnail": True})

@@ -1,27 +1,36 @@
 """Clean untrusted provider HTML before it reaches a page.
 
 Every provider's oEmbed ``html`` is treated as hostile. :func:`sanitize` cleans it
-with nh3 against an allowlist made for that provider (the tags and attributes its
-markup really uses), keeps ``http``/``https`` links only, adds
-``rel="noopener noreferrer"`` to links, keeps an ``<iframe>`` only when its ``src``
-host belongs to the provider (a foreign iframe is removed whole), and gives every
-kept iframe ``loading="lazy"`` and a ``title``.
+with nh3 against the policy of the *matched* platform (the tags, attributes and CSS
+properties its markup really uses; see :mod:`embedkit._platforms`), or the strict
+default policy when no platform matched (discovered answers, unknown providers).
+A name a provider's answer gives itself never selects a policy.
 
-Scripts never pass through. A ``<script src=...>`` whose URL is on the exact
-allowlist (:data:`KNOWN_SCRIPTS`: X's ``widgets.js``, Instagram's ``embed.js``...)
-is *collected* into :attr:`Sanitized.scripts` so that a page can load it once;
-every other script is dropped silently.
+- links keep ``http``/``https`` URLs only and get ``rel="noopener noreferrer"``;
+- an ``<iframe>`` is kept only when its ``src`` host belongs to the platform (a
+  foreign iframe is removed whole); it gets ``loading="lazy"`` and a ``title``, and
+  its ``allow`` attribute is rebuilt from the platform's permission features
+  (:func:`clean_allow`: no camera, microphone, geolocation, payment, usb...);
+- inline ``style`` keeps only declarations that leave the box inside its figure
+  (:func:`clean_style`: no ``position``, ``transform``, ``z-index``, negative margins,
+  viewport units or oversized lengths).
+
+Scripts never pass through. A ``<script src=...>`` whose URL is exactly on the
+platform's list (:data:`KNOWN_SCRIPTS`: X's ``widgets.js``, Instagram's ``embed.js``...)
+or on the ``extra_scripts`` the publisher's configuration adds (a trusted Mastodon
+instance's ``embed.js``) is *collected* into :attr:`Sanitized.scripts` so that a page
+can load it once; every other script is dropped silently.
 
 The nh3 output then goes through a small re-serializer that escapes every text
 node and attribute value again, removes iframe contents and iframes nh3 left
-without a ``src``, and re-checks URLs: a second line of defence that can lose
-markup on hostile input but never emits anything unescaped.
+without a ``src``, and re-checks URLs, styles and permissions: a second line of
+defence that can lose markup on hostile input but never emits anything unescaped.
 
 Example::
 
     >>> s = sanitize('<blockquote class="twitter-tweet"><p>hi</p></blockquote>'
     ...              '<script async src="https://platform.twitter.com/widgets.js"></script>',
-    ...              "Twitter")
+    ...              "x")
     >>> s.html
     '<blockquote class="twitter-tweet"><p>hi</p></blockquote>'
     >>> s.scripts
@@ -40,13 +49,17 @@ from urllib.parse import urlsplit
 
 import nh3
 
+from embedkit import _platforms
+from embedkit._platforms import DEFAULT_ALLOW, DEFAULT_POLICY
+
 __all__ = [
     "KNOWN_SCRIPTS",
     "MAX_HTML_CHARS",
     "MAX_TAGS",
     "Sanitized",
+    "clean_allow",
+    "clean_style",
     "iframe_hosts",
-    "provider_key",
     "sanitize",
 ]
 
@@ -68,78 +81,17 @@ class Sanitized:
     scripts: tuple[str, ...]
 
 
-# -- provider names ----------------------------------------------------------
-
-_ALIASES: Mapping[str, str] = {
-    "twitter": "twitter",
-    "x": "twitter",
-    "xcom": "twitter",
-    "youtube": "youtube",
-    "vimeo": "vimeo",
-    "bluesky": "bluesky",
-    "blueskysocial": "bluesky",
-    "bsky": "bluesky",
-    "mastodon": "mastodon",
-    "instagram": "instagram",
-    "threads": "threads",
-    "tiktok": "tiktok",
-    "facebook": "facebook",
-    "reddit": "reddit",
-    "spotify": "spotify",
-    "soundcloud": "soundcloud",
-    "flickr": "flickr",
-    "dailymotion": "dailymotion",
-    "ted": "ted",
-    "tumblr": "tumblr",
-    "imgur": "imgur",
-    "pinterest": "pinterest",
-    "codepen": "codepen",
-}
-
-
-def provider_key(provider: str | None) -> str | None:
-    """The policy key for a provider name or reference kind (``"Twitter"``, ``"x"``...).
-
-    Returns ``None`` for a provider without a built-in policy.
-    """
-    if not provider:
-        return None
-    return _ALIASES.get(re.sub(r"[^a-z0-9]", "", provider.lower()))
-
-
 # -- iframe hosts ------------------------------------------------------------
 
-#: Hosts each provider's iframes may come from. ``*.host`` also matches subdomains,
-#: ``host/path`` requires the path to start with ``/path``.
-_IFRAME_HOSTS: Mapping[str, frozenset[str]] = {
-    "twitter": frozenset({"platform.twitter.com"}),
-    "youtube": frozenset(
-        {"youtube.com", "www.youtube.com", "youtube-nocookie.com", "www.youtube-nocookie.com"}
-    ),
-    "vimeo": frozenset({"player.vimeo.com"}),
-    "bluesky": frozenset({"embed.bsky.app"}),
-    "spotify": frozenset({"open.spotify.com", "embed.spotify.com"}),
-    "soundcloud": frozenset({"w.soundcloud.com"}),
-    "tiktok": frozenset({"www.tiktok.com"}),
-    "instagram": frozenset({"www.instagram.com", "instagram.com"}),
-    "threads": frozenset({"www.threads.net", "www.threads.com"}),
-    "facebook": frozenset({"www.facebook.com"}),
-    "reddit": frozenset({"embed.reddit.com", "www.redditmedia.com", "www.reddit.com/embed"}),
-    "dailymotion": frozenset({"www.dailymotion.com", "geo.dailymotion.com"}),
-    "ted": frozenset({"embed.ted.com"}),
-    "codepen": frozenset({"codepen.io"}),
-    "pinterest": frozenset({"assets.pinterest.com"}),
-}
 
-
-def iframe_hosts(provider: str | None) -> frozenset[str]:
-    """The iframe hosts built in for a provider (empty for unknown providers).
+def iframe_hosts(platform: str | None) -> frozenset[str]:
+    """The iframe hosts of a platform's record (empty for unknown providers).
 
     A Mastodon instance, or an unknown provider's own host, is passed to
     :func:`sanitize` as ``extra_iframe_hosts``.
     """
-    key = provider_key(provider)
-    return _IFRAME_HOSTS.get(key, frozenset()) if key else frozenset()
+    record = _platforms.get(platform)
+    return record.iframe_hosts if record else frozenset()
 
 
 def _host_allowed(url: str, patterns: Iterable[str]) -> bool:
@@ -177,39 +129,16 @@ def _host_allowed(url: str, patterns: Iterable[str]) -> bool:
 
 # -- scripts -----------------------------------------------------------------
 
-_FB_VERSIONS = (
-    [f"v2.{n}" for n in range(13)]
-    + [f"v3.{n}" for n in range(4)]
-    + [f"v{n}.0" for n in range(4, 26)]
-)
 _FB_SDK = "https://connect.facebook.net/en_US/sdk.js"
 
-_SCRIPTS_BY_PROVIDER: Mapping[str, frozenset[str]] = {
-    "twitter": frozenset({"https://platform.twitter.com/widgets.js"}),
-    "instagram": frozenset(
-        {"https://www.instagram.com/embed.js", "https://platform.instagram.com/en_US/embeds.js"}
-    ),
-    "tiktok": frozenset({"https://www.tiktok.com/embed.js"}),
-    "bluesky": frozenset({"https://embed.bsky.app/static/embed.js"}),
-    "threads": frozenset({"https://www.threads.net/embed.js", "https://www.threads.com/embed.js"}),
-    "facebook": frozenset({_FB_SDK, *(f"{_FB_SDK}#xfbml=1&version={v}" for v in _FB_VERSIONS)}),
-    "reddit": frozenset(
-        {"https://embed.reddit.com/widgets.js", "https://embed.redditmedia.com/widgets/platform.js"}
-    ),
-    "flickr": frozenset({"https://embedr.flickr.com/assets/client-code.js"}),
-    "imgur": frozenset({"https://s.imgur.com/min/embed.js"}),
-    "tumblr": frozenset({"https://assets.tumblr.com/post.js"}),
-    "pinterest": frozenset({"https://assets.pinterest.com/js/pinit.js"}),
-}
-
-#: Every provider script embedkit lets a page load, as exact normalised URLs
-#: (https, no query; Facebook's SDK keeps its ``#xfbml=1&version=...`` fragment).
-#: A Mastodon instance's ``https://{instance}/embed.js`` is accepted in addition
-#: when the provider is that instance.
-KNOWN_SCRIPTS: frozenset[str] = frozenset().union(*_SCRIPTS_BY_PROVIDER.values())
+#: Every provider script the platform records let a page load, as exact normalised
+#: URLs (https, no query; Facebook's SDK keeps its ``#xfbml=1&version=...`` fragment).
+#: Nothing else is ever collected, except the exact URLs the publisher's configuration
+#: adds for one call (``extra_scripts``: a trusted Mastodon instance's ``embed.js``).
+KNOWN_SCRIPTS: frozenset[str] = _platforms.bundled_scripts()
 
 _FB_FRAGMENT = re.compile(r"xfbml=1&version=v\d{1,2}\.\d{1,2}")
-_FB_LOADER = re.compile(r"""["'](?P<src>(?:https:)?//connect\.facebook\.net/[^"'\s]+)["']""")
+_FB_LOADER = re.compile(r"""["'](?P<src>(?:https:)?//connect\.facebook\.net/[^"'\s]{1,300})["']""")
 
 
 def _normalise_script(src: str) -> str | None:
@@ -256,194 +185,122 @@ class _ScriptFinder(HTMLParser):
             self.srcs.extend(m.group("src") for m in _FB_LOADER.finditer(data))
 
 
-def _find_scripts(
-    raw: str, key: str | None, provider: str | None, own_hosts: frozenset[str]
-) -> tuple[str, ...]:
+def _find_scripts(raw: str, allowed: frozenset[str]) -> tuple[str, ...]:
+    """The ``<script src>`` URLs in ``raw`` that are exactly on ``allowed``, each once."""
+    if not allowed:
+        return ()
     finder = _ScriptFinder()
     try:
         finder.feed(raw)
         finder.close()
     except Exception:  # html.parser is lenient; never let a parse hiccup break rendering
         return ()
-    allowed = _SCRIPTS_BY_PROVIDER.get(key, frozenset()) if key else frozenset()
-    instance = (provider or "").strip().lower()
     found: list[str] = []
     for src in finder.srcs:
         url = _normalise_script(src)
-        if url is None:
-            continue
-        host = urlsplit(url).hostname or ""
-        mastodon = (
-            url == f"https://{host}/embed.js"
-            and host in own_hosts
-            and (key == "mastodon" or instance == host)
-        )
-        if (url in allowed or mastodon) and url not in found:
+        if url is not None and url in allowed and url not in found:
             found.append(url)
     return tuple(found)
 
 
-# -- per-provider allowlists --------------------------------------------------
+# -- inline CSS ---------------------------------------------------------------
 
-_IFRAME = (
-    "iframe: src width height title allow allowfullscreen frameborder scrolling referrerpolicy"
-    " sandbox allowtransparency class"
+_BAD_STYLE = re.compile(
+    r"expression|url\s*\(|javascript|vbscript|behavior|binding|@import|\\|&#|/\*|<|>",
+    re.IGNORECASE,
 )
+_COLOR_FUNCTION = re.compile(r"\b(?:rgb|rgba|hsl|hsla)\([0-9.,%\s/]{0,60}\)")
+_HEX_COLOR = re.compile(r"#[0-9a-f]{3,8}\b")
+_CSS_VALUE = re.compile(r"[a-z0-9#%.,\s'\"-]*")
+_NEGATIVE = re.compile(r"(?:^|[\s,])-[0-9.]")
+_NUMBER = re.compile(r"([0-9]*\.?[0-9]+)([a-z%]*)")
+_SMALL: Mapping[str, float] = {"px": 64.0, "pt": 48.0, "em": 4.0, "rem": 4.0, "%": 25.0, "": 1000.0}
+_TALL: Mapping[str, float] = {"px": 1000.0, "pt": 750.0, "em": 60.0, "rem": 60.0, "%": 100.0}
+_CAP: Mapping[str, float] = {"px": 10_000.0, "pt": 7_500.0, "em": 600.0, "rem": 600.0, "%": 100.0}
+#: The largest number each property may hold, per unit (no unit listed: not allowed).
+#: Widths only in percent of the figure; caps (max-*) may be large, since they only
+#: shrink; everything else small. No viewport units, no negative numbers.
+_LIMITS: Mapping[str, Mapping[str, float]] = {
+    "width": {"%": 100.0},
+    "min-width": {"%": 100.0},
+    "height": _TALL,
+    "min-height": _TALL,
+    "max-width": _CAP,
+    "max-height": _CAP,
+    "font-size": {"px": 64.0, "pt": 48.0, "em": 4.0, "rem": 4.0, "%": 400.0},
+    "line-height": {"px": 100.0, "pt": 75.0, "em": 6.0, "rem": 6.0, "%": 600.0, "": 10.0},
+}
 
 
-@dataclass(frozen=True)
-class _Policy:
-    tags: frozenset[str]
-    attributes: Mapping[str, frozenset[str]]
-    data_prefix: bool = False
+def _css_value_ok(prop: str, value: str) -> bool:
+    """Whether a declaration's value keeps its box inside the figure (see :data:`_LIMITS`)."""
+    text = _HEX_COLOR.sub("#0", _COLOR_FUNCTION.sub("0", value))
+    if not _CSS_VALUE.fullmatch(text) or _NEGATIVE.search(text):
+        return False
+    limits = _LIMITS.get(prop, _SMALL)
+    for number, unit in _NUMBER.findall(text):
+        if float(number) == 0 and unit in ("", "px", "pt", "em", "rem", "%"):
+            continue  # a zero is a zero in any unit
+        if unit not in limits or float(number) > limits[unit]:
+            return False
+    return True
 
 
-def _policy(*specs: str, data_prefix: bool = False) -> _Policy:
-    """Build a policy from ``"tag: attr attr"`` specs (a bare ``"tag"`` allows no attributes).
+def clean_style(value: str, allowed: frozenset[str]) -> str:
+    """The declarations of an inline style that are allowed and safe, re-serialised.
 
-    The same tag may appear in several specs; their attributes add up.
+    A property must be in ``allowed`` (see :data:`embedkit._platforms.STYLE_PROPERTIES`);
+    its value may hold only keywords, colours and bounded lengths in px, pt, em, rem
+    or % (no viewport units, no negative numbers, widths in percent); ``!important``
+    is dropped. Anything else drops that declaration; a style that tries
+    ``expression()``, ``url()``, escapes or comments is dropped whole. Returns ``""``
+    when nothing is left.
+
+    >>> clean_style("color: red; position: fixed; margin-top: -40px; width: 100vw",
+    ...             frozenset({"color", "margin-top", "width", "position"}))
+    'color: red'
     """
-    attributes: dict[str, set[str]] = {}
-    for spec in specs:
-        tag, _, names = spec.partition(":")
-        attributes.setdefault(tag.strip(), set()).update(names.split())
-    return _Policy(
-        tags=frozenset(attributes) - {"*"},
-        attributes={tag: frozenset(names) for tag, names in attributes.items() if names},
-        data_prefix=data_prefix,
-    )
+    if len(value) > 4096 or _BAD_STYLE.search(value):
+        return ""
+    kept: list[str] = []
+    for declaration in value.split(";"):
+        prop, sep, raw = declaration.partition(":")
+        prop = prop.strip().lower()
+        text = re.sub(r"!\s*important\s*$", "", raw.strip().lower()).strip()
+        if sep and text and prop in allowed and _css_value_ok(prop, text):
+            kept.append(f"{prop}: {text}")
+    return "; ".join(kept)
+
+
+# -- iframe permissions ---------------------------------------------------------
+
+_FEATURE = re.compile(r"[a-z][a-z0-9-]{0,40}")
+
+
+def clean_allow(value: str, features: frozenset[str]) -> str:
+    """An iframe ``allow`` value rebuilt from the permission ``features`` a platform keeps.
+
+    Each directive's origin list is dropped (a kept feature applies to the iframe's
+    own origin only); features the platform does not list, such as ``camera``,
+    ``microphone``, ``geolocation``, ``payment`` or ``usb``, are dropped.
+
+    >>> clean_allow("autoplay; camera *; fullscreen 'self'", frozenset({"autoplay", "fullscreen"}))
+    'autoplay; fullscreen'
+    """
+    kept: list[str] = []
+    for directive in value[:2048].split(";"):
+        name = directive.strip().split(" ", 1)[0].lower()
+        if _FEATURE.fullmatch(name) and name in features and name not in kept:
+            kept.append(name)
+    return "; ".join(kept)
+
+
+# -- the cleaner ------------------------------------------------------------------
 
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
-
-_LINK = "a: href title"
-_IFRAME_ONLY = _policy(_IFRAME, "iframe: style")
-
-#: What each provider's markup really uses.
-_POLICIES: Mapping[str, _Policy] = {
-    "twitter": _policy(
-        "blockquote: class lang data-theme data-lang data-dnt data-width data-conversation"
-        " data-cards data-align data-media-max-width",
-        "p: lang dir",
-        _LINK,
-        "br",
-        "span",
-    ),
-    "bluesky": _policy(
-        "blockquote: class lang data-bluesky-uri data-bluesky-cid data-bluesky-embed-color-mode",
-        "p: lang dir",
-        _LINK,
-        "br",
-        "span",
-    ),
-    "mastodon": _policy(
-        _IFRAME,
-        "iframe: style",
-        "blockquote: class style data-embed-url",
-        _LINK,
-        "a: target style",
-        "div: style class",
-        "p: style lang",
-        "span: style",
-        "br",
-    ),
-    "instagram": _policy(
-        "blockquote: class style data-instgrm-captioned data-instgrm-permalink"
-        " data-instgrm-version",
-        "div: style",
-        _LINK,
-        "a: style target",
-        "p: style",
-        "time: style datetime title",
-        _IFRAME,
-        "br",
-        "span",
-    ),
-    "threads": _policy(
-        "blockquote: class style data-text-post-permalink data-text-post-version id",
-        "div: style",
-        _LINK,
-        "a: style target",
-        "span: style",
-        "p: style",
-        _IFRAME,
-        "br",
-    ),
-    "tiktok": _policy(
-        "blockquote: class style cite data-video-id data-embed-from",
-        _LINK,
-        "a: target",
-        "p",
-        "section",
-        _IFRAME,
-        "br",
-        "span",
-    ),
-    "facebook": _policy(
-        "div: class data-href data-width data-show-text data-allowfullscreen data-lazy",
-        "blockquote: cite class",
-        _LINK,
-        "p",
-        _IFRAME,
-        "iframe: style",
-        "br",
-        "span",
-    ),
-    "reddit": _policy(
-        "blockquote: class style data-embed-height data-embed-showtitle data-embed-showedits"
-        " data-embed-created data-embed-showusername data-embed-theme",
-        _LINK,
-        _IFRAME,
-        "iframe: style",
-        "br",
-        "p",
-        "span",
-    ),
-    "flickr": _policy(_LINK, "a: data-flickr-embed", "img: src width height alt"),
-    "tumblr": _policy("div: class data-href data-did", _LINK),
-    "imgur": _policy("blockquote: class lang data-id data-context", _LINK),
-    "pinterest": _policy(_IFRAME, _LINK, "a: data-pin-do", "img: src alt"),
-    "youtube": _IFRAME_ONLY,
-    "vimeo": _IFRAME_ONLY,
-    "dailymotion": _IFRAME_ONLY,
-    "ted": _IFRAME_ONLY,
-    "spotify": _IFRAME_ONLY,
-    "soundcloud": _IFRAME_ONLY,
-    "codepen": _IFRAME_ONLY,
-}
-
-#: Unknown providers: text, links, images and own-host iframes; any data-* attribute.
-_DEFAULT = _policy(
-    "*: class lang dir style",
-    _LINK,
-    "a: target",
-    "img: src alt width height",
-    _IFRAME,
-    "blockquote: cite",
-    "time: datetime",
-    "p",
-    "br",
-    "span",
-    "div",
-    "section",
-    "em",
-    "strong",
-    "b",
-    "i",
-    "small",
-    "ul",
-    "ol",
-    "li",
-    "figure",
-    "figcaption",
-    "h2",
-    "h3",
-    "h4",
-    "cite",
-    data_prefix=True,
-)
 
 #: Tags removed together with everything inside them.
 _CLEAN_CONTENT = _words(
@@ -451,21 +308,6 @@ _CLEAN_CONTENT = _words(
     " embed applet title head frameset"
 )
 
-#: CSS properties a provider may set inline (layout and colour only: no url(),
-#: no positioning that could overlay the page).
-_STYLE_PROPERTIES = _words(
-    """color background-color border border-top border-right border-bottom border-left
-    border-radius border-color border-style border-width box-shadow margin margin-top
-    margin-right margin-bottom margin-left padding padding-top padding-right padding-bottom
-    padding-left width height max-width min-width max-height min-height display
-    flex-direction flex-grow flex-shrink flex align-items justify-content line-height
-    font-family font-size font-style font-weight text-align text-decoration text-overflow
-    overflow white-space transform vertical-align"""
-)
-_BAD_STYLE = re.compile(
-    r"expression|url\s*\(|javascript|vbscript|behavior|binding|@import|\\|&#|/\*|<|>",
-    re.IGNORECASE,
-)
 _BAD_URL_VALUE = re.compile(r"^\s*(?:javascript|vbscript|data|livescript|mocha)\s*:", re.IGNORECASE)
 _URL_ATTRS = frozenset({"href", "src", "cite", "action", "formaction", "poster", "background"})
 _ATTR_NAME = re.compile(r"^[a-z][a-z0-9_.:-]*$")
@@ -507,6 +349,8 @@ class _Rewriter(HTMLParser):
         *,
         force_title: bool,
         fill: bool,
+        styles: frozenset[str],
+        allow: frozenset[str],
     ) -> None:
         super().__init__(convert_charrefs=True)
         self.tags = tags
@@ -514,6 +358,8 @@ class _Rewriter(HTMLParser):
         self.title = title
         self.force_title = force_title
         self.fill = fill
+        self.styles = styles
+        self.allow = allow
         self.out: list[str] = []
         self.skip = 0
 
@@ -538,23 +384,33 @@ class _Rewriter(HTMLParser):
                 continue
             if _BAD_URL_VALUE.match(value.replace("\x00", "")):
                 continue
-            if name == "style" and _BAD_STYLE.search(value):
-                continue
+            if name == "style":
+                value = clean_style(value, self.styles)
+                if not value:
+                    continue
             kept.setdefault(name, value)
         if tag == "iframe":
             self.skip = 1
             if not _host_allowed(kept.get("src", ""), self.hosts):
                 return
-            kept["loading"] = "lazy"
-            if self.force_title or not kept.get("title", "").strip():
-                kept["title"] = self.title
-            if self.fill:
-                kept["width"] = "100%"
-                kept["height"] = "100%"
+            self._fix_iframe(kept)
         rendered = "".join(f' {n}="{htmllib.escape(v, quote=True)}"' for n, v in kept.items())
         self.out.append(f"<{tag}{rendered}>")
         if tag == "iframe":
             self.out.append("</iframe>")
+
+    def _fix_iframe(self, kept: dict[str, str]) -> None:
+        kept["loading"] = "lazy"
+        if self.force_title or not kept.get("title", "").strip():
+            kept["title"] = self.title
+        if self.fill:
+            kept["width"] = "100%"
+            kept["height"] = "100%"
+        allow = clean_allow(kept.pop("allow", ""), self.allow)
+        if allow:
+            kept["allow"] = allow
+        if "allowfullscreen" in kept and "fullscreen" not in self.allow:
+            del kept["allowfullscreen"]
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -574,33 +430,44 @@ class _Rewriter(HTMLParser):
             self.out.append(htmllib.escape(data, quote=False))
 
 
+def _script_urls(urls: Iterable[str]) -> frozenset[str]:
+    normalised = (_normalise_script(url) for url in urls if url)
+    return frozenset(url for url in normalised if url is not None)
+
+
 def sanitize(
     html: str,
-    provider: str | None,
+    platform: str | None,
     *,
+    extra_scripts: Iterable[str] = (),
     extra_iframe_hosts: Iterable[str] = (),
     iframe_title: str | None = None,
     fill_iframes: bool = False,
 ) -> Sanitized:
-    """Clean provider HTML for ``provider`` and collect its allow-listed scripts.
+    """Clean provider HTML with the policy of ``platform`` and collect its allowed scripts.
 
+    ``platform`` is the id of the matched provider's platform record (``"x"``,
+    ``"youtube"``...); ``None`` (or an id no record has) gets the strict default
+    policy. ``extra_scripts`` are exact script URLs the publisher's configuration
+    allows for this embed (a trusted Mastodon instance's ``embed.js``).
     ``extra_iframe_hosts`` adds the hosts a caller knows belong to the provider (a
     Mastodon instance, an unknown provider's own host; ``*.example.com`` matches
     subdomains). ``iframe_title`` replaces every kept iframe's title (the oEmbed
-    title); without it an iframe keeps its own title or gets the provider's name.
+    title); without it an iframe keeps its own title or gets the platform's name.
     ``fill_iframes`` sets width and height to 100% for a responsive wrapper.
     """
     if not html or not html.strip():
         return Sanitized(html="", scripts=())
     if len(html) > MAX_HTML_CHARS or html.count("<") > MAX_TAGS:
         # real embed markup is a few KB; deeply nested megabytes only cost CPU time
-        log.warning("provider HTML from %s is too large to sanitize; using the fallback", provider)
+        log.warning("provider HTML for %s is too large to sanitize; using the fallback", platform)
         return Sanitized(html="", scripts=())
-    key = provider_key(provider)
-    policy = _POLICIES.get(key, _DEFAULT) if key else _DEFAULT
+    record = _platforms.get(platform)
+    policy = record.sanitizer if record else DEFAULT_POLICY
     own = frozenset(h.strip().lower() for h in extra_iframe_hosts if h and h.strip())
-    hosts = iframe_hosts(provider) | own
-    scripts = _find_scripts(html, key, provider, own)
+    hosts = (record.iframe_hosts if record else frozenset()) | own
+    allowed_scripts = (record.scripts if record else frozenset()) | _script_urls(extra_scripts)
+    scripts = _find_scripts(html, allowed_scripts)
     attributes = {tag: set(names) for tag, names in policy.attributes.items()}
     set_values: dict[str, dict[str, str]] = {}
     if "iframe" in policy.tags:
@@ -618,15 +485,17 @@ def sanitize(
         set_tag_attribute_values=set_values or None,
         url_schemes={"http", "https"},
         url_relative="deny",
-        filter_style_properties=set(_STYLE_PROPERTIES),
+        filter_style_properties=set(policy.style_properties),
     )
     title = (iframe_title or "").strip()
     rewriter = _Rewriter(
         policy.tags | {"iframe"} if "iframe" in policy.tags else policy.tags,
         hosts,
-        title or (provider or "Embedded content"),
+        title or (record.name if record else "Embedded content"),
         force_title=bool(title),
         fill=fill_iframes,
+        styles=policy.style_properties,
+        allow=record.iframe_allow if record else DEFAULT_ALLOW,
     )
     rewriter.feed(cleaned)
     rewriter.close()

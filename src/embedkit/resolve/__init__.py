@@ -16,10 +16,10 @@ from embedkit.resolve._providers import (
     Provider,
     ProviderRegistry,
     load_providers_file,
-    update_registry,
     updated_registry_path,
 )
 from embedkit.resolve._refs import MAX_REF_LENGTH, canonicalize, parse_ref
+from embedkit.resolve._registry_update import update_registry
 from embedkit.resolve._resolver import Resolver
 
 __all__ = [

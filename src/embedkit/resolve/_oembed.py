@@ -44,6 +44,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import oembed as python_oembed
 
 from embedkit._errors import FetchError, InvalidResponse
+from embedkit._values import as_int
 from embedkit.net._http import HttpClient, HttpResponse, raise_for_status, redact_url
 
 __all__ = [
@@ -77,28 +78,6 @@ class SchemeMismatch(FetchError, ValueError):
 
 
 # -- pure validation -------------------------------------------------------------------
-
-
-def _as_int(value: object) -> int | None:
-    """A pixel size or an age as an int; None for anything that is not a number."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value == value and abs(value) != float("inf") else None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.isascii() and text.isdigit():
-            return int(text)
-        try:
-            number = float(text)
-        except ValueError:
-            return None
-        if number != number or abs(number) == float("inf") or not text.isascii():
-            return None
-        return int(number)
-    return None
 
 
 def normalize(data: object) -> dict[str, Any]:
@@ -155,14 +134,14 @@ def normalize(data: object) -> dict[str, Any]:
         if name not in out:
             continue
         raw = out[name]
-        size = _as_int(raw)
+        size = as_int(raw)
         if size is not None and size < 0:
             size = None
         if size is None and raw is not None and f"{name}_raw" not in out:
             out[f"{name}_raw"] = raw
         out[name] = size
     if "cache_age" in out:
-        age = _as_int(out["cache_age"])
+        age = as_int(out["cache_age"])
         out["cache_age"] = age if age is not None and age >= 0 else None
     return out
 

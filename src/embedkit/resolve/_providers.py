@@ -5,26 +5,33 @@ Providers come from three layers, later layers replacing earlier ones by
 
 1. the oembed.com registry snapshot bundled as ``data/providers.json`` (MIT,
    see ``data/LICENSE.providers.txt``), or the newer copy that
-   ``embedkit providers update`` (:func:`update_registry`) stored in the user
-   data folder;
+   ``embedkit providers update`` (:mod:`embedkit.resolve._registry_update`)
+   stored in the user data folder;
 2. embedkit's corrections, ``data/builtin_providers.json`` (X on both hosts,
-   YouTube's missing URL forms, Bluesky, Threads, TikTok, and Meta's Instagram
-   and Facebook endpoints with an optional app token);
+   YouTube's missing URL forms, Bluesky, Threads, TikTok, Reddit's user posts, and
+   Meta's Instagram and Facebook endpoints with an optional app token), each
+   naming its platform by id;
 3. a user file (the ``extra`` argument, else ``EMBEDKIT_PROVIDERS``).
 
 All three use the registry's JSON format. Endpoints may carry extra keys:
 ``token_env`` and ``token_url`` (use ``token_url`` with ``access_token`` from
-that environment variable when it is set), and a provider may carry ``family``
-(a :class:`~embedkit._models.Ref` kind) and ``replaces`` (other provider names
-it supersedes).
+that environment variable when it is set) and ``trusted: false`` (the endpoint
+goes through the network guard like an author's URL; a registry fetched from a
+URL is stored that way). A provider may carry ``platform`` (an id of
+:data:`embedkit._platforms.PLATFORMS`; a known provider name links to its
+platform by itself) and ``replaces`` (other provider names it supersedes).
 
 Matching never scans every scheme. Each registry glob (``https://*.flickr.com/*``)
-is compiled to an anchored regex, and filed under the host it names exactly,
-or under the domain after its leading ``*.`` labels; a URL only meets the
-candidates filed under its own host and that host's parent domains (plus the
-rare scheme whose wildcard sits elsewhere). A post on a Mastodon instance that
-no provider lists gets a synthesised endpoint, ``https://{host}/api/oembed``,
-marked ``trusted=False`` because the author chose that host.
+is compiled to an anchored regex that cannot backtrack (each ``*`` after the host
+matches the leftmost way, in an atomic group), and filed under the host it names
+exactly, or under the domain after its leading ``*.`` labels; a URL only meets the
+candidates filed under its own host and that host's parent domains (plus the rare
+scheme whose wildcard sits elsewhere). When no scheme matches, the URL's platform
+may still name the provider (:meth:`ProviderRegistry.match`): a short link
+(``vm.tiktok.com``), a Twitch video, a YouTube channel page, or a post on a
+fediverse server. A Mastodon post gets a synthesised endpoint,
+``https://{host}/api/oembed``, marked ``trusted=False`` because the author chose
+that host; other fediverse posts are discovered from their page.
 
 >>> registry = ProviderRegistry.default()
 >>> registry.match("https://x.com/reuters/status/1636227126391214081").provider.name
@@ -38,51 +45,37 @@ import json
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from embedkit import _platforms
 from embedkit._errors import ConfigError, InvalidReference
-
-if TYPE_CHECKING:
-    from embedkit.net._http import HttpClient
+from embedkit._models import Ref
+from embedkit.resolve._refs import MAX_REF_LENGTH, parse_ref
 
 __all__ = [
     "Endpoint",
     "Match",
+    "Method",
     "Provider",
     "ProviderRegistry",
     "load_providers_file",
     "scheme_to_regex",
-    "update_registry",
     "updated_registry_path",
     "validate_entries",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Ref kinds of the providers that :mod:`embedkit.resolve._refs` recognises, by provider name.
-FAMILIES: Mapping[str, str] = {
-    "Twitter": "x",
-    "X": "x",
-    "YouTube": "youtube",
-    "Instagram": "instagram",
-    "Bluesky": "bluesky",
-    "Bluesky Social": "bluesky",
-    "Mastodon": "mastodon",
-    "TikTok": "tiktok",
-    "Threads": "threads",
-    "Vimeo": "vimeo",
-    "Facebook": "facebook",
-    "Reddit": "reddit",
-    "Spotify": "spotify",
-    "SoundCloud": "soundcloud",
-    "Flickr": "flickr",
-}
+#: How a matched URL is embedded: ask the endpoint (``oembed``), find the endpoint on
+#: the post's page (``discover``), or ask nothing (``none``: a short link not yet
+#: followed, or an item the platform's oEmbed does not serve; its player or a card
+#: shows it).
+Method = Literal["oembed", "discover", "none"]
 
 _HOST_WILDCARD = r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*"
 _HIERARCHICAL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)(.*)$", re.DOTALL)
@@ -99,9 +92,11 @@ class Endpoint:
 
     ``regexes`` are the ``schemes`` compiled to anchored regular expressions
     (the form ``python-oembed`` accepts as ``regex:`` schemes). ``trusted`` is
-    ``False`` for endpoints synthesised from an author's URL. When
-    ``token_env`` names a set environment variable, :meth:`request_target`
-    switches to ``token_url`` with an ``access_token`` parameter.
+    ``False`` for endpoints synthesised from an author's URL and for a registry
+    fetched from a URL. When ``token_env`` names a set environment variable,
+    :meth:`request_target` switches to ``token_url`` with an ``access_token``
+    parameter. ``method`` is ``"oembed"`` for every registry endpoint; platform
+    matches without an endpoint say ``"discover"`` or ``"none"`` (see :data:`Method`).
     """
 
     url: str
@@ -111,6 +106,7 @@ class Endpoint:
     trusted: bool = True
     token_env: str | None = None
     token_url: str | None = None
+    method: Method = "oembed"
 
     def request_target(self, env: Mapping[str, str]) -> tuple[str, dict[str, str]]:
         """The endpoint URL to call and extra query parameters, given the environment.
@@ -133,12 +129,12 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Provider:
-    """A named oEmbed provider; ``family`` is the Ref kind it serves, if any."""
+    """A named oEmbed provider; ``platform`` is the id of its platform record, if any."""
 
     name: str
     url: str
     endpoints: tuple[Endpoint, ...]
-    family: str | None = None
+    platform: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,25 +159,45 @@ def _glob(text: str, star: str) -> str:
     return star.join(re.escape(part) for part in text.split("*"))
 
 
+def _linear_glob(text: str) -> str:
+    """A glob where ``*`` matches anything, as a regex that cannot backtrack.
+
+    ``A*B*C`` matches when the text starts with A, then holds B, then ends with C.
+    Taking the leftmost B is always right (it leaves the most room for what
+    follows), so each inner segment is found with a lazy scan inside an atomic
+    group: once found, it is never tried again elsewhere. The work is linear in the
+    URL's length, however many ``*`` the scheme has.
+    """
+    parts = text.split("*")
+    if len(parts) == 1:
+        return re.escape(text)
+    inner = "".join(f"(?>.*?{re.escape(part)})" for part in parts[1:-1] if part)
+    return f"{re.escape(parts[0])}{inner}.*{re.escape(parts[-1])}"
+
+
 def scheme_to_regex(scheme: str) -> str:
     """Compile a registry URL scheme (a glob) to an anchored regular expression.
 
     ``*`` in the host matches whole host labels only (never a ``/``), so
     ``https://*.flickr.com/*`` cannot match ``https://evil.example/x.flickr.com/``
     or ``https://flickr.com.evil.example/``; ``*`` after the host matches
-    anything. ``http`` and ``https`` both match either scheme.
+    anything. ``http`` and ``https`` both match either scheme. The pattern never
+    backtracks into what it already matched (atomic groups), so matching costs time
+    linear in the URL's length (a scheme such as ``https://backtracks.fm/*/*/*/*/e/*/*``
+    used to take seconds on one long URL).
 
     >>> scheme_to_regex("https://*.flickr.com/photos/*")
-    '^https?://[a-z0-9_-]+(?:\\\\.[a-z0-9_-]+)*\\\\.flickr\\\\.com/photos/.*$'
+    '^https?://(?>[a-z0-9_-]+(?:\\\\.[a-z0-9_-]+)*\\\\.flickr\\\\.com(?=[/?#:]|$))/photos/.*$'
     """
     found = _HIERARCHICAL.match(scheme.strip())
     if not found:
-        return "^" + _glob(scheme.strip(), ".*") + "$"
+        return "^" + _linear_glob(scheme.strip()) + "$"
     proto, host, rest = found.groups()
     proto = proto.lower()
     proto_re = "https?" if proto in ("http", "https") else re.escape(proto)
-    host_re = _glob(host.lower(), _HOST_WILDCARD)
-    rest_re = _glob(rest, ".*") if rest else "/?"
+    # The host is matched once, whole (atomic): its labels are never re-split.
+    host_re = f"(?>{_glob(host.lower(), _HOST_WILDCARD)}(?=[/?#:]|$))"
+    rest_re = _linear_glob(rest) if rest else "/?"
     return f"^{proto_re}://{host_re}{rest_re}$"
 
 
@@ -239,6 +255,8 @@ def _validate_endpoint(raw: object, source: str, where: str) -> dict[str, Any]:
         raise _fail(source, where, "'token_env' must be an environment variable name")
     if token_url is not None and not _is_http_url(token_url):
         raise _fail(source, where, f"'token_url' must be an http(s) URL, not {token_url!r}")
+    if not isinstance(raw.get("trusted", True), bool):
+        raise _fail(source, where, "'trusted' must be true or false")
     return {**raw, "url": url, "schemes": list(schemes)}
 
 
@@ -270,9 +288,10 @@ def validate_entries(data: object, *, source: str) -> list[dict[str, Any]]:
             _validate_endpoint(endpoint, source, f"{where}, endpoint #{index}")
             for index, endpoint in enumerate(endpoints, start=1)
         ]
-        family, replaces = raw.get("family"), raw.get("replaces", [])
-        if family is not None and not isinstance(family, str):
-            raise _fail(source, where, "'family' must be a string")
+        platform, replaces = raw.get("platform"), raw.get("replaces", [])
+        if platform is not None and _platforms.get(platform) is None:
+            known = ", ".join(sorted(_platforms.PLATFORMS))
+            raise _fail(source, where, f"'platform' must be one of {known}, not {platform!r}")
         if not isinstance(replaces, list) or not all(isinstance(r, str) for r in replaces):
             raise _fail(source, where, "'replaces' must be a list of provider names")
         entries.append({**raw, "provider_name": name, "endpoints": checked})
@@ -309,6 +328,7 @@ def _endpoint(raw: Mapping[str, Any]) -> Endpoint:
         schemes=schemes,
         regexes=tuple(scheme_to_regex(s) for s in schemes),
         discovery=bool(raw.get("discovery", False)),
+        trusted=raw.get("trusted", True) is not False,
         token_env=raw.get("token_env"),
         token_url=raw.get("token_url"),
     )
@@ -316,11 +336,12 @@ def _endpoint(raw: Mapping[str, Any]) -> Endpoint:
 
 def _provider(raw: Mapping[str, Any]) -> Provider:
     name = raw["provider_name"]
+    platform = _platforms.get(raw.get("platform")) or _platforms.for_provider_name(name)
     return Provider(
         name=name,
         url=raw.get("provider_url", ""),
         endpoints=tuple(_endpoint(e) for e in raw["endpoints"]),
-        family=raw.get("family") or FAMILIES.get(name),
+        platform=platform.id if platform else None,
     )
 
 
@@ -338,9 +359,14 @@ class ProviderRegistry:
         self._providers: dict[str, Provider] = {}
         for provider in providers:
             self._providers.setdefault(provider.name, provider)
+        self._by_platform: dict[str, Provider] = {}
+        for provider in self._providers.values():
+            if provider.platform is not None:
+                self._by_platform.setdefault(provider.platform, provider)
         self._by_host: dict[str, list[_Candidate]] = {}
         self._by_suffix: dict[str, list[_Candidate]] = {}
         self._odd: list[_Candidate] = []
+        self._odd_http = False  # an odd scheme that an http(s) URL could match
         order = 0
         for provider in self._providers.values():
             for endpoint in provider.endpoints:
@@ -354,9 +380,19 @@ class ProviderRegistry:
                     key = _index_key(scheme)
                     if key is None:
                         self._odd.append(candidate)
+                        self._odd_http = self._odd_http or _may_match_http(scheme)
                     else:
                         index = self._by_host if key[0] == "host" else self._by_suffix
                         index.setdefault(key[1], []).append(candidate)
+        # Every host (or parent domain) a provider or a platform may serve: a URL whose
+        # host and parent domains are all outside it can match nothing but a fediverse
+        # path shape. One set, so that the common case costs a few lookups.
+        self._known_hosts = frozenset(
+            {*self._by_host, *self._by_suffix, *_platforms.routed_domains()}
+        )
+        # Hosts repeat (a page holds many posts of a few networks): remember the
+        # candidate list of the hosts seen lately.
+        self._cached_candidates = functools.lru_cache(maxsize=1024)(self._host_candidates)
 
     @classmethod
     def from_entries(cls, entries: Iterable[Mapping[str, Any]]) -> ProviderRegistry:
@@ -383,15 +419,18 @@ class ProviderRegistry:
 
     # -- lookups -------------------------------------------------------------
 
-    def _candidates(self, url: str) -> list[_Candidate]:
-        host = _host_of(url)
+    def _candidates(self, url: str) -> tuple[_Candidate, ...]:
+        return self._cached_candidates(_host_of(url))
+
+    def _host_candidates(self, host: str) -> tuple[_Candidate, ...]:
+        """The candidates filed under a host and its parent domains, in precedence order."""
         found = list(self._by_host.get(host, ()))
         labels = host.split(".")
         for start in range(1, len(labels)):
             found.extend(self._by_suffix.get(".".join(labels[start:]), ()))
         found.extend(self._odd)
         found.sort(key=lambda candidate: candidate.order)
-        return found
+        return tuple(found)
 
     def candidates(self, url: str) -> list[tuple[Match, str]]:
         """The (match, regex) pairs a URL is tested against, in precedence order.
@@ -404,13 +443,92 @@ class ProviderRegistry:
     def match(self, url: str) -> Match | None:
         """The provider endpoint for a canonical URL, or ``None``.
 
-        A kind-``"mastodon"`` URL on a host no provider lists gets the instance's
-        own ``/api/oembed`` endpoint, untrusted (the author picked the host).
+        When no scheme matches, the URL's platform may still name the provider
+        (:meth:`platform_match`). Never raises: a URL that is not usable matches
+        nothing.
         """
+        if len(url) > MAX_REF_LENGTH:
+            return None
         for candidate in self._candidates(url):
             if candidate.regex.match(url):
                 return candidate.match
-        return _mastodon_match(url)
+        return self.platform_match(url)
+
+    def _match_parsed(self, ref: Ref) -> Match | None:
+        """:meth:`match` for a reference already parsed (its URL is canonical)."""
+        url = ref.url
+        for candidate in self._cached_candidates(_canonical_host(url)):
+            if candidate.regex.match(url):
+                return candidate.match
+        return self._platform_match(ref)
+
+    def match_ref(self, raw: str) -> Match | None:
+        """Match a reference as pasted, canonicalizing it only when that can matter.
+
+        Most URLs on a page are ordinary articles on hosts no provider or platform
+        knows: for a plain, lowercase ``http(s)`` URL on such a host (and with no
+        fediverse path shape), this answers ``None`` after one dictionary lookup per
+        host label, without parsing the URL any further. Everything else is parsed
+        with :func:`~embedkit.resolve._refs.parse_ref`, which raises
+        :class:`~embedkit._errors.InvalidReference` for a reference that is not usable.
+        """
+        if isinstance(raw, str) and self._surely_nothing(raw):
+            return None
+        return self._match_parsed(parse_ref(raw))
+
+    def _surely_nothing(self, raw: str) -> bool:
+        """Whether ``raw`` is a valid reference that no provider or platform can serve."""
+        if len(raw) > MAX_REF_LENGTH or self._odd_http:
+            return False
+        found = _PLAIN_URL.fullmatch(raw)
+        if found is None:
+            return False
+        host = found.group(1)
+        if len(host) > 253 or _FEDIVERSE_HINT.search(raw, found.end(1)):
+            return False
+        known = self._known_hosts
+        dot = -1
+        while True:  # the host, then each parent domain
+            if host[dot + 1 :] in known:
+                return False
+            dot = host.find(".", dot + 1)
+            if dot < 0:
+                return True
+
+    def platform_match(self, url: str) -> Match | None:
+        """The provider a URL's platform names when no registry scheme matches, or ``None``.
+
+        - a short link (``vm.tiktok.com/...``, ``redd.it/...``, ``fb.watch/...``): the
+          platform's provider, nothing to ask until the link is followed;
+        - an item the platform's oEmbed does not serve (a YouTube channel page, a
+          Twitch video, clip or channel): nothing to ask; its player or a card shows it;
+        - a Mastodon post on any instance: that instance's ``/api/oembed``, untrusted;
+        - a Pleroma/Akkoma, Misskey or GoToSocial post: found from the post's page
+          (oEmbed discovery), untrusted.
+        """
+        try:
+            ref = parse_ref(url)
+        except InvalidReference:
+            return None
+        return self._platform_match(ref)
+
+    def _platform_match(self, ref: Ref) -> Match | None:
+        platform = _platforms.get(ref.kind)
+        if platform is None:
+            return None
+        if ref.needs_redirect or ref.no_oembed:
+            return self._platform_provider(platform, _nothing_to_ask())
+        if platform.id == "mastodon":
+            return self._platform_provider(platform, _mastodon_endpoint(ref))
+        if platform.any_host:
+            return self._platform_provider(platform, _discover_from_page())
+        return None
+
+    def _platform_provider(self, platform: _platforms.Platform, endpoint: Endpoint) -> Match:
+        known = self._by_platform.get(platform.id)
+        name = known.name if known is not None else platform.provider
+        home = known.url if known is not None else ""
+        return Match(Provider(name, home, (endpoint,), platform.id), endpoint)
 
     def get(self, name: str) -> Provider | None:
         """The provider with this exact name, if any."""
@@ -443,34 +561,57 @@ def _merge(layers: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     return merged
 
 
-def _mastodon_match(url: str) -> Match | None:
-    from embedkit.resolve._refs import parse_ref
+def _canonical_host(url: str) -> str:
+    """The host of a canonical URL (as parse_ref writes them: no userinfo, lowercase)."""
+    netloc = url.split("/", 3)[2] if url.count("/") >= 2 else ""
+    if netloc.startswith("["):
+        return netloc[1 : netloc.find("]")]
+    return netloc.rsplit(":", 1)[0] if ":" in netloc else netloc
 
-    try:
-        ref = parse_ref(url)
-    except InvalidReference:
-        return None
-    if ref.kind != "mastodon":
-        return None
+
+#: A URL that parse_ref surely accepts as it is: lowercase http(s) host, no port, no
+#: userinfo, printable ASCII. Anything else takes the full parse.
+_PLAIN_URL = re.compile(
+    r"https?://((?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)(?=[/?#]|$)[!-~]*"
+)
+#: Path shapes that name a fediverse post on any host (Mastodon, GoToSocial, Pleroma,
+#: Misskey): a URL holding one is always parsed.
+_FEDIVERSE_HINT = re.compile(r"/@|/users/|/notice/|/objects/|/notes/")
+
+
+def _may_match_http(scheme: str) -> bool:
+    """Whether a scheme not filed under a host could still match an http(s) URL."""
+    lowered = scheme.strip().lower()
+    named = re.match(r"[a-z][a-z0-9+.-]*:", lowered)
+    return named is None or lowered.startswith(("http:", "https:"))
+
+
+def _nothing_to_ask() -> Endpoint:
+    return Endpoint(url="", schemes=(), regexes=(), trusted=False, method="none")
+
+
+def _discover_from_page() -> Endpoint:
+    return Endpoint(url="", schemes=(), regexes=(), discovery=True, trusted=False,
+                    method="discover")  # fmt: skip
+
+
+def _mastodon_endpoint(ref: Ref) -> Endpoint:
     parts = urlsplit(ref.url)
     origin = f"{parts.scheme}://{parts.netloc}"
-    scheme = f"{origin}/@*/*"
-    endpoint = Endpoint(
+    return Endpoint(
         url=f"{origin}/api/oembed",
-        schemes=(scheme,),
+        schemes=(f"{origin}/@*/*",),
         regexes=(f"^{re.escape(origin)}/@[^/?#]+/[0-9]+$",),
         discovery=True,
         trusted=False,
     )
-    provider = Provider(name="Mastodon", url=f"{origin}/", endpoints=(endpoint,), family="mastodon")
-    return Match(provider, endpoint)
 
 
 # ------------------------------------------------------------------ bundled data
 
 
 def updated_registry_path() -> Path:
-    """Where :func:`update_registry` stores a newer registry (the user data folder)."""
+    """Where ``embedkit providers update`` stores a newer registry (the user data folder)."""
     import platformdirs
 
     return platformdirs.user_data_path("embedkit", appauthor=False) / "providers.json"
@@ -507,58 +648,3 @@ def _bundled_entries() -> tuple[dict[str, Any], ...]:
     source = "embedkit/data/providers.json"
     return tuple(validate_entries(_parse_json(_data_text("providers.json"), source),
                                   source=source))  # fmt: skip
-
-
-# ------------------------------------------------------------------ updates
-
-
-def update_registry(
-    source: str,
-    *,
-    http: HttpClient | None = None,
-    dest: Path | None = None,
-) -> int:
-    """Replace the stored provider registry with ``source`` (a file path or a URL).
-
-    The new registry is read and validated first; only a valid one replaces
-    ``dest`` (default: :func:`updated_registry_path`), atomically, so a failed
-    update leaves the previous registry in place. Returns the provider count.
-    """
-    if source.startswith(("http://", "https://")):
-        text = _download(source, http)
-        entries = validate_entries(_parse_json(text, source), source=source)
-    else:
-        entries = load_providers_file(source)
-    if not entries:
-        raise ConfigError(f"{source}: the registry lists no providers")
-    target = Path(dest) if dest is not None else updated_registry_path()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=".providers-", suffix=".json", dir=target.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(entries, out, ensure_ascii=False, indent=1)
-                out.write("\n")
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise ConfigError(f"cannot write the provider registry to {target}: {exc}") from exc
-    return len(entries)
-
-
-def _download(url: str, http: HttpClient | None) -> str:
-    from embedkit.net._http import HttpClient, raise_for_status
-
-    client = http if http is not None else HttpClient()
-    try:
-        response = client.get(url, trusted=False)
-        raise_for_status(response)
-    finally:
-        if http is None:
-            client.close()
-    try:
-        return bytes(response.content).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{url}: the registry is not UTF-8 text") from exc

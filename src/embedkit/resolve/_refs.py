@@ -17,18 +17,22 @@ passwords in ``user:password@`` are never echoed.
 >>> canonicalize("youtu.be/dQw4w9WgXcQ?si=xyz")
 'https://www.youtube.com/watch?v=dQw4w9WgXcQ'
 
-The family rules live in :data:`_FAMILIES` (host → rule) plus the Mastodon rule,
-which recognises a post by its path shape on any host.
+Which parser reads a URL is decided by its host, through the platform records
+(:func:`embedkit._platforms.for_host`); :data:`_PARSERS` maps each platform id to its
+parser. Fediverse posts (Mastodon, Pleroma/Akkoma, Misskey, GoToSocial) are
+recognised by their path shape on any other host.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
+from embedkit import _platforms
 from embedkit._errors import InvalidReference
 from embedkit._models import Ref
 
@@ -133,8 +137,17 @@ class _Url:
         return text
 
 
+@functools.lru_cache(maxsize=8)
+def _quoted(safe: frozenset[str]) -> re.Pattern[str]:
+    """Text that needs no requoting: ``safe`` characters and uppercase ``%XX`` escapes."""
+    chars = "".join(re.escape(char) for char in sorted(safe - {"%"}))
+    return re.compile(rf"(?:[{chars}]|%[0-9A-F]{{2}})*")
+
+
 def _requote(text: str, safe: frozenset[str]) -> str:
     """Percent-encode what must be encoded, keep valid escapes (uppercased): idempotent."""
+    if _quoted(safe).fullmatch(text):
+        return text  # the common case, decided at C speed
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -224,6 +237,8 @@ def _clean(raw: object) -> str:
         raise InvalidReference("empty reference: paste a post URL")
     if len(text) > MAX_REF_LENGTH:
         raise _invalid(f"reference longer than {MAX_REF_LENGTH:,} characters", raw)
+    if text.isascii() and text.isprintable() and " " not in text:
+        return text  # printable ASCII without spaces: nothing below can refuse it
     for char in text:
         if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
             what = "whitespace" if char.isspace() else "a control or invisible character"
@@ -251,7 +266,7 @@ def _with_scheme(text: str, raw: str) -> str:
     return "https://" + text
 
 
-# --------------------------------------------------------------------------- families
+# --------------------------------------------------------------------------- platform parsers
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +276,7 @@ class _Found:
     post_id: str | None = None
     handle: str | None = None
     needs_redirect: bool = False
+    no_oembed: bool = False
 
 
 _Rule = Callable[[_Url], _Found]
@@ -313,20 +329,60 @@ def _youtube(u: _Url) -> _Found:
     elif u.host.endswith("youtu.be"):
         video = segs[0] if segs else None
     elif segs and segs[0] in ("watch", "watch_popup"):
-        video = u.param("v")
+        video = u.param("v") or (segs[1] if len(segs) == 2 else None)  # also /watch/ID
+    elif not segs:
+        video = u.param("v")  # youtube.com/?v=ID
+    elif segs == ["attribution_link"]:  # attribution_link?u=/watch?v=ID&feature=share
+        inner = unquote(u.param("u") or "")
+        found = re.match(r"^/watch\?(?:.*&)?v=([A-Za-z0-9_-]{11})(?:&|$)", inner)
+        video = found.group(1) if found else None
     if video and _YT_ID.match(video) and video != "videoseries":
         return _Found(f"https://www.youtube.com/watch?v={video}", "youtube", video)
     listed = u.param("list")
     if listed and segs and segs[0] in ("playlist", "embed", "watch"):
         return _Found(f"https://www.youtube.com/playlist?list={listed}", "youtube")
+    channel = _youtube_channel(segs)
+    if channel is not None:  # channel pages have no oEmbed: a card shows them
+        path, handle = channel
+        return _Found(f"https://www.youtube.com{path}", "youtube", None, handle, no_oembed=True)
     host = u.host if u.host.startswith("music.") else "www.youtube.com"
     query = _drop(u, _YT_DROP - {"list"})
     handle = segs[0][1:] if segs and segs[0].startswith("@") else None
     return _Found(u.build(host=host, query=query), "youtube", handle=handle)
 
 
+_YT_HANDLE = re.compile(r"^@[A-Za-z0-9._-]{1,100}$")
+_YT_CHANNEL = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
+_YT_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_YT_TABS = frozenset(
+    {"featured", "videos", "shorts", "streams", "live", "playlists", "community", "about",
+     "channels", "podcasts", "releases", "store", "search", "posts"}
+)  # fmt: skip
+
+
+def _youtube_channel(segs: list[str]) -> tuple[str, str | None] | None:
+    """(canonical path, handle) of a channel page in any of its forms and tabs."""
+    if segs and _YT_HANDLE.match(segs[0]) and (len(segs) == 1 or segs[1] in _YT_TABS):
+        return f"/{segs[0]}", segs[0][1:]
+    if len(segs) >= 2 and (len(segs) == 2 or segs[2] in _YT_TABS):
+        if segs[0] == "channel" and _YT_CHANNEL.match(segs[1]):
+            return f"/channel/{segs[1]}", None
+        if segs[0] in ("c", "user") and _YT_NAME.match(segs[1]):
+            return f"/{segs[0]}/{segs[1]}", segs[1]
+    return None
+
+
+def _share_link(segs: list[str], kinds: tuple[str, ...]) -> bool:
+    """``/share/{code}`` or ``/share/{kind}/{code}``: a share link that carries its code."""
+    if len(segs) == 2 and segs[0] == "share":
+        return bool(_CODE.match(segs[1]))
+    return len(segs) == 3 and segs[0] == "share" and segs[1] in kinds and bool(_CODE.match(segs[2]))
+
+
 def _instagram(u: _Url) -> _Found:
     segs = u.segments
+    if _share_link(segs, ("p", "reel", "reels", "tv")):  # share links redirect to the post
+        return _Found(u.build(host="www.instagram.com", query=()), "instagram", needs_redirect=True)
     user = None
     if len(segs) >= 3 and segs[1] in ("p", "reel", "reels", "tv"):
         user, segs = segs[0], segs[1:]
@@ -367,8 +423,9 @@ _TT_USER = re.compile(r"^@[A-Za-z0-9_.]{0,64}$")
 
 def _tiktok(u: _Url) -> _Found:
     segs = u.segments
-    if u.host in ("vm.tiktok.com", "vt.tiktok.com") or (segs and segs[0] == "t"):
-        return _Found(u.build(query=()), "tiktok", needs_redirect=True)
+    short = u.host in ("vm.tiktok.com", "vt.tiktok.com") and len(segs) == 1
+    if (short or (len(segs) == 2 and segs[0] == "t")) and _CODE.match(segs[-1]):
+        return _Found(u.build(query=()), "tiktok", needs_redirect=True)  # a short link's code
     if (
         len(segs) >= 3
         and _TT_USER.match(segs[0])
@@ -378,13 +435,35 @@ def _tiktok(u: _Url) -> _Found:
         user = segs[0][1:]
         url = f"https://www.tiktok.com/@{user}/{segs[1]}/{segs[2]}"
         return _Found(url, "tiktok", segs[2], user or None)
-    host = "www.tiktok.com" if u.host == "tiktok.com" else u.host
+    video = _tiktok_video(segs)
+    if video is not None:  # the player's and old mobile forms: the id without a user
+        return _Found(f"https://www.tiktok.com/embed/v2/{video}", "tiktok", video)
+    host = "www.tiktok.com" if u.host in ("tiktok.com", "m.tiktok.com") else u.host
     query = _drop(u, {"is_from_webapp", "sender_device", "is_copy_url", "_r", "_t", "web_id"})
     return _Found(u.build(host=host, query=query), "tiktok")
 
 
+def _tiktok_video(segs: list[str]) -> str | None:
+    """The video id in ``/embed/v2/{id}``, ``/embed/{id}``, ``/v/{id}.html``, ``/share/video/{id}``.
+
+    The player's forms and old mobile links carry the id without a user.
+    """
+    if len(segs) == 3 and segs[:2] == ["embed", "v2"]:
+        candidate = segs[2]
+    elif len(segs) == 2 and segs[0] in ("embed", "v"):
+        candidate = segs[1].removesuffix(".html")
+    elif len(segs) == 3 and segs[:2] == ["share", "video"]:
+        candidate = segs[2]
+    else:
+        return None
+    return candidate if _NUM.match(candidate) else None
+
+
 def _threads(u: _Url) -> _Found:
     segs = u.segments
+    if len(segs) >= 2 and segs[0] == "t" and _CODE.match(segs[1]):  # redirects to /@user/post/
+        url = f"https://www.threads.net/t/{segs[1]}"
+        return _Found(url, "threads", segs[1], needs_redirect=True)
     if len(segs) >= 3 and segs[0].startswith("@") and segs[1] == "post" and _CODE.match(segs[2]):
         user = segs[0][1:]
         return _Found(f"https://www.threads.net/@{user}/post/{segs[2]}", "threads", segs[2], user)
@@ -417,8 +496,11 @@ def _vimeo(u: _Url) -> _Found:
 def _facebook(u: _Url) -> _Found:
     segs = u.segments
     base = "https://www.facebook.com"
-    if u.host == "fb.watch":
-        return _Found(u.build(query=()), "facebook", needs_redirect=True)
+    if u.host in ("fb.watch", "www.fb.watch"):
+        short = len(segs) == 1 and bool(_CODE.match(segs[0]))
+        return _Found(u.build(host="fb.watch", query=()), "facebook", needs_redirect=short)
+    if _share_link(segs, ("p", "v", "r")):  # /share/{code}/, /share/p/{code}/...
+        return _Found(u.build(host="www.facebook.com", query=()), "facebook", needs_redirect=True)
     if len(segs) >= 3 and segs[1] == "posts":
         return _Found(f"{base}/{segs[0]}/posts/{segs[2]}", "facebook", segs[2], segs[0])
     if len(segs) >= 3 and segs[1] == "videos":
@@ -439,15 +521,23 @@ def _facebook(u: _Url) -> _Found:
     return _Found(u.build(host="www.facebook.com", query=query), "facebook")
 
 
+_REDDIT_ID = re.compile(r"^[a-z0-9]{1,13}$")
+
+
 def _reddit(u: _Url) -> _Found:
     segs = u.segments
-    if u.host == "redd.it" or (
-        len(segs) >= 3 and segs[-2] == "s" and segs[0] in ("r", "u", "user")
-    ):
+    if u.host in ("redd.it", "www.redd.it") and len(segs) == 1 and _REDDIT_ID.match(segs[0]):
+        return _Found(u.build(host="redd.it", query=()), "reddit", segs[0], needs_redirect=True)
+    if len(segs) >= 3 and segs[-2] == "s" and segs[0] in ("r", "u", "user"):
         return _Found(u.build(query=()), "reddit", needs_redirect=True)
     if len(segs) >= 4 and segs[0] in ("r", "u", "user") and segs[2] == "comments":
-        url = "https://www.reddit.com/" + "/".join(segs) + "/"
+        first = "user" if segs[0] == "u" else segs[0]
+        url = "https://www.reddit.com/" + "/".join([first, *segs[1:]]) + "/"
         return _Found(url, "reddit", segs[3])
+    if len(segs) >= 2 and segs[0] in ("comments", "gallery") and _REDDIT_ID.match(segs[1]):
+        # no subreddit in the URL: Reddit redirects to the post's full address
+        url = f"https://www.reddit.com/{segs[0]}/{segs[1]}/"
+        return _Found(url, "reddit", segs[1], needs_redirect=True)
     return _Found(u.build(host="www.reddit.com"), "reddit")
 
 
@@ -467,10 +557,28 @@ def _spotify(u: _Url) -> _Found:
     return _Found(u.build(host="open.spotify.com", query=_drop(u, {"si"})), "spotify")
 
 
+_SC_API = re.compile(r"^https?://api\.soundcloud\.com/(tracks|playlists)/([0-9]{1,20})/?$")
+
+
 def _soundcloud(u: _Url) -> _Found:
     if u.host == "on.soundcloud.com":
         return _Found(u.build(query=()), "soundcloud", needs_redirect=True)
     segs = u.segments
+    if u.host == "w.soundcloud.com":  # the player: the track is in ?url=
+        inner = unquote(u.param("url") or "")
+        api = _SC_API.match(inner)
+        if api:
+            target = quote(f"https://api.soundcloud.com/{api[1]}/{api[2]}", safe="")
+            url = f"https://w.soundcloud.com/player/?url={target}"
+            return _Found(url, "soundcloud", api[2], no_oembed=True)
+        if inner.startswith(("https://soundcloud.com/", "http://soundcloud.com/")):
+            try:
+                found = _split(_clean(inner), inner)
+            except InvalidReference:
+                found = None
+            if found is not None and found.host == "soundcloud.com" and found.segments:
+                return _soundcloud(found)
+        return _Found(u.build(query=u.query), "soundcloud")
     query = _drop(u, {"si", "ref", "p", "c", "in", "in_system_playlist"})
     handle = segs[0] if segs else None
     return _Found(u.build(host="soundcloud.com", query=query), "soundcloud", handle=handle)
@@ -486,47 +594,120 @@ def _flickr(u: _Url) -> _Found:
     return _Found(u.build(host="www.flickr.com"), "flickr")
 
 
-def _www(*names: str) -> tuple[str, ...]:
-    """Each host name with and without ``www.``."""
-    return tuple(host for name in names for host in (name, "www." + name))
+_DM_ID = re.compile(r"^[A-Za-z0-9]{5,24}$")
 
 
-_FAMILY_HOSTS: tuple[tuple[_Rule, tuple[str, ...]], ...] = (
-    (_x, (*_www("twitter.com", "x.com"), "mobile.twitter.com", "mobile.x.com")),
-    (
-        _youtube,
-        (*_www("youtube.com", "youtu.be", "youtube-nocookie.com"), "m.youtube.com",
-         "music.youtube.com"),
-    ),
-    (_instagram, (*_www("instagram.com", "instagr.am"), "m.instagram.com")),
-    (_bluesky, _www("bsky.app")),
-    (_tiktok, (*_www("tiktok.com"), "m.tiktok.com", "vm.tiktok.com", "vt.tiktok.com")),
-    (_threads, _www("threads.net", "threads.com")),
-    (_vimeo, (*_www("vimeo.com"), "player.vimeo.com")),
-    (
-        _facebook,
-        (*_www("facebook.com", "fb.watch"), "m.facebook.com", "mbasic.facebook.com",
-         "web.facebook.com", "touch.facebook.com"),
-    ),
-    (
-        _reddit,
-        (*_www("reddit.com", "redd.it"),
-         *_www(*(f"{name}.reddit.com" for name in ("old", "new", "np", "m", "i")))),
-    ),
-    (_spotify, ("open.spotify.com", "play.spotify.com", "spotify.link")),
-    (_soundcloud, (*_www("soundcloud.com"), "m.soundcloud.com", "on.soundcloud.com")),
-    (_flickr, (*_www("flickr.com", "flic.kr"), "m.flickr.com", "secure.flickr.com")),
+def _dailymotion(u: _Url) -> _Found:
+    segs = u.segments
+    video: str | None = None
+    if u.host in ("dai.ly", "www.dai.ly") and len(segs) == 1:
+        video = segs[0]
+    elif "video" in segs[:-1]:  # /video/{id}, /embed/video/{id}, /swf/video/{id}, /{lang}/video/
+        video = segs[segs.index("video") + 1].split("_", 1)[0]  # /video/x2jvvep_a-slug
+    elif len(segs) == 2 and segs[0] == "swf":
+        video = segs[1]
+    elif u.host == "geo.dailymotion.com" or (segs and segs[0] in ("player", "player.html")):
+        video = u.param("video")
+    if video and _DM_ID.match(video):
+        return _Found(f"https://www.dailymotion.com/video/{video}", "dailymotion", video)
+    return _Found(u.build(host="www.dailymotion.com"), "dailymotion")
+
+
+_TWITCH_NAME = re.compile(r"^[A-Za-z0-9_]{2,25}$")
+_TWITCH_CLIP = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+_TWITCH_RESERVED = frozenset(
+    {"directory", "downloads", "jobs", "p", "search", "settings", "subscriptions", "turbo",
+     "inventory", "wallet", "drops", "friends", "messages", "login", "signup", "privacy",
+     "store", "prime", "bits", "broadcast", "creatorcamp", "moderator", "u", "popout", "team",
+     "collections", "videos", "embed", "clip", "user", "help", "legal", "security", "products",
+     "following", "activate", "redeem", "annual-recap"}
 )  # fmt: skip
+_TWITCH_TABS = frozenset({"about", "videos", "clips", "schedule", "home"})
 
-#: host → the rule that canonicalizes that family's URLs.
-_FAMILIES: dict[str, _Rule] = {host: rule for rule, hosts in _FAMILY_HOSTS for host in hosts}
 
-_FB_LOCALE = re.compile(r"^[a-z]{2}-[a-z]{2}\.facebook\.com$")
+def _twitch_video(video: str) -> _Found:
+    return _Found(f"https://www.twitch.tv/videos/{video}", "twitch", video, no_oembed=True)
+
+
+def _twitch_clip(slug: str, channel: str | None = None) -> _Found:
+    url = f"https://clips.twitch.tv/{slug}"
+    return _Found(url, "twitch", slug, channel, no_oembed=True)
+
+
+def _twitch_channel(name: str) -> _Found:
+    url = f"https://www.twitch.tv/{name.lower()}"
+    return _Found(url, "twitch", None, name, no_oembed=True)
+
+
+def _twitch(u: _Url) -> _Found:
+    """Twitch has no oEmbed: videos, clips and channels are embedded with its player."""
+    segs = u.segments
+    if u.host == "player.twitch.tv":
+        video, channel, clip = u.param("video"), u.param("channel"), u.param("clip")
+        if video and _NUM.match(video.removeprefix("v")):
+            return _twitch_video(video.removeprefix("v"))
+        if clip and _TWITCH_CLIP.match(clip):
+            return _twitch_clip(clip)
+        collection = u.param("collection")
+        if collection and _TWITCH_CLIP.match(collection):
+            url = f"https://www.twitch.tv/collections/{collection}"
+            return _Found(url, "twitch", collection, no_oembed=True)
+        if channel and _TWITCH_NAME.match(channel):
+            return _twitch_channel(channel)
+    elif u.host == "clips.twitch.tv":
+        slug = u.param("clip") if segs == ["embed"] else (segs[-1] if segs else None)
+        if slug and _TWITCH_CLIP.match(slug) and slug != "embed" and len(segs) <= 2:
+            return _twitch_clip(slug, segs[0] if len(segs) == 2 else None)
+    elif len(segs) >= 2 and segs[0] == "videos" and _NUM.match(segs[1]):
+        return _twitch_video(segs[1])
+    elif len(segs) == 2 and segs[0] == "clip" and _TWITCH_CLIP.match(segs[1]):
+        return _twitch_clip(segs[1])
+    elif len(segs) == 2 and segs[0] == "collections" and _TWITCH_CLIP.match(segs[1]):
+        url = f"https://www.twitch.tv/collections/{segs[1]}"
+        return _Found(url, "twitch", segs[1], no_oembed=True)
+    elif segs and _TWITCH_NAME.match(segs[0]) and segs[0].lower() not in _TWITCH_RESERVED:
+        rest = segs[1:]
+        if len(rest) >= 2 and rest[0] in ("v", "video", "videos") and _NUM.match(rest[1]):
+            return _twitch_video(rest[1])
+        if len(rest) >= 2 and rest[0] == "clip" and _TWITCH_CLIP.match(rest[1]):
+            return _twitch_clip(rest[1], segs[0])
+        if not rest or (len(rest) == 1 and rest[0] in _TWITCH_TABS):
+            return _twitch_channel(segs[0])
+    host = "www.twitch.tv" if u.host in ("twitch.tv", "m.twitch.tv", "go.twitch.tv") else u.host
+    return _Found(u.build(host=host), "twitch")
+
+
+#: Each platform id → the parser that canonicalizes its URLs. Which hosts route to a
+#: platform is the platform record's business (:func:`embedkit._platforms.for_host`).
+_PARSERS: dict[str, _Rule] = {
+    "x": _x,
+    "youtube": _youtube,
+    "instagram": _instagram,
+    "bluesky": _bluesky,
+    "tiktok": _tiktok,
+    "threads": _threads,
+    "vimeo": _vimeo,
+    "facebook": _facebook,
+    "reddit": _reddit,
+    "spotify": _spotify,
+    "soundcloud": _soundcloud,
+    "flickr": _flickr,
+    "dailymotion": _dailymotion,
+    "twitch": _twitch,
+}
+
 _MASTODON_USER = r"[A-Za-z0-9_.-]{1,64}"
 _MASTODON_PATHS = (
     re.compile(rf"^/(?:web/)?@({_MASTODON_USER}(?:@[A-Za-z0-9.-]+)?)/(\d{{1,20}})/?$"),
     re.compile(rf"^/users/({_MASTODON_USER})/statuses/(\d{{1,20}})/?$"),
 )
+
+
+def _origin(u: _Url) -> str:
+    """``https://host[:port]`` of an instance (``http`` only for a local, ported one)."""
+    netloc = u.host if u.port is None else f"{u.host}:{u.port}"
+    scheme = "http" if u.scheme == "http" and u.port is not None else "https"
+    return f"{scheme}://{netloc}"
 
 
 def _mastodon(u: _Url) -> _Found | None:
@@ -535,19 +716,48 @@ def _mastodon(u: _Url) -> _Found | None:
         found = pattern.match(u.path)
         if found:
             user, status = found.groups()
-            netloc = u.host if u.port is None else f"{u.host}:{u.port}"
-            url = f"https://{netloc}/@{user}/{status}"
-            if u.scheme == "http" and u.port is not None:
-                url = f"http://{netloc}/@{user}/{status}"  # a local/dev instance
-            return _Found(url, "mastodon", status, user)
+            return _Found(f"{_origin(u)}/@{user}/{status}", "mastodon", status, user)
     return None
 
 
-def _family_rule(host: str) -> _Rule | None:
-    rule = _FAMILIES.get(host)
-    if rule is None and _FB_LOCALE.match(host):
-        rule = _facebook
-    return rule
+#: GoToSocial status ids are ULIDs.
+_ULID = r"[0-9A-HJKMNP-TV-Z]{26}"
+_GOTOSOCIAL_PATHS = (
+    re.compile(rf"^/@({_MASTODON_USER})/statuses/({_ULID})/?$"),
+    re.compile(rf"^/users/({_MASTODON_USER})/statuses/({_ULID})/?$"),
+)
+#: Pleroma/Akkoma: a flake id under /notice/, an ActivityPub object UUID under /objects/.
+_PLEROMA_PATH = re.compile(
+    r"^/(notice|objects)/([0-9A-Za-z]{16,22}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/?$"
+)
+#: Misskey note ids: aid (10), aidx (16), meid/objectid (24 hex), meidg (g + 23 hex), ULID.
+_MISSKEY_PATH = re.compile(
+    rf"^/notes/([0-9a-z]{{10}}|[0-9a-z]{{16}}|g?[0-9a-f]{{23,24}}|{_ULID})/?$"
+)
+
+
+def _fediverse(u: _Url) -> _Found | None:
+    """A post on a fediverse server that is not Mastodon-shaped, by path shape on any host."""
+    for pattern in _GOTOSOCIAL_PATHS:
+        found = pattern.match(u.path)
+        if found:
+            user, status = found.groups()
+            url = f"{_origin(u)}/@{user}/statuses/{status}"
+            return _Found(url, "gotosocial", status, user)
+    found = _PLEROMA_PATH.match(u.path)
+    if found:
+        kind, post = found.groups()
+        return _Found(f"{_origin(u)}/{kind}/{post}", "pleroma", post)
+    found = _MISSKEY_PATH.match(u.path)
+    if found:
+        return _Found(f"{_origin(u)}/notes/{found.group(1)}", "misskey", found.group(1))
+    return None
+
+
+def _parser_for(host: str) -> _Rule | None:
+    """The parser for a host's platform, or ``None`` for a host no platform owns."""
+    platform = _platforms.for_host(host)
+    return _PARSERS.get(platform.id) if platform is not None else None
 
 
 # --------------------------------------------------------------------------- public API
@@ -568,15 +778,15 @@ def _parse(text: str, raw: str, depth: int = 0) -> Ref:
     url = _split(_with_scheme(_special_scheme(text) or text, raw), raw)
     if url.path in ("/plugins/video.php", "/plugins/post.php") and depth == 0:
         href = url.param("href")  # Facebook embed plugin: the post is in href=
-        if href and _family_rule(url.host) is _facebook:
+        if href and _parser_for(url.host) is _facebook:
             try:
                 inner = _parse(_clean(unquote(href)), raw, depth + 1)
             except InvalidReference:
                 inner = None
             if inner is not None and inner.kind == "facebook":
                 return inner
-    rule = _family_rule(url.host)
-    found = rule(url) if rule else _mastodon(url)
+    rule = _parser_for(url.host)
+    found = rule(url) if rule else (_mastodon(url) or _fediverse(url))
     if found is None:
         return Ref(raw=raw, url=url.build(scheme=url.scheme))
     return Ref(
@@ -586,6 +796,7 @@ def _parse(text: str, raw: str, depth: int = 0) -> Ref:
         post_id=found.post_id,
         handle=found.handle,
         needs_redirect=found.needs_redirect,
+        no_oembed=found.no_oembed,
     )
 
 

@@ -33,19 +33,22 @@ from contextlib import AbstractContextManager
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from embedkit import _platforms
 from embedkit._config import DEFAULT_TIMEOUT, env_flag, env_float
 from embedkit._errors import CacheError, FetchError, InvalidReference, NotFound, RateLimited
 from embedkit._memo import LruMemo
 from embedkit._models import Embed, EmbedStatus, Ref
+from embedkit._platforms import PlatformSettings
 from embedkit._templating import make_environment
 from embedkit.net._http import HttpClient
-from embedkit.present._fallback import from_x_api, snapshot_from_dict, snapshot_to_dict
 from embedkit.present._presentation import Presented, present
+from embedkit.present._snapshot import snapshot_from_dict, snapshot_to_dict
 from embedkit.resolve import _decisions as decisions
 from embedkit.resolve._discovery import discover
 from embedkit.resolve._oembed import OEmbedFetcher
 from embedkit.resolve._providers import Match, ProviderRegistry
 from embedkit.resolve._refs import parse_ref
+from embedkit.resolve._xapi import from_x_api
 from embedkit.resolve.cache import CacheBackend, Entry, cache_key, open_cache
 from embedkit.resolve.cache._locks import LocalLocks
 from embedkit.resolve.cache._policy import (
@@ -75,7 +78,14 @@ class Resolver:
     ``clock``. Settings not given explicitly come from the environment
     (``EMBEDKIT_CACHE``, ``EMBEDKIT_PROVIDERS``, ``EMBEDKIT_TIMEOUT``,
     ``EMBEDKIT_ALLOW_PRIVATE_NETWORKS``, ``EMBEDKIT_TEMPLATES``,
-    ``EMBEDKIT_X_BEARER_TOKEN``), then from defaults.
+    ``EMBEDKIT_X_BEARER_TOKEN``, ``EMBEDKIT_TRUSTED_MASTODON_INSTANCES``,
+    ``EMBEDKIT_TWITCH_PARENT``), then from defaults.
+
+    ``trusted_mastodon_instances`` names the Mastodon instances (host names) whose own
+    ``embed.js`` may run on the publisher's pages; a post on any other instance renders
+    without a script. ``twitch_parent`` is the host name (or names) of the pages
+    embeds go on, which Twitch's player requires; without it Twitch links get a
+    static card.
 
     ``offline=True`` never touches the network: cached entries are served
     (expired ones as ``stale``) and everything else falls back. ``consent=True``
@@ -103,8 +113,13 @@ class Resolver:
         max_workers: int = 8,
         presentation_memo: int = 4096,
         env: Mapping[str, str] | None = None,
+        trusted_mastodon_instances: Iterable[str] | None = None,
+        twitch_parent: str | Iterable[str] | None = None,
     ) -> None:
         self._env: Mapping[str, str] = os.environ if env is None else env
+        self.platform_settings = _platform_settings(
+            self._env, trusted_mastodon_instances, twitch_parent
+        )
         self.timeout = (
             timeout
             if timeout is not None
@@ -138,6 +153,7 @@ class Resolver:
         # Parsing and matching are pure: remember them for the references seen lately.
         self._parse = functools.lru_cache(maxsize=presentation_memo)(parse_ref)
         self._match = functools.lru_cache(maxsize=presentation_memo)(self.registry.match)
+        self._match_ref = functools.lru_cache(maxsize=presentation_memo)(self.registry.match_ref)
         self._expanded: LruMemo[str, Ref] = LruMemo(presentation_memo)
         self._presented: LruMemo[tuple[object, ...], Presented] = LruMemo(presentation_memo)
         # Single-flight: the cache's own locks (shared by a fleet on Redis); a backend
@@ -155,9 +171,12 @@ class Resolver:
         """Name the provider whose URL schemes match ``url``, or ``None``.
 
         ``url`` is canonicalized first, so every pasted shape of a post
-        matches. Raises :class:`InvalidReference` for a URL that is not usable.
+        matches; a URL on a host no provider or platform knows is answered from a
+        host lookup alone. Short links whose host names the provider
+        (``vm.tiktok.com``, ``redd.it``, ``dai.ly``...) are named without touching
+        the network. Raises :class:`InvalidReference` for a URL that is not usable.
         """
-        found = self._match(self._parse(url).url)
+        found = self._match_ref(url)
         return found.provider.name if found else None
 
     def resolve(self, ref: str, *, refresh: bool = False, **params: Any) -> Embed:
@@ -226,6 +245,12 @@ class Resolver:
         if ref.needs_redirect and not self.offline:
             ref = self._expand(ref)
         found = self._match(ref.url)
+        method = found.endpoint.method if found is not None else None
+        if method == "none":
+            record = _platforms.get(found.provider.platform if found else None)
+            if record is not None and not record.oembed:  # built from the URL (Twitch)
+                ready = _platforms.url_embed(record, ref, self.platform_settings) is not None
+                return self._embed(ref, found, "fresh" if ready else "fallback", None, None)
         key = cache_key(ref.url, params)
         entry = self._cache_get(key)
         action = self._next_action(entry, found, refresh)
@@ -255,12 +280,13 @@ class Resolver:
         now = self.clock()
         if entry is not None and not refresh and is_fresh(entry, now):
             return "serve"  # what next_action says, without reading the 429 pause first
+        method = found.endpoint.method if found is not None else None
         return decisions.next_action(
             entry,
             now=now,
             refresh=refresh,
             offline=self.offline,
-            can_fetch=found is not None or self.discovery,
+            can_fetch=method == "oembed" or (method != "none" and self.discovery),
             blocked_until=self._blocked_until(_pause_key(found)),
         )
 
@@ -336,7 +362,7 @@ class Resolver:
     def _fetch_oembed(
         self, ref: Ref, found: Match | None, params: dict[str, str]
     ) -> dict[str, Any] | None:
-        if found is not None:
+        if found is not None and found.endpoint.method == "oembed":
             endpoint = found.endpoint
             endpoint_url, extra = endpoint.request_target(self._env)
             return self.fetcher.fetch(
@@ -360,11 +386,13 @@ class Resolver:
         error: str | None,
     ) -> Embed:
         provider = found.provider.name if found else (entry.provider if entry else None)
-        family = (found.provider.family if found else None) or ref.kind
+        # The matched provider's platform chooses the policy; a name the answer gave
+        # itself (entry.provider, for a discovered one) never does.
+        platform = found.provider.platform if found else None
         data = entry.data if entry and entry.data is not None else None
         snapshot = entry.snapshot if entry else None
         extra = None
-        if snapshot is None and family == "x" and status in ("gone", "fallback"):
+        if snapshot is None and platform == "x" and status in ("gone", "fallback"):
             extra = self._x_api_snapshot(ref)
         memo_key = None
         if extra is None:
@@ -374,7 +402,7 @@ class Resolver:
                 ref.url,
                 ref.handle,
                 provider,
-                family,
+                platform,
                 status,
                 entry.key if entry else None,
                 entry.fetched_at if entry else None,
@@ -386,13 +414,14 @@ class Resolver:
                 self.environment,
                 ref=ref,
                 provider=provider,
-                family=family,
+                platform=platform,
                 status=status,
                 data=data,
                 snapshot=snapshot,
                 extra_snapshot=extra,
                 consent=self.consent,
                 show_deleted_text=self.show_deleted_text,
+                settings=self.platform_settings,
             )
             if memo_key:
                 self._presented.put(memo_key, shown)
@@ -466,6 +495,27 @@ class Resolver:
             self.cache.block(pause_key, until)
         except CacheError as exc:
             log.warning("cache write failed: %s", exc)
+
+
+def _platform_settings(
+    env: Mapping[str, str],
+    instances: Iterable[str] | None,
+    twitch_parent: str | Iterable[str] | None,
+) -> PlatformSettings:
+    """The publisher's platform settings: explicit arguments, else the environment."""
+    if instances is None:
+        instances = _platforms.parse_hosts(
+            env.get("EMBEDKIT_TRUSTED_MASTODON_INSTANCES"),
+            source="EMBEDKIT_TRUSTED_MASTODON_INSTANCES",
+        )
+    if twitch_parent is None:
+        twitch_parent = env.get("EMBEDKIT_TWITCH_PARENT")
+    return PlatformSettings(
+        trusted_mastodon_instances=_platforms.parse_hosts(
+            instances, source="trusted_mastodon_instances"
+        ),
+        twitch_parent=tuple(sorted(_platforms.parse_hosts(twitch_parent, source="twitch_parent"))),
+    )
 
 
 def _pause_key(found: Match | None) -> str | None:
