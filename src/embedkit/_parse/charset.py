@@ -9,7 +9,8 @@ Order for HTML (:func:`decode_html`), as the WHATWG encoding sniffing algorithm:
    a browser does when its parser meets a later ``<meta charset>`` while the
    encoding is still tentative, the first such declaration in the rest of the
    document's head;
-4. a detector: UTF-8 when the bytes are valid UTF-8, else ``charset-normalizer``.
+4. a detector: UTF-8 when the bytes are valid UTF-8, else ``charset-normalizer``
+   (windows-1252 when it reads the bytes as cleanly as the detector's first choice).
 
 For XML (:func:`decode_xml`) step 3 reads the XML declaration
 (``<?xml ... encoding="..."?>``) instead, and a BOM-less UTF-16 document is
@@ -142,8 +143,14 @@ def _detect(data: bytes) -> tuple[str, str]:
         return "utf-8", "detected"
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:_DETECT_BYTES]).best()
+    matches = from_bytes(data[:_DETECT_BYTES])
+    best = matches.best()
     if best is not None:
+        # Among equally clean readings prefer windows-1252, the web's most common legacy
+        # encoding (and browsers' default for Western locales): short Western texts
+        # otherwise come out as a Baltic or Central European code page.
+        tied = [m for m in matches if m.chaos <= best.chaos and m.encoding == "cp1252"]
+        best = tied[0] if tied else best
         codec = lookup(best.encoding) or _python_codec(best.encoding)
         if codec is not None:
             return codec, "detected"

@@ -11,9 +11,12 @@ without an offset is taken as UTC), or ``None`` when the text is not a date:
 - numeric days: ``05.03.2019``, ``05/03/2019``, ``2019/03/05``, read day first
   unless the document's language is American English (``en-US``), or when the
   numbers leave no choice (``13/03/2019``, ``03/13/2019``);
-- written English forms: ``March 5, 2019``, ``5 March 2019 10:00 GMT``,
+- written forms: ``March 5, 2019``, ``5 March 2019 10:00 GMT``,
   ``Mar 5th, 2019 at 10:00 PM`` (python-dateutil, asked twice with different
-  defaults so that a missing day, month or year is never filled in from today).
+  defaults so that a missing day, month or year is never filled in from today);
+  with the document's language, its month and weekday names too for German,
+  French, Spanish, Portuguese, Italian and Dutch (``Seg, 24 Set 2018 19:42:40
+  -0300`` in a ``pt-BR`` feed, ``5. März 2019``).
 
 Input longer than :data:`MAX_DATE_LENGTH` characters is not a date. Nothing
 here raises.
@@ -30,8 +33,10 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import re
 import warnings
+from typing import Any, ClassVar
 
 __all__ = ["MAX_DATE_LENGTH", "month_first", "parse_date_value", "parse_datetime"]
 
@@ -45,7 +50,8 @@ _NUMERIC = re.compile(
     r"(?:(?:\s+|T|,\s*)(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*(?:UTC|GMT|Z))?)?",
     re.IGNORECASE,
 )
-_HAS_LETTERS = re.compile(r"[A-Za-z]{3}")
+_ORDINAL_DOT = re.compile(r"\b(\d{1,2})\.(?=\s*[^\W\d_])")
+_HAS_LETTERS = re.compile(r"[^\W\d_]{3}")
 _HAS_TIME = re.compile(r"\d:\d\d|\d\s*[ap]\.?m\b", re.IGNORECASE)
 # Zone abbreviations RFC 822 names, for dateutil (which warns on unknown ones).
 _ZONES = {
@@ -53,6 +59,55 @@ _ZONES = {
     "EST": -5 * 3600, "EDT": -4 * 3600, "CST": -6 * 3600, "CDT": -5 * 3600,
     "MST": -7 * 3600, "MDT": -6 * 3600, "PST": -8 * 3600, "PDT": -7 * 3600,
     "CET": 3600, "CEST": 7200, "BST": 3600, "IST": 19800, "JST": 9 * 3600, "KST": 9 * 3600,
+}  # fmt: skip
+# Month and weekday names (Monday first) that English-only parsers miss in real feeds.
+_NAMES: dict[str, tuple[list[tuple[str, ...]], list[tuple[str, ...]]]] = {
+    "de": (
+        [("januar", "jänner", "jän"), ("februar",), ("märz", "mär", "mrz"), ("april",),
+         ("mai",), ("juni",), ("juli",), ("august",), ("september", "sept"),
+         ("oktober", "okt"), ("november",), ("dezember", "dez")],
+        [("montag", "mo"), ("dienstag", "di"), ("mittwoch", "mi"), ("donnerstag", "do"),
+         ("freitag", "fr"), ("samstag", "sonnabend", "sa"), ("sonntag", "so")],
+    ),
+    "fr": (
+        [("janvier", "janv"), ("février", "fevrier", "févr", "fevr"), ("mars",),
+         ("avril", "avr"), ("mai",), ("juin",), ("juillet", "juil"), ("août", "aout"),
+         ("septembre", "sept"), ("octobre",), ("novembre",), ("décembre", "decembre", "déc")],
+        [("lundi", "lun"), ("mardi",), ("mercredi", "mer"), ("jeudi", "jeu"),
+         ("vendredi", "ven"), ("samedi", "sam"), ("dimanche", "dim")],
+    ),
+    "es": (
+        [("enero", "ene"), ("febrero",), ("marzo",), ("abril", "abr"), ("mayo",), ("junio",),
+         ("julio",), ("agosto", "ago"), ("septiembre", "setiembre", "sept", "set"),
+         ("octubre",), ("noviembre",), ("diciembre", "dic")],
+        [("lunes", "lun"), ("martes",), ("miércoles", "miercoles", "mié", "mie"),
+         ("jueves", "jue"), ("viernes", "vie"), ("sábado", "sabado", "sáb", "sab"),
+         ("domingo", "dom")],
+    ),
+    "pt": (
+        [("janeiro",), ("fevereiro", "fev"), ("março", "marco"), ("abril", "abr"),
+         ("maio",), ("junho",), ("julho",), ("agosto", "ago"), ("setembro", "set"),
+         ("outubro", "out"), ("novembro",), ("dezembro", "dez")],
+        [("segunda", "segunda-feira", "seg"), ("terça", "terca", "terça-feira", "ter"),
+         ("quarta", "quarta-feira", "qua"), ("quinta", "quinta-feira", "qui"),
+         ("sexta", "sexta-feira", "sex"), ("sábado", "sabado", "sáb", "sab"),
+         ("domingo", "dom")],
+    ),
+    "it": (
+        [("gennaio", "gen"), ("febbraio",), ("marzo",), ("aprile",), ("maggio", "mag"),
+         ("giugno", "giu"), ("luglio", "lug"), ("agosto", "ago"), ("settembre", "set"),
+         ("ottobre", "ott"), ("novembre",), ("dicembre", "dic")],
+        [("lunedì", "lunedi", "lun"), ("martedì", "martedi"), ("mercoledì", "mercoledi"),
+         ("giovedì", "giovedi", "gio"), ("venerdì", "venerdi", "ven"), ("sabato", "sab"),
+         ("domenica", "dom")],
+    ),
+    "nl": (
+        [("januari",), ("februari",), ("maart", "mrt"), ("april",), ("mei",), ("juni",),
+         ("juli",), ("augustus",), ("september",), ("oktober", "okt"), ("november",),
+         ("december",)],
+        [("maandag", "ma"), ("dinsdag", "di"), ("woensdag", "wo"), ("donderdag", "do"),
+         ("vrijdag", "vr"), ("zaterdag", "za"), ("zondag", "zo")],
+    ),
 }  # fmt: skip
 _FIRST_DEFAULT = dt.datetime(1904, 1, 1)
 _SECOND_DEFAULT = dt.datetime(1908, 2, 2)
@@ -136,20 +191,48 @@ def _numeric(text: str, lang: str | None) -> tuple[dt.datetime, bool] | None:
     return parsed, hour is not None
 
 
+@functools.cache
+def _parserinfo(language: str | None, dayfirst: bool) -> Any:
+    """dateutil's English names, plus ``language``'s month and weekday names."""
+    from dateutil import parser as dateutil_parser
+
+    info = dateutil_parser.parserinfo(dayfirst=dayfirst)
+    names = _NAMES.get(language or "")
+    if names is None:
+        return info
+    base = dateutil_parser.parserinfo
+    months = [
+        (*english, *extra) for english, extra in zip(base.MONTHS, names[0], strict=True)
+    ]
+    month_words = {word for month in months for word in month}
+    weekdays = [
+        (*english, *(w for w in extra if w not in month_words))
+        for english, extra in zip(base.WEEKDAYS, names[1], strict=True)
+    ]
+
+    class _Named(base):  # type: ignore[misc,valid-type]
+        MONTHS: ClassVar[list[tuple[str, ...]]] = months
+        WEEKDAYS: ClassVar[list[tuple[str, ...]]] = weekdays
+        JUMP: ClassVar[list[str]] = [*base.JUMP, "de", "del", "um", "à", "a"]
+
+    return _Named(dayfirst=dayfirst)
+
+
 def _written(text: str, lang: str | None) -> tuple[dt.datetime, bool] | None:
     if not _HAS_LETTERS.search(text):
         return None
     from dateutil import parser as dateutil_parser
 
+    language = (lang or "").strip().lower().replace("_", "-").split("-")[0] or None
+    info = _parserinfo(language, not month_first(lang))
+    text = _ORDINAL_DOT.sub(r"\1", text)  # German "5. März"
     results = []
     for default in (_FIRST_DEFAULT, _SECOND_DEFAULT):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 results.append(
-                    dateutil_parser.parse(
-                        text, default=default, dayfirst=not month_first(lang), tzinfos=_ZONES
-                    )
+                    dateutil_parser.parser(info).parse(text, default=default, tzinfos=_ZONES)
                 )
         except (ValueError, OverflowError, TypeError, LookupError):
             return None

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
-from embedkit._errors import ArticleError, DoesNotFit
+from embedkit._errors import DoesNotFit
 from embedkit.net._redaction import redact
 from embedkit.syndicate._ledger import LedgerRow, open_ledger
 from embedkit.syndicate._logs import configure_logging
@@ -97,6 +97,22 @@ entry_option = click.option(
     metavar="N",
     help="Which feed entry to use when ARTICLE is a feed (0 is the first).",
 )
+tags_from_option = click.option(
+    "--tags-from",
+    type=click.Choice(["tags", "keywords"]),
+    default=None,
+    metavar="KIND",
+    help="Hashtags from the article's own tags only (tags), or also from the source's "
+    "SEO keywords (keywords). [default: tags, or the source's #tags-from= setting]",
+)
+url_option = click.option(
+    "--url",
+    "page_url",
+    metavar="URL",
+    default=None,
+    help="The address of a saved page or feed file that does not declare one "
+    "(no og:url or canonical link; relative feed links resolve against it).",
+)
 thread_option = click.option(
     "--thread",
     is_flag=True,
@@ -140,12 +156,18 @@ def _http(source: str, allow_private_networks: bool, timeout: float) -> Iterator
 
 
 def _load_article(
-    source: str, entry: int | None, *, allow_private_networks: bool = False, timeout: float = 10.0
+    source: str,
+    entry: int | None,
+    *,
+    allow_private_networks: bool = False,
+    timeout: float = 10.0,
+    page_url: str | None = None,
+    tags_from: Any = None,
 ) -> Any:
     from embedkit.syndicate._article import load_article
 
     with _http(source, allow_private_networks, timeout) as http:
-        return load_article(source, entry=entry, http=http)
+        return load_article(source, entry=entry, http=http, url=page_url, tags_from=tags_from)
 
 
 def _formatter(thread: bool) -> Callable[[Any, str], Any]:
@@ -178,6 +200,8 @@ def syndicate() -> None:
 @entry_option
 @thread_option
 @private_option
+@tags_from_option
+@url_option
 def preview_command(
     article: str,
     channels: Sequence[str],
@@ -185,12 +209,20 @@ def preview_command(
     entry: int | None,
     thread: bool,
     allow_private_networks: bool,
+    tags_from: str | None,
+    page_url: str | None,
 ) -> None:
     """Show each channel's post for ARTICLE (a file, a feed or a URL), with length/limit.
 
     Exits 1 when the post does not fit on some channel.
     """
-    loaded = _load_article(article, entry, allow_private_networks=allow_private_networks)
+    loaded = _load_article(
+        article,
+        entry,
+        allow_private_networks=allow_private_networks,
+        page_url=page_url,
+        tags_from=tags_from,
+    )
     formatter = _formatter(thread)
     all_fit = True
     for channel in channels:
@@ -249,6 +281,8 @@ def preview_command(
 @timeout_option
 @log_format_option
 @private_option
+@tags_from_option
+@url_option
 def post_command(
     article: str,
     channels: Sequence[str],
@@ -259,6 +293,8 @@ def post_command(
     timeout: float,
     log_format: str,
     allow_private_networks: bool,
+    tags_from: str | None,
+    page_url: str | None,
 ) -> None:
     """Post ARTICLE now to each channel, once: the ledger skips channels that have it.
 
@@ -267,7 +303,12 @@ def post_command(
     """
     configure_logging(log_format)
     loaded = _load_article(
-        article, entry, allow_private_networks=allow_private_networks, timeout=timeout
+        article,
+        entry,
+        allow_private_networks=allow_private_networks,
+        timeout=timeout,
+        page_url=page_url,
+        tags_from=tags_from,
     )
     ledger = None if dry_run else open_ledger(ledger_url)
     try:
@@ -344,6 +385,8 @@ def post_command(
     help="Print nothing when nothing was posted, failed or is unknown, and log only "
     "warnings (so cron mails only when there is news).",
 )
+@tags_from_option
+@url_option
 def run_command(
     source: str,
     channels: Sequence[str],
@@ -358,6 +401,8 @@ def run_command(
     log_format: str,
     allow_private_networks: bool,
     quiet: bool,
+    tags_from: Literal["tags", "keywords"] | None,
+    page_url: str | None,
 ) -> None:
     """Post every due article from --source to each channel, exactly once (for cron).
 
@@ -366,14 +411,18 @@ def run_command(
     nothing failed, 1 when a post failed or its result is unknown, 2 for usage
     errors.
     """
-    from embedkit.syndicate._article import load_articles
+    from embedkit.syndicate._article import load_source
 
     configure_logging(log_format, level=logging.WARNING if quiet else logging.INFO)
-    unreadable: list[ArticleError] = []
     with _http(source, allow_private_networks, timeout) as http:
-        articles = load_articles(source, http=http, errors=unreadable)
-    for problem in unreadable:  # skipped; the others still go out, and the run exits 1
-        log.error("skipped %s", problem, extra={"event": "article_error"})
+        loaded = load_source(source, http=http, url=page_url, tags_from=tags_from)
+    articles = list(loaded.articles)
+    unreadable = loaded.invalid  # skipped; the others still go out, and the run exits 1
+    for skipped in loaded.skipped:  # each named with the reason
+        if skipped.invalid:
+            log.error("skipped %s", skipped, extra={"event": "article_error"})
+        else:
+            log.info("skipped %s", skipped, extra={"event": "article_skipped"})
     ledger = open_ledger(ledger_url)  # read even in a dry run, to skip what it has
     try:
         summary = run_job(

@@ -29,9 +29,9 @@ field, reason) and the others still load. Rules for what a source says:
 
 - **URLs** must be absolute ``http``/``https`` URLs with RFC 3986 characters
   and no credentials (:func:`embedkit._parse.urls.web_url`); a relative link
-  in a feed resolves against the feed's address (``xml:base``, then the
-  ``url=`` given or the address it was fetched from, then the feed's own
-  link);
+  in a feed resolves against ``xml:base``, then the feed's address (the
+  ``url=`` given, the address it was fetched from, or its ``rel="self"``
+  link), then the feed's own ``<link>``;
 - a missing **title** in a feed falls back to the first sentence of the summary;
 - **dates** are read by :func:`embedkit._parse.dates.parse_datetime` (RFC 822,
   ISO 8601, ``March 5, 2019``, ``05.03.2019`` by the feed's language...); one
@@ -527,14 +527,15 @@ def _feed_articles(
     except ValueError as exc:
         raise ArticleError(f"{where}: {exc}") from None
     feed = parsed.feed
-    feed_link = feed.get("link")
+    own = [link.get("href") for link in feed.get("links", []) or [] if link.get("rel") == "self"]
+    bases = [url, *own, feed.get("link")]
     found = _Collect()
     entries = parsed.entries
     for index, entry in enumerate(entries[:MAX_ENTRIES], start=1):
         entry_where = f"{where} entry {index}"
         try:
             fields = _entry_fields(entry, feed)
-            base = _base_for(fields.get("url"), url, feed_link, entry_where)
+            base = _base_for(fields.get("url"), bases, entry_where)
             found.articles.append(
                 article_from_mapping(fields, entry_where, base_url=base, tags_from=tags_from)
             )
@@ -547,11 +548,12 @@ def _feed_articles(
     return found.done()
 
 
-def _base_for(link: Any, url: str | None, feed_link: Any, where: str) -> str | None:
-    """The base for a relative entry link: the feed's address, then the feed's own link."""
+def _base_for(link: Any, bases: list[Any], where: str) -> str | None:
+    """The base for a relative entry link: the feed's address (given, fetched or its
+    ``rel="self"`` link), then the feed's own ``<link>``."""
     if not isinstance(link, str) or urlsplit(link.strip()).scheme:
-        return url
-    for base in (url, feed_link):
+        return bases[0] if isinstance(bases[0], str) else None
+    for base in bases:
         if isinstance(base, str) and urlsplit(base).scheme in ("http", "https"):
             return base
     raise ArticleError(
