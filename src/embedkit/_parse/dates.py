@@ -201,9 +201,7 @@ def _parserinfo(language: str | None, dayfirst: bool) -> Any:
     if names is None:
         return info
     base = dateutil_parser.parserinfo
-    months = [
-        (*english, *extra) for english, extra in zip(base.MONTHS, names[0], strict=True)
-    ]
+    months = [(*english, *extra) for english, extra in zip(base.MONTHS, names[0], strict=True)]
     month_words = {word for month in months for word in month}
     weekdays = [
         (*english, *(w for w in extra if w not in month_words))
