@@ -149,8 +149,9 @@ def _detect(data: bytes) -> tuple[str, str]:
         # Among equally clean readings prefer windows-1252, the web's most common legacy
         # encoding (and browsers' default for Western locales): short Western texts
         # otherwise come out as a Baltic or Central European code page.
-        tied = [m for m in matches if m.chaos <= best.chaos and m.encoding == "cp1252"]
-        best = tied[0] if tied else best
+        tied = [m for m in matches if m.chaos <= best.chaos]
+        if any("cp1252" in m.could_be_from_charset for m in tied):
+            return "cp1252", "detected"
         codec = lookup(best.encoding) or _python_codec(best.encoding)
         if codec is not None:
             return codec, "detected"

@@ -9,14 +9,16 @@ without an offset is taken as UTC), or ``None`` when the text is not a date:
 - RFC 822 / RFC 2822 and their variants (two-digit years, no weekday, named US
   zones, a trailing comment): ``Tue, 05 Mar 2019 10:00:00 EST``;
 - numeric days: ``05.03.2019``, ``05/03/2019``, ``2019/03/05``, read day first
-  unless the document's language is American English (``en-US``), or when the
-  numbers leave no choice (``13/03/2019``, ``03/13/2019``);
+  unless the document's language is American English (``en-US``, or a bare
+  ``en``; :func:`month_first`), or when the numbers leave no choice
+  (``13/03/2019``, ``03/13/2019``); a date with dots is always day first;
 - written forms: ``March 5, 2019``, ``5 March 2019 10:00 GMT``,
   ``Mar 5th, 2019 at 10:00 PM`` (python-dateutil, asked twice with different
   defaults so that a missing day, month or year is never filled in from today);
-  with the document's language, its month and weekday names too for German,
-  French, Spanish, Portuguese, Italian and Dutch (``Seg, 24 Set 2018 19:42:40
-  -0300`` in a ``pt-BR`` feed, ``5. März 2019``).
+  and the month and weekday names of German, French, Spanish, Portuguese,
+  Italian and Dutch (those of the document's language when it is one of them;
+  all of them, minus ambiguous words, when the language is not given):
+  ``Seg, 24 Set 2018 19:42:40 -0300``, ``5. März 2019``.
 
 Input longer than :data:`MAX_DATE_LENGTH` characters is not a date. Nothing
 here raises.
@@ -115,15 +117,18 @@ _MIN_YEAR, _MAX_YEAR = 1000, 9999
 
 
 def month_first(lang: str | None) -> bool:
-    """Whether ``lang`` writes numeric dates month first (American English only).
+    """Whether ``lang`` writes numeric dates month first: American English.
 
-    >>> month_first("en-US"), month_first("en-GB"), month_first("de"), month_first(None)
-    (True, False, False, False)
+    A bare ``en`` counts as American (sites in British, Australian or Indian
+    English say so: ``en-GB``...); any other language, or none, is day first.
+
+    >>> month_first("en-US"), month_first("en"), month_first("en-GB"), month_first("de")
+    (True, True, False, False)
     """
     if not lang:
         return False
     tag = lang.strip().lower().replace("_", "-")
-    return tag in ("en-us", "en-um", "en-as", "en-gu", "en-mp", "en-pr", "en-vi")
+    return tag in ("en", "en-us", "en-um", "en-as", "en-gu", "en-mp", "en-pr", "en-vi")
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -191,22 +196,37 @@ def _numeric(text: str, lang: str | None) -> tuple[dt.datetime, bool] | None:
     return parsed, hour is not None
 
 
+def _merged(tables: list[list[tuple[str, ...]]], banned: set[str]) -> list[tuple[str, ...]]:
+    """Merge name tables position by position, dropping words that mean two things."""
+    positions: dict[str, set[int]] = {}
+    for table in tables:
+        for index, words in enumerate(table):
+            for word in words:
+                positions.setdefault(word, set()).add(index)
+    merged: list[tuple[str, ...]] = []
+    for index in range(len(tables[0])):
+        words = [w for table in tables for w in table[index]]
+        keep = [w for w in words if len(positions[w]) == 1 and w not in banned]
+        merged.append(tuple(dict.fromkeys(keep)))
+    return merged
+
+
 @functools.cache
 def _parserinfo(language: str | None, dayfirst: bool) -> Any:
-    """dateutil's English names, plus ``language``'s month and weekday names."""
+    """dateutil's English names, plus ``language``'s month and weekday names.
+
+    Without a language (or with one not in :data:`_NAMES` but English), every
+    table's names are added, except words that would mean two different things.
+    """
     from dateutil import parser as dateutil_parser
 
-    info = dateutil_parser.parserinfo(dayfirst=dayfirst)
-    names = _NAMES.get(language or "")
-    if names is None:
-        return info
     base = dateutil_parser.parserinfo
-    months = [(*english, *extra) for english, extra in zip(base.MONTHS, names[0], strict=True)]
+    if language == "en":
+        return base(dayfirst=dayfirst)
+    chosen = [_NAMES[language]] if language in _NAMES else list(_NAMES.values())
+    months = _merged([list(base.MONTHS), *(names[0] for names in chosen)], set())
     month_words = {word for month in months for word in month}
-    weekdays = [
-        (*english, *(w for w in extra if w not in month_words))
-        for english, extra in zip(base.WEEKDAYS, names[1], strict=True)
-    ]
+    weekdays = _merged([list(base.WEEKDAYS), *(names[1] for names in chosen)], month_words)
 
     class _Named(base):  # type: ignore[misc,valid-type]
         MONTHS: ClassVar[list[tuple[str, ...]]] = months

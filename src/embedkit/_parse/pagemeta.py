@@ -14,8 +14,9 @@ Per field, the first source that gives a usable value wins:
   ``name``, ``<title>``, the first ``<h1>``. A JSON-LD value must agree with
   one of the others (contain it, be contained in it, or share most of its
   words): Wikipedia's JSON-LD ``headline`` is a category ("capital of
-  Germany"), not the title. A title equal to the site's name is used only
-  when nothing else is there. ``<title>`` inside inline SVG is not the page's.
+  Germany"), not the title. ``<title>`` inside inline SVG is not the page's,
+  and a trailing `` | Site Name`` (``-``, ``–``, ``—``, ``·``, ``»``, ``:``) is
+  dropped when it names the site (``og:site_name`` or the publisher).
 - **url**: ``og:url``, ``<link rel=canonical>``, JSON-LD ``url`` or
   ``mainEntityOfPage``, else the page's own address; relative URLs resolve
   against ``<base href>`` or the page's address, or, for a saved page read
@@ -29,10 +30,12 @@ Per field, the first source that gives a usable value wins:
 - **published**: ``article:published_time``, JSON-LD ``datePublished``, then
   the ``<meta>`` names sites use (``date``, ``pubdate``, ``dc.date``,
   ``parsely-pub-date``...) and ``<time itemprop=datePublished>``; read by
-  :func:`embedkit._parse.dates.parse_datetime`.
+  :func:`embedkit._parse.dates.parse_datetime`. **modified**: JSON-LD
+  ``dateModified``, ``article:modified_time``, ``og:updated_time``.
 - **author**: JSON-LD ``author`` (a ``#/schema/person/…`` reference is followed
   to the person's ``name``), ``<meta name=author>``, ``article:author``,
-  ``dc.creator``...; a value that is a URL (a profile link) is never a name.
+  ``dc.creator``..., then the text of ``<a rel=author>``; a value that is a URL
+  (a profile link) is never a name, and a leading "By " is dropped.
 - **site_name**: ``og:site_name``, JSON-LD ``publisher`` or ``WebSite`` name,
   ``application-name``.
 - **lang**: ``<html lang>``, ``Content-Language``, ``og:locale``, JSON-LD
@@ -98,7 +101,11 @@ _PUBLISHED_META = (
     "published_time", "article.published", "article_date_original", "dc.date",
     "dc.date.issued", "dcterms.date", "dcterms.issued", "dcterms.created",
     "citation_publication_date", "citation_date", "sailthru.date", "parsely-pub-date",
-    "cxenseparse:recs:publishtime", "date.release", "og:updated_time",
+    "cxenseparse:recs:publishtime", "date.release",
+)  # fmt: skip
+_MODIFIED_META = (
+    "article:modified_time", "og:article:modified_time", "og:updated_time", "datemodified",
+    "dcterms.modified", "last-modified",
 )  # fmt: skip
 _AUTHOR_META = (
     "author", "article:author", "og:article:author", "dc.creator", "dcterms.creator",
@@ -107,6 +114,7 @@ _AUTHOR_META = (
 _LANG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
 _WORDS = re.compile(r"\w+")
 _DOMAIN_PATH = re.compile(r"[\w-]+(?:\.[\w-]+)+/")
+_SITE_SUFFIX = re.compile(r"(.+)\s+[|\-–—·»:]\s+([^|\-–—·»]+)")
 _BY = re.compile(r"^\s*by\s+", re.IGNORECASE)
 _LD_WRAPPER = re.compile(r"^\s*(?:<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)|(?:-->|//\s*\]\]>|\]\]>)\s*$")
 
@@ -116,8 +124,8 @@ class PageMeta:
     """What a page declares about itself; ``None``/empty when it does not say.
 
     ``url`` is the page's canonical address (or the address it was read from);
-    ``published`` is timezone-aware; ``tags`` are explicit article tags and
-    ``keywords`` SEO keywords.
+    ``published`` and ``modified`` are timezone-aware; ``tags`` are explicit
+    article tags and ``keywords`` SEO keywords.
     """
 
     title: str | None = None
@@ -128,6 +136,7 @@ class PageMeta:
     image_height: int | None = None
     site_name: str | None = None
     published: dt.datetime | None = None
+    modified: dt.datetime | None = None
     author: str | None = None
     lang: str | None = None
     keywords: tuple[str, ...] = ()
@@ -146,6 +155,7 @@ class _Page:
     image_src: str | None = None
     title: str | None = None
     h1: list[str] = field(default_factory=list)
+    rel_author: str | None = None
     ld: list[str] = field(default_factory=list)
     meta_count: int = 0
 
@@ -167,6 +177,7 @@ def _collect(text: str) -> _Page:
     in_title = in_ld = False
     h1_parts: list[str] | None = None
     h1_depth = 0
+    author_parts: list[str] | None = None
     ld_chars = 0
     for token in tokens(text):
         if not isinstance(token, Tag):
@@ -178,14 +189,20 @@ def _collect(text: str) -> _Page:
                     page.ld.append(token.data)
                     ld_chars += len(token.data)
                 in_ld = False
-            elif h1_parts is not None and not token.raw:
-                h1_parts.append(token.data)
+            elif not token.raw:
+                if h1_parts is not None:
+                    h1_parts.append(token.data)
+                if author_parts is not None and len(author_parts) < 20:
+                    author_parts.append(token.data)
             continue
         name, attrs = token.name, token.attrs
         if name in ("svg", "math") and not token.self_closing:
             foreign = max(0, foreign + (-1 if token.end else 1))
             continue
         if token.end:
+            if name == "a" and author_parts is not None:
+                page.rel_author = " ".join("".join(author_parts).split())[:MAX_NAME] or None
+                author_parts = None
             if name == "h1" and h1_parts is not None:
                 h1_depth -= 1
                 if h1_depth <= 0:
@@ -204,6 +221,9 @@ def _collect(text: str) -> _Page:
                 page.canonical = attrs.get("href", "").strip() or None
             elif "image_src" in rel and page.image_src is None:
                 page.image_src = attrs.get("href", "").strip() or None
+        elif name == "a" and page.rel_author is None and author_parts is None:
+            if "author" in attrs.get("rel", "").lower().split():
+                author_parts = []
         elif name == "title" and foreign == 0 and page.title is None:
             in_title = True
         elif name == "script":
@@ -257,7 +277,9 @@ class _Graph:
                         self.top.append(value)
                     node_id = value.get("@id")
                     if isinstance(node_id, str) and len(value) > 1:
-                        self.by_id.setdefault(node_id, value)
+                        known = self.by_id.get(node_id)
+                        if known is None or ("@type" in value and "@type" not in known):
+                            self.by_id[node_id] = value  # a typed node beats an inline stub
                     for key, item in value.items():
                         if isinstance(item, dict | list):
                             stack.append((item, depth + 1, top and key in ("@graph", "mainEntity")))
@@ -426,6 +448,18 @@ def _agrees(candidate: str, references: list[str]) -> bool:
     return False
 
 
+def _without_site(title: str, site_name: str) -> str:
+    """``<title>`` without a trailing `` | Site`` (or ``-``, ``–``, ``—``, ``·``, ``»``)."""
+    match = _SITE_SUFFIX.match(title.strip())
+    if match is None:
+        return title
+    head, tail = match.group(1), _norm(match.group(2))
+    site = _norm(site_name)
+    if tail and head.strip() and (site.startswith(tail) or tail.startswith(site)):
+        return head
+    return title
+
+
 def _title(page: _Page, node: dict[str, Any], site_name: str | None) -> str | None:
     og = next(page.first("og:title"), None)
     twitter = next(page.first("twitter:title", "twitter:text:title"), None)
@@ -442,12 +476,9 @@ def _title(page: _Page, node: dict[str, Any], site_name: str | None) -> str | No
         plain,
         h1,
     ]
-    usable = [c for c in (_clean(c, MAX_TITLE) for c in candidates) if c]
-    site = _norm(site_name or "")
-    for candidate in usable:
-        if not site or _norm(candidate) != site:
-            return candidate
-    return usable[0] if usable else None
+    if site_name:
+        candidates = [_without_site(c, site_name) if c else c for c in candidates]
+    return next((t for t in (_clean(c, MAX_TITLE) for c in candidates) if t), None)
 
 
 def _lang(page: _Page, node: dict[str, Any]) -> str | None:
@@ -510,7 +541,7 @@ def page_metadata(
         base = next((u for u in (_url(d, None) for d in declared) if u), None)
     page_urls = {u for u in (_url(d, base) for d in [*declared, url or ""]) if u}
     node = graph.node(page_urls)
-    entity = graph.resolve(node.get("mainEntityOfPage"))
+    entity = graph.resolve(node.get("mainEntityOfPage") or node.get("isPartOf"))
     ld_urls = [_as_text(node.get("url"))]
     if isinstance(entity, dict):
         ld_urls.append(_as_text(entity.get("@id")) or _as_text(entity.get("url")))
@@ -564,15 +595,22 @@ def page_metadata(
         if published is not None:
             break
 
+    modified = None
+    for value in (_as_text(node.get("dateModified")), *page.first(*_MODIFIED_META)):
+        modified = parse_datetime(value, lang) if value else None
+        if modified is not None:
+            break
+
     authors = _names(graph, node.get("author")) or _names(graph, node.get("creator"))
-    for value in page.first(*_AUTHOR_META):
-        if not _is_url_like(value):
-            authors.append(_BY.sub("", value))
-    author = next((a for a in (_clean(a, MAX_NAME) for a in authors) if a), None)
+    authors += [value for value in page.first(*_AUTHOR_META) if not _is_url_like(value)]
+    if page.rel_author:
+        authors.append(page.rel_author)
+    author = next((a for a in (_clean(_BY.sub("", a), MAX_NAME) for a in authors) if a), None)
 
     description = _clean(
         next(page.first("og:description"), None)
         or _as_text(node.get("description"))
+        or (_as_text(entity.get("description")) if isinstance(entity, dict) else None)
         or next(page.first("twitter:description", "description", "dc.description"), None),
         MAX_DESCRIPTION,
     )
@@ -582,7 +620,9 @@ def page_metadata(
             *(k for value in page.first("keywords", "news_keywords") for k in _keywords(value)),
         ]
     )
-    kind = next(page.first("og:type"), None) or next(iter(sorted(_types(node))), None)
+    ld_type = node.get("@type")
+    ld_type = ld_type[0] if isinstance(ld_type, list) and ld_type else ld_type
+    kind = next(page.first("og:type"), None) or (ld_type if isinstance(ld_type, str) else None)
     return PageMeta(
         title=_title(page, node, site_name),
         url=canonical,
@@ -592,6 +632,7 @@ def page_metadata(
         image_height=height if image else None,
         site_name=site_name,
         published=published,
+        modified=modified,
         author=author,
         lang=lang,
         keywords=keywords,
