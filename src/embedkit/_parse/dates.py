@@ -205,8 +205,8 @@ def _merged(tables: list[list[tuple[str, ...]]], banned: set[str]) -> list[tuple
                 positions.setdefault(word, set()).add(index)
     merged: list[tuple[str, ...]] = []
     for index in range(len(tables[0])):
-        words = [w for table in tables for w in table[index]]
-        keep = [w for w in words if len(positions[w]) == 1 and w not in banned]
+        found = [w for table in tables for w in table[index]]
+        keep = [w for w in found if len(positions[w]) == 1 and w not in banned]
         merged.append(tuple(dict.fromkeys(keep)))
     return merged
 
