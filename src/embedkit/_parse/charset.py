@@ -78,8 +78,8 @@ def lookup(label: str | None) -> str | None:
     >>> lookup("ISO-8859-1"), lookup("Shift_JIS"), lookup("idna"), lookup("utf-8\\x00")
     ('cp1252', 'cp932', None, None)
     """
-    if not label or len(label) > 40:
-        return None
+    if not label or len(label) > 40 or not label.isascii():
+        return None  # labels are ASCII; webencodings raises on a lone surrogate
     found = webencodings.lookup(label)
     if found is None or found.name in ("replacement", "x-user-defined"):
         return None

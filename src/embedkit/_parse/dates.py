@@ -49,7 +49,8 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UTC_SUFFIX = re.compile(r"\s*(?:UTC|GMT|Z)$", re.IGNORECASE)
 _NUMERIC = re.compile(
     r"(\d{1,4})([./-])(\d{1,2})\2(\d{1,4})\.?"
-    r"(?:(?:\s+|T|,\s*)(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*(?:UTC|GMT|Z))?)?",
+    r"(?:(?:\s+|T|,\s*)(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([ap])\.?m\.?)?"
+    r"(?:\s*(?:UTC|GMT|Z))?)?",
     re.IGNORECASE,
 )
 _ORDINAL_DOT = re.compile(r"\b(\d{1,2})\.(?=\s*[^\W\d_])")
@@ -175,7 +176,7 @@ def _numeric(text: str, lang: str | None) -> tuple[dt.datetime, bool] | None:
     match = _NUMERIC.fullmatch(text)
     if match is None:
         return None
-    first, sep, second, third, hour, minute, second_s = match.groups()
+    first, sep, second, third, hour, minute, second_s, meridiem = match.groups()
     a, b, c = int(first), int(second), int(third)
     if len(first) == 4:
         year, month, day = a, b, c
@@ -189,8 +190,11 @@ def _numeric(text: str, lang: str | None) -> tuple[dt.datetime, bool] | None:
         day, month = (a, b) if day_first else (b, a)
     else:
         return None
+    hours = int(hour or 0)
+    if meridiem and 1 <= hours <= 12:
+        hours = hours % 12 + (12 if meridiem.lower() == "p" else 0)
     try:
-        parsed = dt.datetime(year, month, day, int(hour or 0), int(minute or 0), int(second_s or 0))
+        parsed = dt.datetime(year, month, day, hours, int(minute or 0), int(second_s or 0))
     except ValueError:
         return None
     return parsed, hour is not None
