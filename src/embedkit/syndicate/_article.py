@@ -254,13 +254,19 @@ def _date(value: Any, where: str, name: str, lang: str | None) -> dt.datetime | 
 def _image(
     value: str | None, where: str, folder: Path | None, base: str | None
 ) -> tuple[str | None, Path | None]:
-    """``(image URL, local image)`` for an ``image`` value; at most one is set."""
+    """``(image URL, local image)`` for an ``image`` value; at most one is set.
+
+    With ``folder`` (a local article file) a value that is not an absolute web URL
+    names a file in that folder; without it, a relative value is a URL relative to
+    ``base``.
+    """
     if not value:
         return None, None
-    try:
-        return web_url(value, base), None
-    except ValueError as problem:
-        if folder is None or value.lower().startswith(("http:", "https:", "//")):
+    web = value.lower().startswith(("http:", "https:", "//"))
+    if folder is None or web:
+        try:
+            return web_url(value, base), None
+        except ValueError as problem:
             log.warning("%s: field 'image' %s; posting without it", where, problem)
             return None, None
     try:
