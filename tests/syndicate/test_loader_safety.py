@@ -339,3 +339,29 @@ def test_loading_logs_at_warning_not_error(caplog: pytest.LogCaptureFixture) -> 
     caplog.set_level(logging.DEBUG)
     load_source(RULES / "local-media.rss")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_sources_are_bounded_in_size_and_entries(tmp_path: Path) -> None:
+    from embedkit._parse.pagemeta import MAX_DOCUMENT_CHARS
+    from embedkit.syndicate._article import MAX_ENTRIES, MAX_FILE_BYTES
+
+    late = tmp_path / "late.html"
+    late.write_text(
+        '<link rel="canonical" href="https://e.com/late"><title>Head</title>'
+        + " " * MAX_DOCUMENT_CHARS
+        + '<meta property="og:title" content="Beyond the cap">'
+    )
+    assert load_article(late).title == "Head"  # what lies past the cap is not read
+    items = "".join(
+        f"<item><title>{i}</title><link>https://e.com/{i}</link></item>"
+        for i in range(MAX_ENTRIES + 5)
+    )
+    many = tmp_path / "many.rss"
+    many.write_text(f'<rss version="2.0"><channel>{items}</channel></rss>')
+    loaded = load_source(many)
+    assert len(loaded.articles) == MAX_ENTRIES
+    assert [s.reason for s in loaded.skipped] == [f"only the first {MAX_ENTRIES} entries were read"]
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"title: x\n" + b"#" * MAX_FILE_BYTES)
+    with pytest.raises(ArticleError, match=f"larger than {MAX_FILE_BYTES} bytes"):
+        load_article(big)

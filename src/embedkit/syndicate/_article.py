@@ -412,7 +412,7 @@ def _from_structured(data: Any, where: str, folder: Path, tags_from: TagsFrom) -
         except ArticleError as exc:
             found.skipped.append(Skipped(item_where, _reason(exc, item_where)))
     if len(data) > MAX_ENTRIES:
-        found.skipped.append(Skipped(where, f"only the first {MAX_ENTRIES} items were read"))
+        found.skipped.append(Skipped(where, f"only the first {MAX_ENTRIES} items were read", False))
     return found.done()
 
 
@@ -548,7 +548,9 @@ def _feed_articles(
         except ArticleError as exc:
             found.skipped.append(Skipped(entry_where, _reason(exc, entry_where)))
     if len(entries) > MAX_ENTRIES:
-        found.skipped.append(Skipped(where, f"only the first {MAX_ENTRIES} entries were read"))
+        found.skipped.append(
+            Skipped(where, f"only the first {MAX_ENTRIES} entries were read", False)
+        )
     if not entries:
         raise ArticleError(f"{where}: the feed has no entries")
     return found.done()
