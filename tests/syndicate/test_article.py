@@ -12,9 +12,10 @@ from typing import ClassVar
 import pytest
 
 from embedkit._errors import ArticleError, BlockedAddress, NotFound
+from embedkit._parse.markup import html_to_text
+from embedkit._parse.pagemeta import PageMeta, page_metadata
 from embedkit.net._http import HttpClient
 from embedkit.syndicate._article import article_id_for, load_article, load_articles
-from embedkit.syndicate._pagemeta import html_to_text, page_metadata
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "articles"
 TITLE = "Japan, South Korea bury trade hatchet amid security threats"
@@ -146,9 +147,10 @@ def test_saved_html_page_opengraph_first() -> None:
     assert article.url == URL
     assert article.summary.startswith("Japan and South Korea agreed")
     assert article.image == "https://news.example.com/images/kishida-yoon.jpg"  # made absolute
-    assert article.tags == ("Japan", "South Korea")  # article:tag beats keywords
+    assert article.tags == ("Japan", "South Korea")  # article:tag; keywords are kept apart
+    assert article.keywords == ("Japan", "South Korea", "trade")
     assert article.author == "Newsroom staff"  # JSON-LD author list
-    assert article.lang == "en-US"
+    assert article.lang == "en"  # <html lang> is the document's language
 
 
 def test_json_ld_graph_with_a_broken_block_before_it() -> None:
@@ -159,7 +161,8 @@ def test_json_ld_graph_with_a_broken_block_before_it() -> None:
         == "https://news.example.com/ko/world/asia/japan-south-korea-bury-trade-hatchet/"
     )
     assert article.image == "https://news.example.com/images/ko.jpg"
-    assert article.tags == ("한국", "일본")
+    assert article.tags == ()  # JSON-LD keywords are SEO keywords, not tags
+    assert article.keywords == ("한국", "일본")
     assert article.author == "편집국"
     assert article.lang == "ko"
     assert article.published_at == dt.datetime(2023, 3, 16, 9, 30, tzinfo=UTC)
@@ -171,12 +174,12 @@ def test_twitter_card_fallback() -> None:
         '<meta name="twitter:description" content="Card &amp; text">'
         '<meta name="twitter:image" content="img.jpg">'
     )
-    assert page_metadata(markup, "https://news.example.com/a/b") == {
-        "title": "Card title",
-        "url": "https://news.example.com/a/b",
-        "summary": "Card & text",
-        "image": "https://news.example.com/a/img.jpg",
-    }
+    assert page_metadata(markup, "https://news.example.com/a/b") == PageMeta(
+        title="Card title",
+        url="https://news.example.com/a/b",
+        description="Card & text",
+        image="https://news.example.com/a/img.jpg",
+    )
 
 
 @pytest.mark.parametrize(
@@ -223,7 +226,6 @@ BAD = FIXTURES / "bad"
         ("bad-frontmatter.md", "bad-frontmatter.md: malformed front matter"),
         ("bad.json", "bad.json: malformed JSON"),
         ("bad.yaml", "bad.yaml: malformed YAML"),
-        ("bad-date.yaml", "bad-date.yaml: field 'published_at' is not a date"),
         ("bad-tags.yaml", "bad-tags.yaml: field 'tags' must be a list"),
         ("not-http.yaml", "not-http.yaml: field 'url' is not an http\\(s\\) URL"),
         ("broken.rss", "broken.rss: malformed feed"),
@@ -237,18 +239,25 @@ def test_errors_name_file_and_field(name: str, message: str) -> None:
         load_articles(BAD / name)
 
 
-def test_list_item_errors_name_the_index(tmp_path: Path) -> None:
+def test_a_bad_list_item_is_named_and_skipped(tmp_path: Path) -> None:
     path = tmp_path / "items.json"
     path.write_text('[{"title": "a", "url": "https://e.com/a"}, {"title": "b"}]')
-    with pytest.raises(ArticleError, match=r"items.json\[1\]: missing required field 'url'"):
-        load_articles(path)
+    errors: list[ArticleError] = []
+    assert [a.title for a in load_articles(path, errors=errors)] == ["a"]
+    assert [str(e) for e in errors] == [f"{path}[1]: missing required field 'url'"]
+
+
+def test_an_unreadable_published_date_leaves_it_empty(caplog: pytest.LogCaptureFixture) -> None:
+    article = load_article(BAD / "bad-date.yaml")
+    assert article.published_at is None
+    assert "bad-date.yaml: field 'published_at' is not a date" in caplog.text
 
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
         ("publish_at", "2023-13-45", "field 'publish_at' is not a date"),
-        ("date", "yesterday", "field 'date' is not a date"),
+        ("publish_at", "yesterday", "field 'publish_at' is not a date"),
         ("title", "[1, 2]", "field 'title' must be text"),
         ("tags", "[[1]]", "field 'tags' holds a list"),
     ],

@@ -177,9 +177,9 @@ def test_a_small_image_becomes_the_card_thumbnail(
     fake_bluesky: FakeBluesky, tmp_path: Path, channels: list[BlueskyChannel]
 ) -> None:
     image = _png(tmp_path / "thumb.png", 2048)
-    card = LinkCard("https://example.com/a", "Title", thumb=str(image))
+    card = LinkCard("https://example.com/a", "Title")
     _make(fake_bluesky, tmp_path / "s.json", channels).publish(
-        sample_post("bluesky", card=card), idempotency_key=KEY
+        sample_post("bluesky", card=card, image_file=image.resolve()), idempotency_key=KEY
     )
     [upload] = [r for r in fake_bluesky.requests if r.path.endswith("uploadBlob")]
     assert upload.headers["content-type"] == "image/png"
@@ -197,9 +197,9 @@ def test_an_image_over_a_million_bytes_is_skipped_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     image = _png(tmp_path / "big.png", 1_000_001)
-    card = LinkCard("https://example.com/a", "Title", thumb=str(image))
+    card = LinkCard("https://example.com/a", "Title")
     _make(fake_bluesky, tmp_path / "s.json", channels).publish(
-        sample_post("bluesky", card=card), idempotency_key=KEY
+        sample_post("bluesky", card=card, image_file=image.resolve()), idempotency_key=KEY
     )
     assert fake_bluesky.blobs == []
     assert "thumb" not in fake_bluesky.records[0]["record"]["embed"]["external"]

@@ -157,7 +157,9 @@ def test_thread_parts_are_replies_in_a_chain(fake_mastodon: FakeMastodon) -> Non
 
 def test_an_image_is_uploaded_and_attached(fake_mastodon: FakeMastodon, tmp_path: Path) -> None:
     image = _png(tmp_path / "photo.png")
-    _channel(fake_mastodon).publish(sample_post("mastodon", image=str(image)), idempotency_key=KEY)
+    _channel(fake_mastodon).publish(
+        sample_post("mastodon", image_file=image.resolve()), idempotency_key=KEY
+    )
     [media] = fake_mastodon.media
     assert media["size"] == image.stat().st_size
     assert fake_mastodon.posts[0]["media_ids"] == [media["id"]]
@@ -166,7 +168,7 @@ def test_an_image_is_uploaded_and_attached(fake_mastodon: FakeMastodon, tmp_path
 def test_a_missing_image_is_skipped_with_a_warning(
     fake_mastodon: FakeMastodon, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    post = sample_post("mastodon", image=str(tmp_path / "missing.png"))
+    post = sample_post("mastodon", image_file=tmp_path.resolve() / "missing.png")
     _channel(fake_mastodon).publish(post, idempotency_key=KEY)
     assert fake_mastodon.posts[0]["media_ids"] == []
     assert "without the image" in caplog.text

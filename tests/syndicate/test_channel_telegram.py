@@ -84,7 +84,7 @@ def test_a_local_image_is_uploaded(
     http_recorder.route("POST", f"/bot{TOKEN}/sendPhoto", _sent(9, {"id": 1, "type": "private"}))
     image = tmp_path / "photo.png"
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x01" * 16)
-    channel.publish(sample_post("telegram", image=str(image)), idempotency_key=KEY)
+    channel.publish(sample_post("telegram", image_file=image.resolve()), idempotency_key=KEY)
     parts = http_recorder.requests[0].multipart()
     assert parts["photo"] == image.read_bytes()
     assert parts["chat_id"] == b"@newsroom"

@@ -94,7 +94,7 @@ def test_an_image_is_uploaded_to_the_v1_endpoint_and_attached(
         UPLOAD, json={"media_id": 710511363345354753, "media_id_string": "710511363345354753"}
     )
     mocked.post(TWEETS, json=_created("200"), status=201)
-    _channel().publish(sample_post("x", image=str(image)), idempotency_key=KEY)
+    _channel().publish(sample_post("x", image_file=image.resolve()), idempotency_key=KEY)
     upload, tweet = mocked.calls
     assert upload.request.headers["Content-Type"].startswith("multipart/form-data")
     assert b"\xff\xd8\xff\xe0" in upload.request.body
@@ -186,7 +186,7 @@ def test_an_upload_failure_is_never_ambiguous(
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
     mocked.post(UPLOAD, body=requests.exceptions.ReadTimeout("read timed out"))
     with pytest.raises(ChannelError) as info:
-        _channel().publish(sample_post("x", image=str(image)), idempotency_key=KEY)
+        _channel().publish(sample_post("x", image_file=image.resolve()), idempotency_key=KEY)
     assert (info.value.retryable, info.value.ambiguous) == (True, False)
     assert len(mocked.calls) == 1  # no tweet was attempted
 

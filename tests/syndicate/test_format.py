@@ -406,11 +406,15 @@ def test_a_formatted_post_always_fits_or_does_not_fit_is_raised(
         post = format_post(article, channel, env=ENV, thread=thread)
     except DoesNotFit:
         return
-    title = " ".join(article.title.split())
-    if channel == "slack":  # mrkdwn: & < > are escaped in Slack text
+    title, url = " ".join(article.title.split()), article.url
+    if channel == "slack":  # mrkdwn: & < > are escaped in Slack text, the link too
         title = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        url = url.replace("&", "&amp;")
+    if channel == "discord":  # Markdown that formats or links is backslash-escaped
+        title = "".join("\\" + c if c in "\\*_~`|<>[]" else c for c in title)
+        title = "\\" + title if title[:1] in ("#", ">", "-") else title
     assert title in post.text
-    assert article.url in post.text
+    assert url in post.text
     assert post.length <= post.limit
     for text in (post.text, *post.thread):
         assert fits(text, channel, caption=bool(article.image))

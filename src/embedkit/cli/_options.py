@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
@@ -343,6 +343,35 @@ def thread_option(func: F) -> F:
         "--thread",
         is_flag=True,
         help="Split a long summary into a numbered thread (x, mastodon, bluesky).",
+    )(func)
+
+
+#: Where hashtags come from (see ``--tags-from``).
+TagsFrom = Literal["tags", "keywords"]
+
+
+def tags_from_option(func: F) -> F:
+    """``--tags-from tags|keywords``."""
+    return click.option(
+        "--tags-from",
+        type=click.Choice(["tags", "keywords"]),
+        default=None,
+        metavar="KIND",
+        help="Hashtags from the article's own tags only (tags), or also from the "
+        "source's SEO keywords (keywords). [default: tags, or the source's "
+        "#tags-from= setting]",
+    )(func)
+
+
+def page_url_option(func: F) -> F:
+    """``--page-url URL``: the address of a saved page or feed that declares none."""
+    return click.option(
+        "--page-url",
+        "page_url",
+        metavar="URL",
+        default=None,
+        help="The address of a saved page or feed file that does not declare one "
+        "(no og:url or canonical link; relative feed links resolve against it).",
     )(func)
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from embedkit.cli._options import (
+    TagsFrom,
     channel_option,
     channel_timeout_option,
     common_options,
@@ -34,9 +35,11 @@ from embedkit.cli._options import (
     fetch_timeout_option,
     format_option,
     ledger_option,
+    page_url_option,
     private_networks_option,
     quiet_level,
     source_options,
+    tags_from_option,
     thread_option,
 )
 from embedkit.cli._paths import input_problem, is_url, shown
@@ -86,12 +89,18 @@ def _http(source: str, allow_private_networks: bool, timeout: float) -> Iterator
 
 
 def _load_article(
-    source: str, entry: int | None, *, allow_private_networks: bool, timeout: float
+    source: str,
+    entry: int | None,
+    *,
+    allow_private_networks: bool,
+    timeout: float,
+    page_url: str | None = None,
+    tags_from: TagsFrom | None = None,
 ) -> Article:
     from embedkit.syndicate import load_article
 
     with _http(source, allow_private_networks, timeout) as http:
-        return load_article(source, entry=entry, http=http)
+        return load_article(source, entry=entry, http=http, url=page_url, tags_from=tags_from)
 
 
 def _formatter(thread: bool) -> Callable[..., Post]:
@@ -169,6 +178,8 @@ def syndicate() -> None:
 )
 @entry_option
 @thread_option
+@tags_from_option
+@page_url_option
 @fetch_timeout_option
 @private_networks_option
 @common_options()
@@ -178,6 +189,8 @@ def preview_command(
     fmt: str,
     entry: int | None,
     thread: bool,
+    tags_from: TagsFrom | None,
+    page_url: str | None,
     fetch_timeout: float,
     allow_private_networks: bool,
 ) -> None:
@@ -190,7 +203,12 @@ def preview_command(
     from embedkit._errors import DoesNotFit
 
     loaded = _load_article(
-        source, entry, allow_private_networks=allow_private_networks, timeout=fetch_timeout
+        source,
+        entry,
+        allow_private_networks=allow_private_networks,
+        timeout=fetch_timeout,
+        page_url=page_url,
+        tags_from=tags_from,
     )
     formatter = _formatter(thread)
     all_fit = True
@@ -248,6 +266,8 @@ def _print_post(post: Post, fmt: str) -> None:
 )
 @entry_option
 @thread_option
+@tags_from_option
+@page_url_option
 @channel_timeout_option
 @fetch_timeout_option
 @private_networks_option
@@ -260,6 +280,8 @@ def post_command(
     fmt: str,
     entry: int | None,
     thread: bool,
+    tags_from: TagsFrom | None,
+    page_url: str | None,
     channel_timeout: float,
     fetch_timeout: float,
     allow_private_networks: bool,
@@ -274,7 +296,12 @@ def post_command(
 
     _check_configuration(channels, channel_timeout)  # before anything is fetched or opened
     loaded = _load_article(
-        source, entry, allow_private_networks=allow_private_networks, timeout=fetch_timeout
+        source,
+        entry,
+        allow_private_networks=allow_private_networks,
+        timeout=fetch_timeout,
+        page_url=page_url,
+        tags_from=tags_from,
     )
     ledger = _open_ledger(ledger_url, read_only=dry_run)
     try:
@@ -352,6 +379,8 @@ def _print_outcomes(summary: RunSummary) -> None:
     "text: a table per channel, then one line per problem; json: the run as one "
     "object (totals, outcomes)."
 )
+@tags_from_option
+@page_url_option
 @channel_timeout_option
 @fetch_timeout_option
 @private_networks_option
@@ -367,13 +396,16 @@ def run_command(
     spacing: float,
     budget: float,
     fmt: str,
+    tags_from: TagsFrom | None,
+    page_url: str | None,
     channel_timeout: float,
     fetch_timeout: float,
     allow_private_networks: bool,
 ) -> None:
     """Post every due article from SOURCE to each channel, exactly once (for cron).
 
-    SOURCE is a feed (URL or file), an article file or a folder of them. Skips
+    SOURCE is a feed (URL or file), an article file or a folder of them (every
+    kind the loaders know; other files are named and skipped). Skips
     what the ledger has, holds back articles whose publish_at is ahead, posts
     oldest first, and prints a summary per channel. With -q, prints nothing
     unless something was posted, failed, is unknown or was deferred.
@@ -393,7 +425,9 @@ def run_command(
         _check_configuration(channels, channel_timeout)  # before anything is fetched or opened
     unreadable: list[ArticleError] = []
     with _http(source, allow_private_networks, fetch_timeout) as http:
-        articles = load_articles(source, http=http, errors=unreadable)
+        articles = load_articles(
+            source, http=http, errors=unreadable, url=page_url, tags_from=tags_from
+        )
     for problem in unreadable:  # skipped; the others still go out, and the run exits 1
         log.error("skipped %s", problem, extra={"event": "article_error"})
     ledger = _open_ledger(ledger_url, read_only=dry_run)

@@ -333,21 +333,17 @@ MARKDOWN_EXTENSIONS = ("extra", "sane_lists")
 
 
 def _markdown(text: str, path: Path) -> tuple[dict[str, Any], str]:
-    import frontmatter
     import markdown
-    import yaml
+
+    from embedkit._parse.frontmatter import FrontMatterError, split_front_matter
 
     try:
-        post = frontmatter.loads(text)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 1})" if where is not None else ""
-        problem = getattr(exc, "problem", None) or exc
-        raise DocumentError(f"{path}: malformed front matter{line}: {problem}") from exc
-    if not isinstance(post.metadata, dict):
-        raise DocumentError(f"{path}: front matter must be a mapping of fields")
-    body = markdown.markdown(post.content, extensions=list(MARKDOWN_EXTENSIONS))
-    return dict(post.metadata), body
+        metadata, content = split_front_matter(text)  # the syndicator's loader too
+    except FrontMatterError as exc:
+        line = f" (line {exc.line})" if exc.line is not None else ""
+        raise DocumentError(f"{path}: malformed front matter{line}: {exc.problem}") from exc
+    body = markdown.markdown(content, extensions=list(MARKDOWN_EXTENSIONS))
+    return metadata, body
 
 
 def _document_title(html: str) -> str | None:

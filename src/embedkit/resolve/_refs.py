@@ -35,6 +35,7 @@ from urllib.parse import SplitResult, quote, unquote, urlsplit
 from embedkit import _platforms
 from embedkit._errors import InvalidReference
 from embedkit._models import Ref
+from embedkit._parse.urls import is_tracking_parameter
 
 __all__ = ["MAX_REF_LENGTH", "canonicalize", "parse_ref"]
 
@@ -51,17 +52,6 @@ _PATH_SAFE = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/"
 )
 _QUERY_SAFE = _PATH_SAFE | frozenset("?")
-
-#: Query parameters that only track where a link was shared; dropped everywhere.
-_TRACKING = frozenset(
-    {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
-        "igshid", "igsh", "mc_cid", "mc_eid", "_ga", "_gl", "ref_src", "ref_url",
-        "mibextid", "rdid", "share_url", "__cft__[0]", "__tn__", "_hsenc", "_hsmi",
-        "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id", "wt_mc",
-    }
-)  # fmt: skip
-_TRACKING_PREFIXES = ("utm_", "__cft__")
 
 _SECRETS_RE = re.compile(
     r"(?i)((?:access_)?token|api_key|apikey|key|password|passwd|secret|sig)=[^&#\s]*"
@@ -165,8 +155,7 @@ def _requote(text: str, safe: frozenset[str]) -> str:
 
 
 def _is_tracking(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in _TRACKING or lowered.startswith(_TRACKING_PREFIXES)
+    return is_tracking_parameter(name)
 
 
 def _split_query(query: str) -> tuple[tuple[str, str | None], ...]:

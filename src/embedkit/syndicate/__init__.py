@@ -1,7 +1,8 @@
 """The syndicator: articles in, exact-length posts for each outgoing channel out.
 
-Load an article (:func:`load_article`, :func:`load_articles`: Markdown with front
-matter, JSON, YAML, RSS/Atom, an article page's metadata), format it for a channel
+Load an article (:func:`load_article`, :func:`load_articles`, :func:`load_source`
+with what was skipped: Markdown with front matter, JSON, YAML, RSS/Atom, an article
+page's metadata), format it for a channel
 (:func:`format_post`) within that platform's own counting rule
 (:func:`count_length`, :func:`limit`), then publish it through a channel client
 (:func:`make_channel`). Scheduled jobs record every post in a :class:`Ledger`
@@ -17,7 +18,7 @@ Example::
 
 from __future__ import annotations
 
-from embedkit.syndicate._article import load_article, load_articles
+from embedkit.syndicate._article import Loaded, Skipped, load_article, load_articles, load_source
 from embedkit.syndicate._format import format_post
 from embedkit.syndicate._ledger import Ledger, LedgerRow, open_ledger
 from embedkit.syndicate._length import count_length, limit
@@ -32,15 +33,18 @@ __all__ = [
     "Ledger",
     "LedgerRow",
     "LinkCard",
+    "Loaded",
     "Post",
     "Published",
     "RemotePost",
     "RunSummary",
+    "Skipped",
     "count_length",
     "format_post",
     "limit",
     "load_article",
     "load_articles",
+    "load_source",
     "make_channel",
     "open_ledger",
     "reconcile",

@@ -89,6 +89,15 @@ def _slack_escape(value: object) -> str:
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_DISCORD_MARKDOWN = regex.compile(r"([\\*_~`|<>\[\]])|^([#>-])")
+
+
+def _discord_escape(value: object) -> str:
+    """Backslash-escape Discord Markdown, so a title cannot make a disguised ``[link](url)``."""
+    escaped: str = _DISCORD_MARKDOWN.sub(lambda m: "\\" + m.group(), str(value))
+    return escaped
+
+
 def _default_environment() -> jinja2.Environment:
     from embedkit._templating import make_environment
 
@@ -228,11 +237,12 @@ def format_post(
         raise ConfigError(f"unknown channel {channel!r}; expected one of {', '.join(PLATFORMS)}")
     environment = env or _default_environment()
     environment.filters.setdefault("slack_escape", _slack_escape)
+    environment.filters.setdefault("discord_escape", _discord_escape)
     try:
         template = environment.select_template(template_names(channel, article.lang))
     except jinja2.TemplateNotFound as exc:
         raise ConfigError(f"no post template for channel {channel!r} ({exc})") from exc
-    use_caption = bool(article.image) if caption is None else caption
+    use_caption = bool(article.image or article.image_file) if caption is None else caption
     renderer = _Renderer(
         template, article, channel, caption=use_caption, max_characters=max_characters
     )
@@ -276,6 +286,7 @@ def format_post(
         facets=facets,
         card=card,
         image=article.image,
+        image_file=article.image_file,
         lang=article.lang,
         thread=tuple(follow_ups),
         text_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),

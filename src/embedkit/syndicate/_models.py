@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 __all__ = ["Article", "Facet", "LinkCard", "Post", "Published", "RemotePost"]
@@ -16,6 +17,14 @@ class Article:
     ``id`` is stable across runs: the explicit id when the source has one, else
     the canonical URL. ``publish_at`` (timezone-aware) holds a post back until
     that moment; ``published_at`` orders articles oldest first.
+
+    ``image`` is always a web URL (``http``/``https``). A local picture is
+    ``image_file``: the loaders set it only for a local article file that names
+    an image inside its own folder, checked (see
+    :mod:`embedkit.syndicate._images`), so nothing a feed, a page or a URL says
+    ever names a local file. ``tags`` become hashtags; ``keywords`` are the
+    source's SEO keywords, which become hashtags only when asked for
+    (``tags_from="keywords"``).
     """
 
     id: str
@@ -28,6 +37,8 @@ class Article:
     publish_at: datetime | None = None
     author: str | None = None
     lang: str | None = None
+    image_file: Path | None = None
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +58,7 @@ class LinkCard:
     url: str
     title: str
     description: str = ""
-    thumb: str | None = None  # image URL or local path
+    thumb: str | None = None  # image URL (a local picture travels as Post.image_file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +68,10 @@ class Post:
     ``text`` is the whole post; ``length`` is its length as the platform counts it
     and ``limit`` the platform's maximum. ``thread`` holds the follow-up posts when
     a long summary was split (each fits on its own). ``text_hash`` identifies the
-    text for idempotency keys and the ledger.
+    text for idempotency keys and the ledger. ``image`` is a web URL and
+    ``image_file`` a checked local picture (from :attr:`Article.image_file`);
+    channels read either through one helper,
+    :func:`embedkit.syndicate.channels._media.post_image`.
     """
 
     channel: str
@@ -71,6 +85,7 @@ class Post:
     lang: str | None = None
     thread: tuple[str, ...] = ()
     text_hash: str = ""
+    image_file: Path | None = None
 
     @property
     def fits(self) -> bool:

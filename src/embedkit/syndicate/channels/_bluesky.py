@@ -48,7 +48,7 @@ from embedkit._errors import ChannelError
 from embedkit.net._http import HttpClient
 from embedkit.syndicate._models import Facet, Post, Published, RemotePost
 from embedkit.syndicate.channels._base import classify_http_error, redact, require_env
-from embedkit.syndicate.channels._media import Image, ImageUnavailable, load_image
+from embedkit.syndicate.channels._media import Image, post_image
 
 __all__ = [
     "DEFAULT_PDS",
@@ -358,8 +358,7 @@ class BlueskyChannel:
 
     def _embed(self, post: Post) -> Any:
         if post.card is not None:
-            thumb_ref = post.card.thumb or post.image
-            thumb = self._upload(thumb_ref) if thumb_ref else None
+            thumb = self._upload(post, card=True)
             return models.AppBskyEmbedExternal.Main(
                 external=models.AppBskyEmbedExternal.External(
                     uri=post.card.url,
@@ -368,28 +367,26 @@ class BlueskyChannel:
                     thumb=thumb,
                 )
             )
-        if post.image:
-            blob = self._upload(post.image)
+        if post.image or post.image_file:
+            blob = self._upload(post)
             if blob is not None:
                 return models.AppBskyEmbedImages.Main(
                     images=[models.AppBskyEmbedImages.Image(alt="", image=blob)]
                 )
         return None
 
-    def _upload(self, ref: str) -> Any | None:
-        try:
-            if self._image_loader is not None:
-                image = self._image_loader(ref)
-                if len(image.data) > MAX_THUMB_BYTES:
-                    raise ImageUnavailable(
-                        f"image {image.name!r} is larger than {MAX_THUMB_BYTES} bytes"
-                    )
-            else:
-                image = load_image(
-                    ref, max_bytes=MAX_THUMB_BYTES, timeout=self.timeout, http=self._http
-                )
-        except ImageUnavailable as exc:
-            log.warning("bluesky: posting the card without a thumbnail: %s", exc)
+    def _upload(self, post: Post, *, card: bool = False) -> Any | None:
+        image = post_image(
+            post,
+            "bluesky",
+            max_bytes=MAX_THUMB_BYTES,
+            timeout=self.timeout,
+            http=self._http,
+            card=card,
+            fetch=self._image_loader,
+            note="posting the card without a thumbnail",
+        )
+        if image is None:
             return None
 
         def upload() -> Any:

@@ -43,7 +43,7 @@ from embedkit._errors import ChannelError, ConfigError
 from embedkit.net._http import HttpClient, parse_retry_after
 from embedkit.syndicate._models import Post, Published, RemotePost
 from embedkit.syndicate.channels._base import classify_http_error, redact, require_env
-from embedkit.syndicate.channels._media import image_or_none
+from embedkit.syndicate.channels._media import post_image
 from embedkit.syndicate.channels._requests import was_sent
 
 __all__ = ["ENV_TOKEN", "ENV_URL", "MAX_IMAGE_BYTES", "MastodonChannel", "html_to_text"]
@@ -157,10 +157,8 @@ class MastodonChannel:
         return Published(id=str(status["id"]), url=status.get("url"), extra=extra)
 
     def _upload(self, post: Post) -> list[str]:
-        if not post.image:
-            return []
-        image = image_or_none(
-            post.image, "mastodon", max_bytes=MAX_IMAGE_BYTES, timeout=self.timeout, http=self._http
+        image = post_image(
+            post, "mastodon", max_bytes=MAX_IMAGE_BYTES, timeout=self.timeout, http=self._http
         )
         if image is None:
             return []

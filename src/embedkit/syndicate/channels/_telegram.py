@@ -1,8 +1,13 @@
 """The ``telegram`` channel: a bot posting to a channel or group through the Bot API.
 
 ``sendMessage`` with the post text and a link preview of the article (or
-``sendPhoto`` with the text as caption when the post has an image: a URL that
-Telegram fetches, or a local file uploaded). The bot token sits in the URL path
+``sendPhoto`` with the text as caption when the post has a picture: a web URL
+that Telegram fetches, or a checked local picture, ``Post.image_file``, read
+by :func:`~embedkit.syndicate.channels._media.post_image` with a hard byte
+limit and uploaded). The text is sent as plain text (no ``parse_mode``), so
+nothing in an article's title or summary is read as HTML or Markdown. A
+picture that cannot be used is dropped with a warning and the text still goes
+out. The bot token sits in the URL path
 (``/bot<token>/sendMessage``), so requests are built against a placeholder and
 :class:`~embedkit.syndicate.channels._http.SecretURLTransport` inserts the
 token just before sending: httpx's log lines and exceptions never see it.
@@ -16,7 +21,6 @@ NotImplementedError.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,13 +29,23 @@ from embedkit._errors import ChannelError
 from embedkit.syndicate._models import Post, Published, RemotePost
 from embedkit.syndicate.channels._base import require_env
 from embedkit.syndicate.channels._http import json_body, make_client, send
+from embedkit.syndicate.channels._media import image_ref, post_image
 
-__all__ = ["DEFAULT_API_URL", "ENV_API_URL", "ENV_CHAT_ID", "ENV_TOKEN", "TelegramChannel"]
+__all__ = [
+    "DEFAULT_API_URL",
+    "ENV_API_URL",
+    "ENV_CHAT_ID",
+    "ENV_TOKEN",
+    "MAX_PHOTO_BYTES",
+    "TelegramChannel",
+]
 
 ENV_TOKEN = "EMBEDKIT_TELEGRAM_BOT_TOKEN"
 ENV_CHAT_ID = "EMBEDKIT_TELEGRAM_CHAT_ID"
 ENV_API_URL = "EMBEDKIT_TELEGRAM_API_URL"
 DEFAULT_API_URL = "https://api.telegram.org"
+#: The Bot API's limit for an uploaded photo.
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
 
 
 class TelegramChannel:
@@ -51,6 +65,7 @@ class TelegramChannel:
         client: httpx.Client | None = None,
     ) -> None:
         self.chat_id = chat_id
+        self.timeout = timeout
         self.api_url = api_url.rstrip("/")
         self._token = token
         public = f"{self.api_url}/botREDACTED"
@@ -80,10 +95,9 @@ class TelegramChannel:
         self._client.close()
 
     def publish(self, post: Post, *, idempotency_key: str) -> Published:
-        """Send the post (a photo with caption when ``post.image`` is set)."""
-        if post.image:
-            response = self._send_photo(post)
-        else:
+        """Send the post (a photo with caption when the post has a usable picture)."""
+        response = self._send_photo(post)
+        if response is None:
             payload: dict[str, Any] = {"chat_id": self.chat_id, "text": post.text}
             if post.card is not None:
                 payload["link_preview_options"] = {"url": post.card.url, "prefer_large_media": True}
@@ -108,20 +122,22 @@ class TelegramChannel:
         """The Bot API has no history call for a bot's own messages."""
         raise NotImplementedError("telegram: the Bot API cannot list a chat's past messages")
 
-    def _send_photo(self, post: Post) -> httpx.Response:
-        image = post.image or ""
-        if image.startswith(("http://", "https://")):
-            payload = {"chat_id": self.chat_id, "photo": image, "caption": post.text}
+    def _send_photo(self, post: Post) -> httpx.Response | None:
+        ref = image_ref(post)
+        if ref is None:
+            return None
+        if isinstance(ref, str) and ref.lower().startswith(("http://", "https://")):
+            payload = {"chat_id": self.chat_id, "photo": ref, "caption": post.text}
             return self._call("sendPhoto", json=payload)
-        path = Path(image)
-        try:
-            content = path.read_bytes()
-        except OSError as exc:
-            raise ChannelError(f"telegram: cannot read the image {path}: {exc}") from exc
+        image = post_image(
+            post, self.name, max_bytes=MAX_PHOTO_BYTES, timeout=self.timeout, http=None
+        )
+        if image is None:
+            return None
         return self._call(
             "sendPhoto",
             data={"chat_id": self.chat_id, "caption": post.text},
-            files={"photo": (path.name, content)},
+            files={"photo": (image.name, image.data, image.mime)},
         )
 
     def _call(self, method: str, **kwargs: Any) -> httpx.Response:

@@ -32,7 +32,7 @@ from embedkit._errors import ChannelError
 from embedkit.net._http import HttpClient, parse_retry_after
 from embedkit.syndicate._models import Post, Published, RemotePost
 from embedkit.syndicate.channels._base import classify_http_error, redact, require_env
-from embedkit.syndicate.channels._media import image_or_none
+from embedkit.syndicate.channels._media import post_image
 from embedkit.syndicate.channels._requests import was_sent
 
 __all__ = [
@@ -143,10 +143,8 @@ class XChannel:
         return Published(id=tweet_id, url=f"https://x.com/i/web/status/{tweet_id}", extra=extra)
 
     def _upload(self, post: Post) -> list[str]:
-        if not post.image:
-            return []
-        image = image_or_none(
-            post.image, "x", max_bytes=MAX_IMAGE_BYTES, timeout=self.timeout, http=self._http
+        image = post_image(
+            post, "x", max_bytes=MAX_IMAGE_BYTES, timeout=self.timeout, http=self._http
         )
         if image is None:
             return []
