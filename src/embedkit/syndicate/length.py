@@ -374,8 +374,10 @@ class _UrlScanner:
         text = self.text
         stretches: list[tuple[int, int]] = []
         end = 0
-        # A host name starting before `until` ends in the stretch that holds `until`.
-        beyond = _NOT_STRETCH.search(text, self.until) if self.until < self.size else None
+        # A URL starting before `until` has its host name in the stretch that holds
+        # `until`, or (after "://") in the stretch after its protocol.
+        last = max([self.until, *(start + len("https://") for start in self._protocols[-1:])])
+        beyond = _NOT_STRETCH.search(text, last) if last < self.size else None
         for dot in _DOT_LETTER.finditer(text, 0, beyond.start() if beyond else self.size):
             at = dot.start()
             if at < end or self.tld(at + 1) < 0:
