@@ -918,10 +918,14 @@ class PrefixMeter:
     gives each code point (X) or grapheme cluster (Mastodon, Bluesky) its weight,
     and answers by prefix sums, computing them only as far as they are asked for.
 
-    ``length(start, end)`` is ``count_length(text[start:end], platform)`` when
-    ``start`` and ``end`` are places a cut may be made (not inside a URL, mention or
-    cluster); a URL or emoji cut in two is charged whole. It is a prediction: the
-    formatter measures the final post with :func:`count_length` before using it.
+    ``length(0, end)`` is ``count_length(text[:end], platform)`` when ``end`` is
+    before white space or the end of the text: what a cut at a word keeps. Other
+    pieces are predicted from the whole text's URLs and emoji, which a piece on its
+    own may not have: a URL or emoji cut in two is charged whole, ``example.co``
+    cut from ``example.co-op`` counts as text though alone it is a URL, and a piece
+    that starts inside a string X's pattern took for a (then invalid) URL may count
+    one on its own. The formatter therefore measures the final post with
+    :func:`count_length` before using it.
     ``None`` from :meth:`for_text` means the platform's count cannot be predicted
     piecewise for this text (X on text that is not NFC-normalized).
 
