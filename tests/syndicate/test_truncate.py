@@ -106,3 +106,15 @@ def test_best_cut_agrees_with_split_at_best_cut(text: str, budget: int, ellipsis
     cut = best_cut(text, by_length(text, budget), ellipsis=ellipsis)
     split = split_at_best_cut(text, lambda s: len(s) <= budget, ellipsis=ellipsis)
     assert (cut.candidate(text) if cut else None) == (split[0] if split else None)
+
+
+def test_leading_punctuation_does_not_hide_the_longest_cut() -> None:
+    # Thread parts have no ellipsis, so the first places (after ":", "—", ":") trim
+    # down to nothing and are refused whatever the budget; the search starts after
+    # them. Longest kept: clause 20 (the comma trimmed), word 34, grapheme 37; the
+    # clause keeps at least half of 37, so it wins.
+    text = ": — : 日本と韓国は 、 here, @bob@m.social Japan Japan and 合意した。"
+    cut = split_at_best_cut(text, lambda s: len(s) <= 37, ellipsis="")
+    assert cut is not None
+    assert cut[0] == ": — : 日本と韓国は 、 here"
+    assert cut[1].startswith("@bob@m.social Japan")

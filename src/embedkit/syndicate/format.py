@@ -69,7 +69,7 @@ from embedkit.syndicate.length import (
     limit,
 )
 from embedkit.syndicate.models import Article, LinkCard, Post
-from embedkit.syndicate.truncate import CutPoints, best_cut, shorten, split_at_best_cut
+from embedkit.syndicate.truncate import CutPoints, best_cut, probe_reach, shorten
 
 __all__ = ["THREAD_CHANNELS", "format_post", "template_names"]
 
@@ -214,32 +214,42 @@ def _number(parts: list[str]) -> tuple[str, list[str]]:
     return numbered[0], numbered[1:]
 
 
+def _piece_fits(accept: Callable[[str], bool], text: str, start: int) -> Callable[[int, str], bool]:
+    return lambda end, tail: accept(text[start:end] + tail)
+
+
 def _thread(renderer: _Renderer, summary: str) -> tuple[str, list[str]]:
     """Split ``summary`` into a first-post part and follow-up posts, numbered ``i/n``.
 
     Parts are sized with the widest marker (`` 9/9``, then `` 99/99`` ...), so the
-    real, never longer, marker always fits.
+    real, never longer, marker always fits. The places to cut are found once for the
+    whole summary, and each part is looked for only about as far as it can reach.
     """
+    cuts = CutPoints(summary)
     for width in (1, 2, 3):
         widest = f" {'9' * width}/{'9' * width}"
         parts: list[str] = []
-        rest = summary
+        start = 0
         accept = renderer.accepts(suffix=widest)
-        while rest:
-            if accept(rest):
-                parts.append(rest)
+        while start < len(summary):
+            fits = _piece_fits(accept, summary, start)
+            reach = probe_reach(summary, fits, start=start, cuts=cuts)
+            if reach is None and accept(summary[start:]):
+                parts.append(summary[start:])
                 break
-            cut = split_at_best_cut(rest, accept, ellipsis="")
+            cut = best_cut(summary, fits, start=start, reach=reach, ellipsis="", cuts=cuts)
             if cut is None and not parts:
                 parts.append("")  # the first post holds only title + URL
             elif cut is None:
                 raise DoesNotFit(
                     f"{renderer.channel}: cannot split the summary into posts of "
-                    f"{renderer.limit} (at {rest[:30]!r})"
+                    f"{renderer.limit} (at {summary[start : start + 30]!r})"
                 )
             else:
-                parts.append(cut[0])
-                rest = cut[1]
+                parts.append(cut.candidate(summary, start))
+                start = cut.rest
+                while start < len(summary) and summary[start].isspace():
+                    start += 1
             accept = _follow_up_accept(renderer, widest)
         if len(parts) < 10**width:
             return _number(parts)

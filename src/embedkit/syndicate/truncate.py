@@ -49,6 +49,7 @@ __all__ = [
     "CutPoints",
     "best_cut",
     "cut_points",
+    "probe_reach",
     "protected_spans",
     "shorten",
     "split_at_best_cut",
@@ -231,17 +232,77 @@ def _longest(
     fits: Callable[[int, str], bool],
     ellipsis: str,
 ) -> int | None:
-    """The largest index whose candidate is accepted (binary search: longer means longer)."""
-    low, high, best = 0, len(indices) - 1, None
+    """The largest index whose candidate is accepted (binary search: longer means longer).
+
+    Candidates that trim down to nothing (a cut after leading punctuation) are never
+    accepted and come first; the search starts after them, so that it finds the same
+    cut however far the list of places goes.
+    """
+
+    def empty(index: int) -> bool:
+        cut = _candidate(text, start, index, level, ellipsis)
+        return cut.kept == start and not cut.tail
+
+    low, high = 0, len(indices)
+    while low < high:  # the first index whose candidate is not empty
+        middle = (low + high) // 2
+        if empty(indices[middle]):
+            low = middle + 1
+        else:
+            high = middle
+    high, best = len(indices) - 1, None
     while low <= high:
         middle = (low + high) // 2
         cut = _candidate(text, start, indices[middle], level, ellipsis)
-        if (cut.kept > start or cut.tail) and fits(cut.kept, cut.tail):
+        if fits(cut.kept, cut.tail):
             best = indices[middle]
             low = middle + 1
         else:
             high = middle - 1
     return best
+
+
+_FIRST_PROBE = 64
+
+
+def _cut_at_or_after(cuts: CutPoints, position: int) -> int | None:
+    """The first grapheme cut place at or after ``position``."""
+    window = 256
+    while True:
+        found = cuts.between("grapheme", position - 1, position + window)
+        if found:
+            return found[0]
+        if position + window >= len(cuts.text) - 1:
+            return None
+        window *= 2
+
+
+def probe_reach(
+    text: str,
+    fits: Callable[[int, str], bool],
+    *,
+    start: int = 0,
+    cuts: CutPoints | None = None,
+) -> int | None:
+    """A reach for :func:`best_cut`, found by asking ``fits`` about longer pieces.
+
+    Asks about ``text[start:end]`` for ``end`` at cut places about 64, 128, 256 ...
+    characters on, until one is refused: nothing keeping as much or more can fit,
+    so the reach is just before it. ``None`` when every piece asked about fits up to
+    the end of the text. Each question is about at most twice what fits, so the
+    questions together cost about as much as a few candidates, however long the
+    text (a callback that renders and counts would otherwise read it all).
+    """
+    cuts = cuts or CutPoints(text)
+    step = _FIRST_PROBE
+    while start + step < len(text):
+        end = _cut_at_or_after(cuts, start + step)
+        if end is None:
+            return None
+        if not fits(end, ""):
+            return end - 1
+        step = 2 * (end - start)
+    return None
 
 
 def best_cut(
@@ -258,10 +319,13 @@ def best_cut(
     ``fits(end, tail)`` says whether ``text[start:end] + tail`` would be accepted;
     it must only get harder as ``end`` grows. ``reach`` promises that nothing
     keeping more than ``text[start:reach]`` fits, so no place beyond it is looked
-    at. ``cuts`` shares the places found between calls on the same text.
-    ``None`` when no cut of any level fits.
+    at; without one, it is found with :func:`probe_reach`. ``cuts`` shares the
+    places found between calls on the same text. ``None`` when no cut of any
+    level fits.
     """
     cuts = cuts or CutPoints(text)
+    if reach is None:
+        reach = probe_reach(text, fits, start=start, cuts=cuts)
     high = len(text)
     if reach is not None:
         # A cut may lie beyond the reach only by what the candidate trims off again.
