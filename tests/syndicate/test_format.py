@@ -442,3 +442,144 @@ def test_package_root_exports_are_sorted_and_importable() -> None:
     for name in package.__all__:
         assert getattr(package, name) is not None
     assert package.count_length("日本と韓国", "x") == 10
+
+
+# --- emoji X does not know ---------------------------------------------------------------
+
+_EMOJI_PIECES = [
+    "\U0001f468",
+    "\U0001f469",
+    "\U0001f467",
+    "\u200d",
+    "\ufe0f",
+    "\U0001f3fd",
+    "\U0001f1ef",
+    "\U0001f1f5",
+    "\U0001f1e6",
+    "\U0001f637",
+    "\u00a9",
+    "\u20e3",
+    "1",
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466",
+    "日本",
+    "한국어",
+    "word",
+    " ",
+    ". ",
+    "https://e.com/x ",
+]
+_emoji_summaries = st.lists(st.sampled_from(_EMOJI_PIECES), min_size=1, max_size=200).map("".join)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_emoji_summaries, st.booleans())
+def test_x_posts_fit_by_twitter_text_whatever_the_emoji(summary: str, thread: bool) -> None:
+    article = replace(SEEDS["en"], summary=summary)
+    post = format_post(article, "x", env=ENV, thread=thread)
+    for text in (post.text, *post.thread):
+        assert twitter_text.parse_tweet(text).weightedLength <= 280
+
+
+def test_a_long_zwj_chain_is_not_taken_for_one_emoji() -> None:
+    # 30,000 men joined by ZWJ count 89,999 on X (not 2), and are one grapheme
+    # cluster, which is never cut: the summary is left out.
+    chain = "\u200d".join(["\U0001f468"] * 30000)
+    post = format_post(replace(SEEDS["en"], summary=chain, tags=()), "x", env=ENV)
+    assert "\U0001f468" not in post.text
+    assert twitter_text.parse_tweet(post.text).weightedLength <= 280
+
+
+# --- the quick way and the exact way --------------------------------------------------
+
+
+# Summaries long enough to be cut, and split into threads, in every script.
+_SENTENCES = [
+    *(s + "." for s in SEEDS["en"].summary.split(". ")),
+    *(s + "。" for s in SEEDS["ja"].summary.split("。") if s),
+    *(s + "." for s in SEEDS["ko"].summary.split(". ")),
+    "See https://example.com/a/long/path?q=1 for more,",
+    "or example.org/report",
+    "@editor@mastodon.social",
+    "#Japan",
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467 \U0001f1ef\U0001f1f5",
+    "ไทยไม่มีช่องว่าง",
+    "unbreakablewordwithoutanyspacesatall" * 3,
+]
+_long_articles = st.builds(
+    replace,
+    st.sampled_from(list(SEEDS.values())),
+    summary=st.lists(st.one_of(st.sampled_from(_SENTENCES), _words), min_size=12, max_size=60).map(
+        " ".join
+    ),
+    tags=st.lists(
+        st.sampled_from(["Japan", "north korea", "日本", "무역", "trade"]), max_size=4
+    ).map(tuple),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(_articles, _long_articles), st.sampled_from(PLATFORMS), st.booleans())
+def test_format_post_chooses_what_the_exact_fitting_chooses(
+    article: Article, channel: str, thread: bool
+) -> None:
+    """format_post predicts lengths from the frame and prefix sums, then checks the post;
+    the exact fitting (rendering and counting every candidate) is the reference."""
+    from embedkit.syndicate import _format as formatting
+
+    try:
+        post = format_post(article, channel, env=ENV, thread=thread)
+    except DoesNotFit:
+        post = None
+    template = ENV.select_template(template_names(channel, article.lang))
+    renderer = formatting._Renderer(
+        template, article, channel, caption=bool(article.image), max_characters=None
+    )
+    summary = " ".join(article.summary.split())
+
+    def candidates(kept: str) -> list[str]:
+        return hashtags_for(article.tags, f"{renderer.title} {kept}")
+
+    try:
+        formatting._check_bare(renderer)
+        exact = formatting._fit_exactly(renderer, summary, candidates, thread)
+    except DoesNotFit:
+        assert post is None
+        return
+    assert post is not None
+    assert (post.text, post.thread, post.length) == (exact.text, exact.follow_ups, exact.length)
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        # The summary is transformed: the frame cannot predict it.
+        ("{{ title }}\n\n{{ summary | upper }}\n\n{{ url }} {{ hashtags }}", "JAPAN AND"),
+        # Summary and hashtags glued together: lengths need not add up.
+        ("{{ title }}\n{{ summary }}{{ hashtags }}\n{{ url }}", "Japan and"),
+        # The hashtags as a loop: each marker is rendered once per tag.
+        (
+            "{{ title }}\n{{ summary }}\n{% for h in hashtag_list %}{{ h }},{% endfor %} {{ url }}",
+            "Japan",
+        ),
+    ],
+)
+def test_templates_the_frame_cannot_predict_still_fit(
+    tmp_path: Path, template: str, expected: str
+) -> None:
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "x.txt.j2").write_text(template)
+    post = format_post(SEEDS["en"], "x", env=make_environment([tmp_path], env={}))
+    assert expected in post.text
+    assert post.length == twitter_text.parse_tweet(post.text).weightedLength <= 280
+    assert SEEDS["en"].url in post.text
+
+
+def test_the_default_environment_follows_embedkit_templates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "x.txt.j2").write_text("OVERRIDE {{ title }} {{ url }}")
+    monkeypatch.setenv("EMBEDKIT_TEMPLATES", str(tmp_path))
+    assert format_post(SEEDS["en"], "x").text.startswith("OVERRIDE ")
+    monkeypatch.delenv("EMBEDKIT_TEMPLATES")
+    assert not format_post(SEEDS["en"], "x").text.startswith("OVERRIDE ")

@@ -29,7 +29,8 @@ from embedkit.syndicate._models import Facet
 __all__ = ["byte_offset", "facets_for"]
 
 _TAG = regex.compile(r"(?<=^|\s)[#＃]([^\s\u00ad\u2060\u200a-\u200d\u20e2]+)")
-_TRAILING_PUNCT = regex.compile(r"\p{P}+$")
+# Read backwards (on the reversed tag): "\p{P}+$" would retry from every punctuation mark.
+_LEADING_PUNCT = regex.compile(r"\p{P}*")
 _MAX_TAG = 64
 
 
@@ -38,22 +39,49 @@ def byte_offset(text: str, index: int) -> int:
     return len(text[:index].encode("utf-8"))
 
 
+class _Offsets:
+    """UTF-8 offsets of ascending code point indices, each byte counted once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._index = 0
+        self._offset = 0
+
+    def __call__(self, index: int) -> int:
+        if index < self._index:  # out of order: start again
+            self._index = self._offset = 0
+        self._offset += len(self.text[self._index : index].encode("utf-8"))
+        self._index = index
+        return self._offset
+
+
+def _strip_punctuation(tag: str) -> str:
+    trailing = _LEADING_PUNCT.match(tag[::-1])
+    return tag[: len(tag) - trailing.end()] if trailing else tag
+
+
 def facets_for(text: str) -> tuple[Facet, ...]:
-    """The link facets, then the tag facets, of ``text``."""
+    """The link facets, then the tag facets, of ``text``. Linear in its length."""
     facets: list[Facet] = []
     link_spans: list[tuple[int, int]] = []
+    offset = _Offsets(text)
     for url in extract_urls(text):
         written = text[url.start : url.end]
         uri = written if url.has_protocol else f"https://{written}"
         link_spans.append((url.start, url.end))
-        facets.append(Facet(byte_offset(text, url.start), byte_offset(text, url.end), "link", uri))
+        facets.append(Facet(offset(url.start), offset(url.end), "link", uri))
+    offset = _Offsets(text)
+    links = iter(link_spans)
+    link = next(links, None)
     for match in _TAG.finditer(text):
-        tag = _TRAILING_PUNCT.sub("", match.group(1))
+        tag = _strip_punctuation(match.group(1))
         if not tag or tag.isdigit() or len(tag) > _MAX_TAG:
             continue
         start = match.start()
         end = match.start(1) + len(tag)
-        if any(s < end and start < e for s, e in link_spans):
-            continue
-        facets.append(Facet(byte_offset(text, start), byte_offset(text, end), "tag", tag))
+        while link is not None and link[1] <= start:
+            link = next(links, None)
+        if link is not None and link[0] < end:
+            continue  # overlaps a link
+        facets.append(Facet(offset(start), offset(end), "tag", tag))
     return tuple(facets)
