@@ -31,7 +31,6 @@ from embedkit._errors import (
 )
 from embedkit.net._http import (
     DEFAULT_USER_AGENT,
-    SECRET_PARAMS,
     HttpClient,
     HttpResponse,
     parse_retry_after,
@@ -510,7 +509,8 @@ def test_times_limits_a_fault_to_the_next_requests(
             "https://a.test/?Secret=***&password=***#frag",
         ),
         ("https://a.test/?keyword=kept&url=x", "https://a.test/?keyword=kept&url=x"),
-        ("https://user:pw@a.test/path", "https://***@a.test/path"),
+        ("https://user:pw@a.test/path", "https://user:***@a.test/path"),
+        ("https://tokenonly@a.test/path", "https://***@a.test/path"),
         ("https://a.test/plain", "https://a.test/plain"),
     ],
 )
@@ -604,7 +604,9 @@ def test_a_name_that_does_not_resolve_is_connection_failed(simulator: ProviderSi
 
 
 @given(
-    name=st.sampled_from(sorted(SECRET_PARAMS)).map(lambda n: n if len(n) % 2 else n.upper()),
+    name=st.sampled_from(
+        ["access_token", "token", "key", "api_key", "apikey", "secret", "client_secret", "password"]
+    ).map(lambda n: n if len(n) % 2 else n.upper()),
     secret=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789|-_.~%"),
     before=st.sampled_from(["", "url=https%3A%2F%2Fx.com%2Fa&", "a=1;"]),
     after=st.sampled_from(["", "&maxwidth=550", "#frag"]),

@@ -7,11 +7,19 @@ request in :data:`CURRENT_PERMIT`; the backend then connects only to those, so a
 second DNS answer cannot smuggle a private address past the guard (DNS
 rebinding). TLS still verifies the certificate against the host name. Proxies
 from the environment are not used, since a proxy would resolve names itself.
+
+The client also publishes the fetch's wall-clock deadline in
+:data:`CURRENT_DEADLINE`. Every socket operation of the backend (connect, TLS
+handshake, each read and write) waits at most until then, so a server that
+trickles its headers or body one byte at a time cannot keep a request open past
+the deadline, however short each wait is.
 """
 
 from __future__ import annotations
 
 import contextvars
+import ssl
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +35,14 @@ from embedkit.net._netguard import (
     system_dns,
 )
 
-__all__ = ["CURRENT_PERMIT", "GuardedTransport", "Permit", "PinnedBackend"]
+__all__ = [
+    "CURRENT_DEADLINE",
+    "CURRENT_PERMIT",
+    "DeadlineStream",
+    "GuardedTransport",
+    "Permit",
+    "PinnedBackend",
+]
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,57 @@ class Permit:
 CURRENT_PERMIT: contextvars.ContextVar[Permit | None] = contextvars.ContextVar(
     "embedkit_http_permit", default=None
 )
+
+#: When the current fetch must end, on the ``time.monotonic()`` clock (None: no deadline).
+CURRENT_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "embedkit_http_deadline", default=None
+)
+
+
+def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` cut to what is left before the current deadline; raise once it passed."""
+    deadline = CURRENT_DEADLINE.get()
+    if deadline is None:
+        return timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise error("the fetch deadline passed")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every operation ends by the current fetch's deadline.
+
+    The deadline is read from :data:`CURRENT_DEADLINE` at each call, so a kept-alive
+    connection serves each request under that request's own deadline.
+    """
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(
+            ssl_context, server_hostname, _bounded(timeout, httpcore.ConnectTimeout)
+        )
+        return DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
 
 _HTTPCORE_ERRORS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
     (httpcore.ConnectTimeout, httpx.ConnectTimeout),
@@ -102,13 +168,14 @@ class PinnedBackend(httpcore.NetworkBackend):
         failure: Exception | None = None
         for address in addresses:
             try:
-                return self._inner.connect_tcp(
+                stream = self._inner.connect_tcp(
                     address,
                     port,
-                    timeout=timeout,
+                    timeout=_bounded(timeout, httpcore.ConnectTimeout),
                     local_address=local_address,
                     socket_options=socket_options,
                 )
+                return DeadlineStream(stream)
             except httpcore.ConnectError as exc:
                 failure = exc
         raise failure or httpcore.ConnectError(f"no address to connect to for {host}")

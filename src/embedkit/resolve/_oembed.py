@@ -44,7 +44,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import oembed as python_oembed
 
 from embedkit._errors import FetchError, InvalidResponse
-from embedkit.net._http import HttpClient, HttpResponse, raise_for_status, redact_url
+from embedkit.net._http import HttpClient, HttpResponse, json_depth, raise_for_status
+from embedkit.net._redaction import redact_url
 
 __all__ = [
     "OEMBED_TYPES",
@@ -66,6 +67,11 @@ TEXT_FIELDS = (
     "thumbnail_url",
     "url",
     "html",
+)
+#: Every field normalize() knows, including the originals it keeps of odd sizes.
+KNOWN_FIELDS = frozenset(
+    {"type", "version", "cache_age", *TEXT_FIELDS, *SIZE_FIELDS}
+    | {f"{name}_raw" for name in SIZE_FIELDS}
 )
 _MAX_CACHED_ENDPOINTS = 512
 
@@ -112,7 +118,10 @@ def normalize(data: object) -> dict[str, Any]:
       ``<field>_raw`` (``width_raw="100%"``);
     - ``cache_age`` becomes an int (X sends ``"3153600000"``) or ``None``;
     - ``version`` defaults to ``"1.0"``; absent fields such as ``provider_name``
-      stay absent.
+      stay absent;
+    - every field is bounded (:func:`_bounded`): ``html`` up to 512 KiB, other
+      text cut to 8 KiB, overlong URLs dropped, other fields kept only when
+      small and shallow (at most 64 of them).
 
     Raises :class:`InvalidResponse` saying what was wrong. The result is a new
     dict; normalizing it again changes nothing.
@@ -155,16 +164,83 @@ def normalize(data: object) -> dict[str, Any]:
         if name not in out:
             continue
         raw = out[name]
-        size = _as_int(raw)
-        if size is not None and size < 0:
+        size = _number(raw)
+        if size is not None and not 0 <= size <= MAX_SIZE:
             size = None
-        if size is None and raw is not None and f"{name}_raw" not in out:
+        if size is None and raw is not None and f"{name}_raw" not in data:
             out[f"{name}_raw"] = raw
         out[name] = size
     if "cache_age" in out:
-        age = _as_int(out["cache_age"])
+        age = _number(out["cache_age"])
         out["cache_age"] = age if age is not None and age >= 0 else None
-    return out
+    return _bounded(out, kind)
+
+
+#: Limits on what an answer may store (the cache keeps data and snapshot).
+MAX_HTML = 512 * 1024
+MAX_TEXT = 8 * 1024
+MAX_URL = 4 * 1024
+MAX_SIZE = 1_000_000
+MAX_EXTRA_FIELDS = 64
+MAX_EXTRA_NAME = 64
+MAX_EXTRA_JSON = 16 * 1024
+MAX_EXTRA_DEPTH = 4
+_URL_FIELDS = frozenset({"author_url", "provider_url", "thumbnail_url", "url"})
+
+
+def _number(value: object) -> int | None:
+    try:
+        return _as_int(value)
+    except (ValueError, OverflowError):  # a 5,000-digit string, say
+        return None
+
+
+def _bounded(out: dict[str, Any], kind: object) -> dict[str, Any]:
+    """Cap every field an answer may store, so a cache entry stays small and flat.
+
+    ``html`` over :data:`MAX_HTML` refuses the answer; URL fields over
+    :data:`MAX_URL` are dropped (a cut URL is a wrong URL); other text is cut to
+    :data:`MAX_TEXT` characters. Other fields are kept only while they are few,
+    small and shallow; anything else is dropped.
+    """
+    html = out.get("html")
+    if isinstance(html, str) and len(html) > MAX_HTML:
+        raise InvalidResponse(f"oEmbed {kind} response has more than {MAX_HTML} bytes of html")
+    bounded: dict[str, Any] = {}
+    extras = 0
+    for name, value in out.items():
+        if name in KNOWN_FIELDS:
+            if isinstance(value, str) and name != "html":
+                if name in _URL_FIELDS and len(value) > MAX_URL:
+                    if name == "url" and kind == "photo":
+                        raise InvalidResponse("oEmbed photo response has an overlong url")
+                    continue
+                value = value[:MAX_TEXT]
+            elif name.endswith("_raw") and not _small(value, 0):
+                continue
+            bounded[name] = value
+            continue
+        if extras >= MAX_EXTRA_FIELDS or len(name) > MAX_EXTRA_NAME or not _small(value):
+            continue
+        extras += 1
+        bounded[name] = value
+    return bounded
+
+
+def _small(value: object, depth: int = MAX_EXTRA_DEPTH) -> bool:
+    """True for a JSON value worth keeping: short text, a number, a small shallow container."""
+    if value is None or isinstance(value, bool | int):
+        return not isinstance(value, int) or abs(value) < 10**18
+    if isinstance(value, float):
+        return value == value and abs(value) != float("inf")
+    if isinstance(value, str):
+        return len(value) <= MAX_TEXT
+    if depth <= 0 or not isinstance(value, dict | list) or json_depth(value) > depth:
+        return False
+    try:
+        return len(json.dumps(value, allow_nan=False)) <= MAX_EXTRA_JSON
+    except (TypeError, ValueError, RecursionError):
+        return False
 
 
 def query_params(params: Mapping[str, Param] | None) -> dict[str, str]:
@@ -352,3 +428,9 @@ class OEmbedFetcher:
             if exc.url is not None:
                 raise
             raise InvalidResponse(f"{exc} (from {shown})", url=shown) from None
+        except FetchError:
+            raise
+        except Exception as exc:  # whatever a hostile answer breaks is provider trouble
+            raise InvalidResponse(
+                f"unusable oEmbed answer from {shown} ({type(exc).__name__})", url=shown
+            ) from None

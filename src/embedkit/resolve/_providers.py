@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import os
 import re
 import tempfile
@@ -47,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from embedkit._errors import ConfigError, InvalidReference
+from embedkit.net._redaction import get_logger
 
 if TYPE_CHECKING:
     from embedkit.net._http import HttpClient
@@ -63,7 +63,7 @@ __all__ = [
     "validate_entries",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: Ref kinds of the providers that :mod:`embedkit.resolve._refs` recognises, by provider name.
 FAMILIES: Mapping[str, str] = {

@@ -31,6 +31,7 @@ from urllib.parse import SplitResult, unquote, urlsplit
 
 from embedkit._errors import InvalidReference
 from embedkit._models import Ref
+from embedkit.net._redaction import redact
 
 __all__ = ["MAX_REF_LENGTH", "canonicalize", "parse_ref"]
 
@@ -59,19 +60,13 @@ _TRACKING = frozenset(
 )  # fmt: skip
 _TRACKING_PREFIXES = ("utm_", "__cft__")
 
-_SECRETS_RE = re.compile(
-    r"(?i)((?:access_)?token|api_key|apikey|key|password|passwd|secret|sig)=[^&#\s]*"
-)
-_USERINFO_RE = re.compile(r"(//)[^/?#@]*@")
-
 
 # --------------------------------------------------------------------------- errors
 
 
 def _shown(raw: str) -> str:
     """The input as quoted in error messages: secrets masked, escaped, shortened."""
-    text = _USERINFO_RE.sub(r"\1***@", raw)
-    text = _SECRETS_RE.sub(r"\1=***", text)
+    text = redact(raw[: _SHOWN_LENGTH * 4], secrets=())
     cut = len(text) > _SHOWN_LENGTH
     text = text[:_SHOWN_LENGTH]
     out = []

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import html as html_lib
 import logging
 import os
 import threading
@@ -34,11 +35,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from embedkit._config import DEFAULT_TIMEOUT, env_flag, env_float
-from embedkit._errors import CacheError, FetchError, InvalidReference, NotFound, RateLimited
+from embedkit._errors import CacheError, FetchError, InvalidResponse, NotFound, RateLimited
 from embedkit._memo import LruMemo
 from embedkit._models import Embed, EmbedStatus, Ref
 from embedkit._templating import make_environment
 from embedkit.net._http import HttpClient
+from embedkit.net._redaction import get_logger
 from embedkit.present._fallback import from_x_api, snapshot_from_dict, snapshot_to_dict
 from embedkit.present._presentation import Presented, present
 from embedkit.resolve import _decisions as decisions
@@ -47,11 +49,12 @@ from embedkit.resolve._oembed import OEmbedFetcher
 from embedkit.resolve._providers import Match, ProviderRegistry
 from embedkit.resolve._refs import parse_ref
 from embedkit.resolve.cache import CacheBackend, Entry, cache_key, open_cache
+from embedkit.resolve.cache._base import entry_problem
 from embedkit.resolve.cache._policy import CachePolicy, on_failure, on_gone, on_success
 
 __all__ = ["Resolver"]
 
-log = logging.getLogger("embedkit.resolver")
+log = get_logger("embedkit.resolver")
 
 #: How long to stop asking a provider after a 429 that did not say how long.
 DEFAULT_RATE_LIMIT_PAUSE = 60.0
@@ -160,7 +163,7 @@ class Resolver:
         Raises only :class:`InvalidReference` (and :class:`TypeError` for an
         unknown parameter); everything else ends in an embed.
         """
-        return self._resolve(self._parse(ref), decisions.html_params(params), refresh)
+        return self._resolve_safely(self._parse(ref), decisions.html_params(params), refresh)
 
     def resolve_many(
         self,
@@ -182,7 +185,7 @@ class Resolver:
         clean = decisions.html_params(params)
 
         def one(ref: Ref) -> Embed:
-            embed = self._resolve(ref, clean, refresh)
+            embed = self._resolve_safely(ref, clean, refresh)
             if on_result is not None:
                 on_result(embed)
             return embed
@@ -210,33 +213,69 @@ class Resolver:
         with self._key_locks_guard:
             return self._key_locks.setdefault(key, threading.Lock())
 
-    def _resolve(self, ref: Ref, params: dict[str, str], refresh: bool) -> Embed:
-        if ref.needs_redirect and not self.offline:
-            ref = self._expand(ref)
-        found = self._match(ref.url)
-        key = cache_key(ref.url, params)
-        # One request per post at a time: concurrent resolves of the same key wait
-        # for the first and then find its cache entry.
-        with self._lock_for(key):
-            entry = self._cache_get(key)
-            now = self.clock()
-            action = decisions.next_action(
-                entry,
-                now=now,
-                refresh=refresh,
-                offline=self.offline,
-                can_fetch=found is not None or self.discovery,
-                blocked_until=self._blocked_until(_pause_key(found)),
+    def _resolve_safely(self, ref: Ref, params: dict[str, str], refresh: bool) -> Embed:
+        """The "never raises" boundary: whatever goes wrong below ends in a fallback."""
+        try:
+            return self._resolve(ref, params, refresh)
+        except Exception as exc:
+            log.warning(
+                "resolving %s failed unexpectedly (%s); showing its fallback",
+                ref.url,
+                type(exc).__name__,
+                exc_info=log.isEnabledFor(logging.DEBUG),
             )
-            if action == "serve":
-                assert entry is not None
-                status: EmbedStatus = "gone" if entry.state == "gone" else "cached"
-                return self._embed(ref, found, status, entry, None)
-            if action == "fetch":
-                entry, status, error = self._fetch(ref, found, key, params, entry, now)
-                return self._embed(ref, found, status, entry, error)
+            return self._bare(ref, None, f"could not resolve: {type(exc).__name__}")
+
+    def _resolve(self, ref: Ref, params: dict[str, str], refresh: bool) -> Embed:
+        # One deadline for everything fetched for this reference: a short link's
+        # expansion, a discovery page and the oEmbed answer share it.
+        with self.http.budget():
+            if ref.needs_redirect and not self.offline:
+                ref = self._expand(ref)
+            found = self._match(ref.url)
+            key = cache_key(ref.url, params)
+            # One request per post at a time: concurrent resolves of the same key wait
+            # for the first and then find its cache entry.
+            with self._lock_for(key):
+                return self._resolve_key(ref, found, key, params, refresh)
+
+    def _resolve_key(
+        self, ref: Ref, found: Match | None, key: str, params: dict[str, str], refresh: bool
+    ) -> Embed:
+        entry = self._cache_get(key)
+        now = self.clock()
+        can_fetch = found is not None or self.discovery
+        action = decisions.next_action(
+            entry,
+            now=now,
+            refresh=refresh,
+            offline=self.offline,
+            can_fetch=can_fetch,
+            blocked_until=self._blocked_until(_pause_key(found)),
+        )
+        if action == "serve":
+            assert entry is not None
+            status: EmbedStatus = "gone" if entry.state == "gone" else "cached"
+            embed = self._embed(ref, found, status, entry, None)
+            if embed is not None:
+                return embed
+            # A stored entry that cannot be presented is treated as absent.
+            self._cache_drop(key)
+            entry = None
+            if self.offline or not can_fetch:
+                return self._bare(ref, found, "the cached entry could not be shown")
+            action = "fetch"
+        if action == "fetch":
+            entry, status, error = self._fetch(ref, found, key, params, entry, now)
+        else:
             status = decisions.status_without_fetch(entry)
-            return self._embed(ref, found, status, entry, "offline" if self.offline else None)
+            error = "offline" if self.offline else None
+        embed = self._embed(ref, found, status, entry, error)
+        if embed is not None:
+            return embed
+        if entry is not None:
+            self._cache_drop(key)
+        return self._bare(ref, found, error or "the provider's answer could not be shown")
 
     def _expand(self, ref: Ref) -> Ref:
         """Follow a short link (vm.tiktok.com, redd.it...) to the post it names.
@@ -249,7 +288,7 @@ class Resolver:
             try:
                 final = self.http.get(ref.url, max_bytes=1, truncate=True).url
                 known = self._parse(final)
-            except (FetchError, InvalidReference) as exc:
+            except Exception as exc:  # any trouble keeps the short link
                 log.info("could not expand short link %s: %s", ref.url, exc)
                 return ref
             self._expanded.put(ref.url, known)
@@ -310,6 +349,22 @@ class Resolver:
     def _fetch_oembed(
         self, ref: Ref, found: Match | None, params: dict[str, str]
     ) -> dict[str, Any] | None:
+        """The provider's normalized answer; raises only :class:`FetchError` subclasses."""
+        try:
+            return self._ask_provider(ref, found, params)
+        except FetchError:
+            raise
+        except Exception as exc:  # a hostile answer broke something below: provider trouble
+            log.warning(
+                "unexpected %s while fetching %s; treating it as provider trouble",
+                type(exc).__name__,
+                ref.url,
+            )
+            raise InvalidResponse(f"unusable answer for {ref.url} ({type(exc).__name__})") from None
+
+    def _ask_provider(
+        self, ref: Ref, found: Match | None, params: dict[str, str]
+    ) -> dict[str, Any] | None:
         if found is not None:
             endpoint = found.endpoint
             endpoint_url, extra = endpoint.request_target(self._env)
@@ -326,6 +381,63 @@ class Resolver:
         return self.fetcher.fetch_discovered(oembed_url, params)
 
     def _embed(
+        self,
+        ref: Ref,
+        found: Match | None,
+        status: EmbedStatus,
+        entry: Entry | None,
+        error: str | None,
+    ) -> Embed | None:
+        """The embed for ``entry``, or None when it cannot be presented."""
+        try:
+            return self._present(ref, found, status, entry, error)
+        except Exception as exc:
+            log.warning(
+                "could not present %s from %s (%s: %s); treating the entry as absent",
+                ref.url,
+                "its cache entry" if entry is not None else "what is known",
+                type(exc).__name__,
+                exc,
+            )
+            return None
+
+    def _bare(self, ref: Ref, found: Match | None, error: str) -> Embed:
+        """The fallback made from the reference alone; never raises."""
+        try:
+            shown = present(
+                self.environment,
+                ref=ref,
+                provider=found.provider.name if found else None,
+                family=(found.provider.family if found else None) or ref.kind,
+                status="fallback",
+                data=None,
+                snapshot=None,
+                consent=self.consent,
+                show_deleted_text=self.show_deleted_text,
+            )
+        except Exception as exc:
+            log.warning("could not present the bare fallback of %s: %s", ref.url, exc)
+            link = html_lib.escape(ref.url, quote=True)
+            markup = (
+                f'<figure class="embedkit embedkit-fallback"><a href="{link}" '
+                f'rel="noopener nofollow">{link}</a></figure>'
+            )
+            shown = Presented(html=markup, fallback_html=markup, scripts=())
+        return Embed(
+            ref=ref.raw,
+            url=ref.url,
+            status="fallback",
+            provider=found.provider.name if found else None,
+            html=shown.html,
+            data={},
+            fetched_at=None,
+            expires_at=None,
+            error=error,
+            scripts=shown.scripts,
+            fallback_html=shown.fallback_html,
+        )
+
+    def _present(
         self,
         ref: Ref,
         found: Match | None,
@@ -395,7 +507,11 @@ class Resolver:
             return snapshot_from_dict(cached.snapshot)
         if self.offline:
             return None
-        found = from_x_api(ref, token, timeout=self.timeout)
+        try:
+            found = from_x_api(ref, token, timeout=self.timeout)
+        except Exception as exc:
+            log.info("the X API fallback for %s failed: %s", ref.url, type(exc).__name__)
+            return None
         if found is not None:
             self._cache_set(
                 on_success(
@@ -414,16 +530,33 @@ class Resolver:
     # -- cache access that never raises --------------------------------------
 
     def _cache_get(self, key: str) -> Entry | None:
+        """The entry under ``key``; None when there is none or it cannot be used."""
         try:
-            return self.cache.get(key)
+            entry = self.cache.get(key)
         except CacheError as exc:
             log.warning("cache read failed, treating as a miss: %s", exc)
             return None
+        except Exception as exc:  # a backend that could not read a stored entry
+            log.warning("cache entry %s is unreadable, treating as a miss: %s", key, exc)
+            return None
+        if entry is None:
+            return None
+        problem = entry_problem(entry)
+        if problem is not None:
+            log.warning("cache entry %s is unusable (%s), treating as a miss", key, problem)
+            return None
+        return entry
+
+    def _cache_drop(self, key: str) -> None:
+        try:
+            self.cache.delete(key)
+        except Exception as exc:
+            log.warning("could not remove the unusable cache entry %s: %s", key, exc)
 
     def _cache_set(self, entry: Entry) -> None:
         try:
             self.cache.set(entry)
-        except CacheError as exc:
+        except Exception as exc:
             log.warning("cache write failed: %s", exc)
 
     def _blocked_until(self, pause_key: str | None) -> float | None:
@@ -431,14 +564,14 @@ class Resolver:
             return None
         try:
             return self.cache.blocked_until(pause_key)
-        except CacheError as exc:
+        except Exception as exc:
             log.warning("cache read failed: %s", exc)
             return None
 
     def _cache_block(self, pause_key: str, until: float) -> None:
         try:
             self.cache.block(pause_key, until)
-        except CacheError as exc:
+        except Exception as exc:
             log.warning("cache write failed: %s", exc)
 
 

@@ -36,13 +36,13 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from embedkit._errors import CacheError, ConfigError
+from embedkit.net._redaction import redact_url
 from embedkit.resolve.cache._base import (
     NO_PROVIDER,
     CacheStats,
     Entry,
     entry_from_json,
     entry_to_json,
-    redact_url,
 )
 
 __all__ = ["DEFAULT_PREFIX", "DEFAULT_RETENTION", "RedisCache", "RedisOptions", "parse_redis_url"]
