@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 from typing import Any
 
 import click
 
 from embedkit import __version__
 from embedkit._errors import EmbedkitError
-from embedkit.net._redaction import redact
+from embedkit.net._redaction import configure_cli_logging, redact
 
 __all__ = ["cli", "main"]
 
@@ -34,7 +32,13 @@ class EmbedkitGroup(click.Group):
 
 @click.group(cls=EmbedkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="embedkit")
-@click.option("-v", "--verbose", count=True, help="Log more to stderr (-vv for debug).")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log more to stderr (-vv for debug, -vvv with HTTP and OAuth libraries' logs). "
+    "Secrets are masked at every level.",
+)
 def cli(verbose: int) -> None:
     """Resolve social post embeds and syndicate articles.
 
@@ -45,12 +49,7 @@ def cli(verbose: int) -> None:
     embedkit cache ...             inspect and purge the embed cache
     embedkit syndicate ...         preview, post and schedule social posts
     """
-    level = logging.WARNING - 10 * verbose
-    logging.basicConfig(
-        level=max(level, logging.DEBUG),
-        stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    configure_cli_logging(verbose)
 
 
 def _register() -> None:

@@ -21,14 +21,14 @@ from typing import Any, TypeVar
 import click
 
 from embedkit._errors import ArticleError, DoesNotFit
-from embedkit.net._redaction import redact
+from embedkit.net._redaction import get_logger, redact
 from embedkit.syndicate._ledger import LedgerRow, open_ledger
 from embedkit.syndicate._logs import configure_logging
 from embedkit.syndicate._run import RunSummary, run_job
 
 __all__ = ["syndicate"]
 
-log = logging.getLogger("embedkit.syndicate")
+log = get_logger("embedkit.syndicate")
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from embedkit._models import Ref
+from embedkit.net._redaction import get_logger
 from embedkit.present._sanitize import provider_key
 
 __all__ = [
@@ -52,7 +53,7 @@ __all__ = [
     "template_family",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: The fallback template families: ``fallback/{family}.html``.
 FAMILIES = ("post", "video", "photo", "link")

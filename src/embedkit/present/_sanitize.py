@@ -31,7 +31,6 @@ Example::
 from __future__ import annotations
 
 import html as htmllib
-import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -39,6 +38,8 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import nh3
+
+from embedkit.net._redaction import get_logger
 
 __all__ = [
     "KNOWN_SCRIPTS",
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: Provider HTML longer than this, or with more tags than :data:`MAX_TAGS`, is not
 #: sanitized at all (the embed shows its static fallback): the HTML parser's cost

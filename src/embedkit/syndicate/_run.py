@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from embedkit._errors import DoesNotFit, EmbedkitError
+from embedkit.net._redaction import get_logger
 from embedkit.syndicate._ledger import Ledger, LedgerRow
 from embedkit.syndicate._logs import redact
 from embedkit.syndicate._models import Article, Post
@@ -49,7 +50,7 @@ __all__ = [
     "run_job",
 ]
 
-log = logging.getLogger("embedkit.syndicate.run")
+log = get_logger("embedkit.syndicate.run")
 
 Status = Literal["posted", "skipped", "failed", "unknown", "would-post"]
 

@@ -8,7 +8,6 @@ which channels turn into "post without the image" plus a warning.
 
 from __future__ import annotations
 
-import logging
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +15,11 @@ from urllib.parse import urlsplit
 
 from embedkit._errors import FetchError, SyndicationError
 from embedkit.net._http import HttpClient
+from embedkit.net._redaction import get_logger
 
 __all__ = ["Image", "ImageUnavailable", "image_or_none", "load_image", "sniff_mime"]
 
-log = logging.getLogger("embedkit.syndicate.channels")
+log = get_logger("embedkit.syndicate.channels")
 
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
