@@ -8,7 +8,9 @@ author URLs meet the network guard.
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpcore
 import httpx
@@ -111,6 +113,48 @@ def test_one_connection_is_kept_alive_for_several_requests(
     ports = {request.client_port for request in simulator.requests}
     assert simulator.count() == 5
     assert len(ports) == 1
+
+
+def test_concurrent_requests_share_kept_alive_connections(simulator: ProviderSimulator) -> None:
+    simulator.route("/a", fixture="youtube-1.json")
+    with HttpClient(timeout=2) as http, ThreadPoolExecutor(8) as pool:
+        for _ in range(3):
+            statuses = list(
+                pool.map(lambda _: http.get(simulator.url("/a"), trusted=True).status, range(8))
+            )
+            assert statuses == [200] * 8
+    ports = {request.client_port for request in simulator.requests}
+    assert simulator.count() == 24
+    assert len(ports) <= 8  # connections are given back and taken again, not reopened
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
+    """A server that closes every connection after one answer (without saying so)."""
+    body = b'{"type": "link"}'
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    ports: list[int] = []
+
+    def serve() -> None:
+        for _ in range(3):
+            conn, address = server.accept()
+            ports.append(address[1])
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/"
+    with HttpClient(timeout=2) as http:
+        for _ in range(3):
+            assert http.get(url, trusted=True).content == body
+            time.sleep(0.05)  # the server's close reaches the idle connection
+    thread.join(timeout=5)
+    server.close()
+    assert len(set(ports)) == 3
 
 
 def test_untrusted_url_on_loopback_is_refused_before_any_request(

@@ -88,6 +88,8 @@ MAX_JSON_DEPTH = 20
 _NOT_TEXT_CHARSETS = frozenset(
     {"idna", "punycode", "undefined", "unicode_escape", "raw_unicode_escape", "utf_7", "mbcs"}
 )
+#: Backslashes and control characters: read differently by different URL parsers.
+_AMBIGUOUS_LOCATION = re.compile(r"[\\\x00-\x1f\x7f]")
 _CHARSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,39}")
 
 
@@ -142,7 +144,6 @@ class HttpResponse:
         Arrays and objects nested deeper than ``max_depth`` are refused too: no
         oEmbed answer needs them, and deep nesting breaks recursive code later.
         """
-        shown = redact_url(self.url)
         try:
             codec = text_codec(self.charset)
             if codec is not None and codec not in ("utf-8", "utf_8"):
@@ -151,10 +152,12 @@ class HttpResponse:
                 data = json.loads(self.content)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             reason = "it is nested too deeply" if isinstance(exc, RecursionError) else exc
+            shown = redact_url(self.url)
             raise InvalidResponse(
                 f"response from {shown} is not valid JSON ({reason})", url=shown, status=self.status
             ) from None
         if json_depth(data) > max_depth:
+            shown = redact_url(self.url)
             raise InvalidResponse(
                 f"response from {shown} nests JSON deeper than {max_depth} levels",
                 url=shown,
@@ -318,12 +321,15 @@ class HttpClient:
         self.dns = dns
         self.user_agent = user_agent
         self.clock = clock
-        self._client = httpx.Client(
-            transport=transport or GuardedTransport(dns=dns, guard=not allow_private_networks),
-            follow_redirects=False,
-            trust_env=False,
-            timeout=self.timeout,
-            headers={"User-Agent": user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+        # The transport is called directly: no cookie jar, no auth flow, no URL
+        # re-parsing, no environment proxies — one parse per URL, and what is sent
+        # is exactly what is checked.
+        self._transport = transport or GuardedTransport(dns=dns, guard=not allow_private_networks)
+        self._headers = (
+            ("Accept", "*/*"),
+            ("Accept-Encoding", ACCEPT_ENCODING),
+            ("Connection", "keep-alive"),
+            ("User-Agent", user_agent),
         )
 
     def __repr__(self) -> str:
@@ -335,7 +341,7 @@ class HttpClient:
 
     def close(self) -> None:
         """Close the connection pool."""
-        self._client.close()
+        self._transport.close()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -429,7 +435,7 @@ class HttpClient:
             guarded = not self.allow_private_networks and not (trusted and hops == 0)
             self._check_deadline(ends_at, url)
             remaining = ends_at - self.clock()
-            seen.add(str(current.copy_with(fragment=None)))
+            seen.add(_without_fragment(current))
             response = self._send(
                 current, request_headers, guarded, min(self.timeout, remaining), hops > 0, ends_at
             )
@@ -439,7 +445,7 @@ class HttpClient:
             response.close()
             hops += 1
             target = self._parse(location, base=current)
-            if str(target.copy_with(fragment=None)) in seen:
+            if _without_fragment(target) in seen:
                 raise InvalidResponse(
                     f"redirect loop: {redact_url(str(current))} redirects back to "
                     f"{redact_url(str(target))}",
@@ -471,6 +477,10 @@ class HttpClient:
 
     def _parse(self, url: str, *, base: httpx.URL | None = None, first: bool = False) -> httpx.URL:
         what = "URL" if first else "redirect target"
+        if base is not None and _AMBIGUOUS_LOCATION.search(url):
+            # Browsers read ``http:\\host/`` as another host, httpx as a path on this
+            # one: a target that parsers disagree about is not followed at all.
+            raise InvalidResponse(f"invalid {what} {redact_url(str(url))!r}: ambiguous characters")
         try:
             parsed = base.join(url) if base is not None else httpx.URL(url)
             host = parsed.host
@@ -496,33 +506,44 @@ class HttpClient:
     ) -> httpx.Response:
         host = normalize_host(url.host)
         port = url.port or (443 if url.scheme == "https" else 80)
-        shown = redact_url(str(url))
         try:
             addresses = check_host(host, port, dns=self.dns) if guarded else None
         except BlockedAddress as exc:
+            shown = redact_url(str(url))
             prefix = f"redirect to {shown} refused: " if redirected else ""
             raise BlockedAddress(f"{prefix}{exc}", url=shown) from None
         except ConnectionFailed as exc:
-            raise ConnectionFailed(str(exc), url=shown) from exc
+            raise ConnectionFailed(str(exc), url=redact_url(str(url))) from exc
         self._check_deadline(ends_at, str(url))
         token = CURRENT_PERMIT.set(Permit(host, port, tuple(addresses) if addresses else None))
         try:
-            request = self._client.build_request(
-                "GET", url, headers=headers, timeout=httpx.Timeout(timeout)
-            )
-            return self._client.send(request, stream=True)
+            request = httpx.Request(
+                "GET",
+                url,
+                headers=[*self._headers, *headers.items()],
+                extensions={
+                    "timeout": {"connect": timeout, "read": timeout, "write": timeout,
+                                "pool": timeout}
+                },
+            )  # fmt: skip
+            response = self._transport.handle_request(request)
+            response.request = request
+            return response
         except FetchError as exc:  # the pinned backend refused or could not resolve
-            exc.url = exc.url or shown
+            exc.url = exc.url or redact_url(str(url))
             raise
         except httpx.TimeoutException as exc:
+            shown = redact_url(str(url))
             if self.clock() >= ends_at:
                 message = f"gave up on {shown} after the {self.deadline:g} s deadline"
             else:
                 message = f"timed out after {timeout:g} s fetching {shown}"
             raise Timeout(message, url=shown) from exc
         except httpx.InvalidURL as exc:
+            shown = redact_url(str(url))
             raise InvalidResponse(f"invalid URL {shown!r}: {exc}", url=shown) from None
         except httpx.HTTPError as exc:
+            shown = redact_url(str(url))
             raise ConnectionFailed(f"could not fetch {shown}: {exc}", url=shown) from exc
         finally:
             CURRENT_PERMIT.reset(token)
@@ -530,22 +551,21 @@ class HttpClient:
     def _read(
         self, response: httpx.Response, cap: int, truncate: bool, ends_at: float
     ) -> HttpResponse:
-        shown = redact_url(str(response.url))
         final = str(response.url)
         status = response.status_code
-        too_large = f"response from {shown} is larger than the {_size(cap)} limit"
+        shown = _Shown(final)
         try:
             if response.is_stream_consumed:  # a test transport that built the body in memory
                 decoder, source = _Decoder("identity"), iter((response.content,))
             else:
-                decoder = _Decoder.for_response(response.headers, shown, status)
+                decoder = _Decoder.for_response(response.headers, shown.url, status)
                 source = response.iter_raw()
             # Compressed bytes are capped too: a stream that decodes to nothing
             # (an endless gzip file name) must still end.
             raw_cap = cap if decoder.identity else cap + _RAW_SLACK
             declared = response.headers.get("content-length")
             if not truncate and declared and declared.isdigit() and int(declared) > raw_cap:
-                raise InvalidResponse(too_large, url=shown, status=status)
+                raise shown.too_large(cap, status)
             chunks: list[bytes] = []
             size = raw_size = 0
             truncated = False
@@ -559,18 +579,18 @@ class HttpClient:
                         size += len(out)
                     if size > cap:
                         if not truncate:
-                            raise InvalidResponse(too_large, url=shown, status=status)
+                            raise shown.too_large(cap, status)
                         truncated = True
                     if self.clock() >= ends_at:
                         raise Timeout(
-                            f"gave up reading {shown} after the {self.deadline:g} s deadline",
-                            url=shown,
+                            f"gave up reading {shown.url} after the {self.deadline:g} s deadline",
+                            url=shown.url,
                         )
                 if truncated:
                     break
                 if raw_size > raw_cap:
                     if not truncate:
-                        raise InvalidResponse(too_large, url=shown, status=status)
+                        raise shown.too_large(cap, status)
                     truncated = True
                     break
             content = b"".join(chunks)
@@ -578,18 +598,20 @@ class HttpClient:
                 content = content[:cap]
         except httpx.TimeoutException as exc:
             if self.clock() >= ends_at:
-                message = f"gave up reading {shown} after the {self.deadline:g} s deadline"
+                message = f"gave up reading {shown.url} after the {self.deadline:g} s deadline"
             else:
-                message = f"timed out reading {shown}"
-            raise Timeout(message, url=shown) from exc
+                message = f"timed out reading {shown.url}"
+            raise Timeout(message, url=shown.url) from exc
         except zlib.error as exc:
             raise InvalidResponse(
-                f"response from {shown} is not valid {decoder.coding} data ({exc})",
-                url=shown,
+                f"response from {shown.url} is not valid {decoder.coding} data ({exc})",
+                url=shown.url,
                 status=status,
             ) from None
         except httpx.HTTPError as exc:
-            raise ConnectionFailed(f"connection failed reading {shown}: {exc}", url=shown) from exc
+            raise ConnectionFailed(
+                f"connection failed reading {shown.url}: {exc}", url=shown.url
+            ) from exc
         finally:
             response.close()
         return HttpResponse(final, status, response.headers, content, truncated)
@@ -597,6 +619,33 @@ class HttpClient:
 
 #: How many compressed bytes beyond the decoded cap a body may take.
 _RAW_SLACK = 64 * 1024
+
+
+def _without_fragment(url: httpx.URL) -> str:
+    """``url`` as text without its fragment (what a redirect loop repeats)."""
+    return str(url).partition("#")[0]
+
+
+class _Shown:
+    """A URL redacted only when a message needs it (most requests need none)."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._shown: str | None = None
+
+    @property
+    def url(self) -> str:
+        if self._shown is None:
+            self._shown = redact_url(self._url)
+        return self._shown
+
+    def too_large(self, cap: int, status: int) -> InvalidResponse:
+        return InvalidResponse(
+            f"response from {self.url} is larger than the {_size(cap)} limit",
+            url=self.url,
+            status=status,
+        )
+
 
 _BUDGET: contextvars.ContextVar[tuple[HttpClient, float] | None] = contextvars.ContextVar(
     "embedkit_http_budget", default=None

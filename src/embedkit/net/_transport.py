@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextvars
 import ssl
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -204,6 +205,114 @@ class _Stream(httpx.SyncByteStream):
             self._stream.close()
 
 
+class _PooledStream:
+    """A response body that hands its connection back to the pool when closed."""
+
+    def __init__(self, stream: Any, release: Any) -> None:
+        self._stream = stream
+        self._release = release
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._stream
+
+    def close(self) -> None:
+        try:
+            if hasattr(self._stream, "close"):
+                self._stream.close()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
+
+
+class ConnectionPool:
+    """Kept-alive connections per origin, taken and given back under one short lock.
+
+    httpcore's own pool re-plans every queued request against every connection
+    under its lock at each request; with dozens of threads on one origin that
+    planning costs more than the request. Here a request takes an idle
+    connection (or opens one) and gives it back when its body is closed.
+    """
+
+    def __init__(
+        self,
+        *,
+        ssl_context: ssl.SSLContext,
+        network_backend: httpcore.NetworkBackend,
+        max_idle_per_origin: int = 32,
+        keepalive_expiry: float = 30.0,
+    ) -> None:
+        self._ssl_context = ssl_context
+        self._backend = network_backend
+        self._max_idle = max_idle_per_origin
+        self._expiry = keepalive_expiry
+        self._idle: dict[tuple[bytes, bytes, int | None], list[httpcore.HTTPConnection]] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _take(self, key: tuple[bytes, bytes, int | None]) -> httpcore.HTTPConnection | None:
+        while True:
+            with self._lock:
+                idle = self._idle.get(key)
+                connection = idle.pop() if idle else None
+            if connection is None:
+                return None
+            if connection.is_idle() and not connection.has_expired():
+                return connection
+            connection.close()
+
+    def _give_back(
+        self, key: tuple[bytes, bytes, int | None], connection: httpcore.HTTPConnection
+    ) -> None:
+        if not self._closed and connection.is_idle() and not connection.has_expired():
+            with self._lock:
+                idle = self._idle.setdefault(key, [])
+                if len(idle) < self._max_idle:
+                    idle.append(connection)
+                    return
+        connection.close()
+
+    def handle_request(self, request: httpcore.Request) -> httpcore.Response:
+        url = request.url
+        key = (url.scheme, url.host, url.port)
+        while True:
+            connection = self._take(key)
+            fresh = connection is None
+            if connection is None:
+                connection = httpcore.HTTPConnection(
+                    origin=url.origin,
+                    ssl_context=self._ssl_context,
+                    keepalive_expiry=self._expiry,
+                    network_backend=self._backend,
+                )
+            try:
+                response = connection.handle_request(request)
+            except httpcore.ConnectionNotAvailable:
+                connection.close()
+                if fresh:
+                    raise
+                continue
+            except BaseException:
+                connection.close()
+                raise
+            return httpcore.Response(
+                status=response.status,
+                headers=response.headers,
+                content=_PooledStream(
+                    response.stream, lambda c=connection: self._give_back(key, c)
+                ),
+                extensions=response.extensions,
+            )
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            idle = [c for connections in self._idle.values() for c in connections]
+            self._idle.clear()
+        for connection in idle:
+            connection.close()
+
+
 class GuardedTransport(httpx.BaseTransport):
     """An httpx transport whose connections go only to checked addresses.
 
@@ -214,11 +323,8 @@ class GuardedTransport(httpx.BaseTransport):
     """
 
     def __init__(self, *, dns: DnsResolver = system_dns, guard: bool = True) -> None:
-        self._pool = httpcore.ConnectionPool(
+        self._pool = ConnectionPool(
             ssl_context=httpx.create_ssl_context(),
-            max_connections=20,
-            max_keepalive_connections=10,
-            keepalive_expiry=30.0,
             network_backend=PinnedBackend(dns, guard),
         )
 

@@ -321,20 +321,21 @@ class HttpClientUrllib:
 
 def _decode(response: HttpResponse) -> dict[str, Any]:
     """Read a JSON or XML oEmbed body into a dict, whatever its charset."""
-    shown = redact_url(response.url)
     mime = response.mime_type
     head = response.content.lstrip()[:1]
     if "xml" in mime or (not mime.endswith("json") and head == b"<"):
-        data: Any = _xml_to_dict(response.content, shown)
+        data: Any = _xml_to_dict(response.content, redact_url(response.url))
     elif "json" in mime or "javascript" in mime or head in (b"{", b"["):
         data = response.json()
     else:
+        shown = redact_url(response.url)
         raise InvalidResponse(
             f"response from {shown} is {mime or 'untyped'}, not JSON or XML oEmbed",
             url=shown,
             status=response.status,
         )
     if not isinstance(data, dict):
+        shown = redact_url(response.url)
         raise InvalidResponse(
             f"response from {shown} is a JSON {type(data).__name__}, not an object",
             url=shown,
@@ -418,19 +419,21 @@ class OEmbedFetcher:
         return self._run(self._endpoint(base, (), False), full)
 
     def _run(self, endpoint: python_oembed.OEmbedEndpoint, request_url: str) -> dict[str, Any]:
-        shown = redact_url(request_url)
         try:
             response = endpoint.fetch(request_url)
             return normalize(response.getData())
         except python_oembed.OEmbedError as exc:
+            shown = redact_url(request_url)
             raise InvalidResponse(f"{exc} (from {shown})", url=shown) from None
         except InvalidResponse as exc:
             if exc.url is not None:
                 raise
+            shown = redact_url(request_url)
             raise InvalidResponse(f"{exc} (from {shown})", url=shown) from None
         except FetchError:
             raise
         except Exception as exc:  # whatever a hostile answer breaks is provider trouble
+            shown = redact_url(request_url)
             raise InvalidResponse(
                 f"unusable oEmbed answer from {shown} ({type(exc).__name__})", url=shown
             ) from None

@@ -138,6 +138,7 @@ class Resolver:
         self._expanded: LruMemo[str, Ref] = LruMemo(presentation_memo)
         self._presented: LruMemo[tuple[object, ...], Presented] = LruMemo(presentation_memo)
         self._key_locks_guard = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
         return f"Resolver(cache={self.cache.url!r}, providers={len(self.registry)})"
@@ -190,13 +191,26 @@ class Resolver:
                 on_result(embed)
             return embed
 
-        if len(parsed) <= 1 or self.max_workers <= 1:
-            return [one(ref) for ref in parsed]
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(parsed))) as pool:
-            return list(pool.map(one, parsed))
+        if len(parsed) <= 1 or self.max_workers <= 1 or getattr(_WORKER, "active", False):
+            return [one(ref) for ref in parsed]  # (a callback resolving again runs in place)
+        return list(self._workers().map(one, parsed))
+
+    def _workers(self) -> ThreadPoolExecutor:
+        """The resolver's thread pool, started once: a batch does not wait for new threads."""
+        with self._key_locks_guard:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.max_workers,
+                    thread_name_prefix="embedkit-resolve",
+                    initializer=_mark_worker,
+                )
+            return self._pool
 
     def close(self) -> None:
-        """Close the cache backend and the HTTP client this resolver opened."""
+        """Close the cache backend, the worker threads and the HTTP client this resolver opened."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         self.cache.close()
         if self._owns_http:
             self.http.close()
@@ -573,6 +587,13 @@ class Resolver:
             self.cache.block(pause_key, until)
         except Exception as exc:
             log.warning("cache write failed: %s", exc)
+
+
+_WORKER = threading.local()
+
+
+def _mark_worker() -> None:
+    _WORKER.active = True
 
 
 def _pause_key(found: Match | None) -> str | None:
