@@ -313,6 +313,29 @@ def test_a_budget_shares_one_deadline_among_requests(simulator: ProviderSimulato
     assert simulator.count("/fast") == 0
 
 
+@pytest.mark.timeout(60)
+def test_a_name_server_that_never_answers_ends_at_the_deadline(
+    simulator: ProviderSimulator,
+) -> None:
+    # The DNS seam blocks until the test lets it go: only a bounded wait returns.
+    released = threading.Event()
+
+    def stuck_dns(host: str, port: int) -> list[str]:
+        released.wait()
+        return ["93.184.216.34"]
+
+    try:
+        with (
+            HttpClient(timeout=0.5, deadline=1.0, dns=stuck_dns) as http,
+            pytest.raises(Timeout, match="deadline") as caught,
+        ):
+            http.get(f"http://slow-dns.example:{simulator.port}/oembed")  # guarded: untrusted
+    finally:
+        released.set()
+    assert caught.value.url == f"http://slow-dns.example:{simulator.port}/oembed"
+    assert simulator.count() == 0
+
+
 # -- hostile answers become typed errors --------------------------------------------------------
 
 

@@ -31,11 +31,13 @@ Example::
 from __future__ import annotations
 
 import codecs
+import concurrent.futures
 import contextlib
 import contextvars
 import email.utils
 import json
 import re
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -325,6 +327,8 @@ class HttpClient:
         # re-parsing, no environment proxies — one parse per URL, and what is sent
         # is exactly what is checked.
         self._transport = transport or GuardedTransport(dns=dns, guard=not allow_private_networks)
+        self._dns_pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._dns_lock = threading.Lock()
         self._headers = (
             ("Accept", "*/*"),
             ("Accept-Encoding", ACCEPT_ENCODING),
@@ -340,8 +344,10 @@ class HttpClient:
         )
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (and the DNS lookup threads)."""
         self._transport.close()
+        if self._dns_pool is not None:
+            self._dns_pool.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> HttpClient:
         return self
@@ -470,6 +476,38 @@ class HttpClient:
 
     # -- steps ----------------------------------------------------------------------
 
+    def _lookup(self, ends_at: float) -> DnsResolver:
+        """The DNS seam, waited for at most until the deadline.
+
+        The name in an author's URL can be served by a name server that answers
+        slowly on purpose; the lookup runs on a small pool of threads so that the
+        fetch gives up at its deadline (the lookup itself ends on the system
+        resolver's own timeout).
+        """
+
+        def resolve(host: str, port: int) -> list[str]:
+            remaining = ends_at - self.clock()
+            if remaining <= 0:
+                raise Timeout(
+                    f"gave up resolving {host!r}: the {self.deadline:g} s deadline passed"
+                )
+            with self._dns_lock:
+                if self._dns_pool is None:
+                    self._dns_pool = concurrent.futures.ThreadPoolExecutor(
+                        max_workers=8, thread_name_prefix="embedkit-dns"
+                    )
+                pool = self._dns_pool
+            future = pool.submit(self.dns, host, port)
+            try:
+                return future.result(timeout=remaining)
+            except concurrent.futures.TimeoutError:
+                future.cancel()
+                raise Timeout(
+                    f"gave up resolving {host!r} after the {self.deadline:g} s deadline"
+                ) from None
+
+        return resolve
+
     def _check_deadline(self, ends_at: float, url: str) -> None:
         if self.clock() >= ends_at:
             shown = redact_url(str(url))
@@ -507,7 +545,10 @@ class HttpClient:
         host = normalize_host(url.host)
         port = url.port or (443 if url.scheme == "https" else 80)
         try:
-            addresses = check_host(host, port, dns=self.dns) if guarded else None
+            addresses = check_host(host, port, dns=self._lookup(ends_at)) if guarded else None
+        except Timeout as exc:
+            exc.url = redact_url(str(url))
+            raise
         except BlockedAddress as exc:
             shown = redact_url(str(url))
             prefix = f"redirect to {shown} refused: " if redirected else ""
