@@ -8,7 +8,6 @@ author URLs meet the network guard.
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,6 +16,7 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.loopback import Loopback, read_head
 from tests.simulator import ProviderSimulator
 
 import embedkit
@@ -131,29 +131,17 @@ def test_concurrent_requests_share_kept_alive_connections(simulator: ProviderSim
 def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
     """A server that closes every connection after one answer (without saying so)."""
     body = b'{"type": "link"}'
-    answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(4)
     ports: list[int] = []
 
-    def serve() -> None:
-        for _ in range(3):
-            conn, address = server.accept()
-            ports.append(address[1])
-            with conn:
-                conn.recv(65536)
-                conn.sendall(answer)
+    def answer_once(conn: socket.socket) -> None:
+        ports.append(conn.getpeername()[1])
+        read_head(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.getsockname()[1]}/"
-    with HttpClient(timeout=2) as http:
+    with Loopback(answer_once) as server, HttpClient(timeout=2) as http:
         for _ in range(3):
-            assert http.get(url, trusted=True).content == body
+            assert http.get(server.url("/"), trusted=True).content == body
             time.sleep(0.05)  # the server's close reaches the idle connection
-    thread.join(timeout=5)
-    server.close()
     assert len(set(ports)) == 3
 
 

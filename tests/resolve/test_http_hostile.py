@@ -8,7 +8,6 @@ decoded-size cap, never with a duration.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import json
 import socket
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from tests.loopback import Loopback, read_head
 from tests.simulator import ProviderSimulator
 
 from embedkit._errors import FetchError, InvalidResponse, Timeout
@@ -31,35 +31,21 @@ ROOT = Path(__file__).resolve().parents[2]
 MIB = 1024 * 1024
 
 
-class RawServer:
-    """A loopback listener that answers every connection with the same raw bytes."""
+class RawServer(Loopback):
+    """Answers every connection with the same raw bytes, and records what was asked."""
 
     def __init__(self, answer: bytes) -> None:
         self.answer = answer
         self.requests: list[bytes] = []
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(8)
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        super().__init__(self._reply)
+
+    def _reply(self, conn: socket.socket) -> None:
+        self.requests.append(read_head(conn))
+        conn.sendall(self.answer)
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}/oembed"
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with conn:
-                self.requests.append(conn.recv(65536))
-                with contextlib.suppress(OSError):
-                    conn.sendall(self.answer)
-
-    def close(self) -> None:
-        self._sock.close()
+    def oembed(self) -> str:
+        return self.url("/oembed")
 
 
 @pytest.fixture
@@ -111,7 +97,7 @@ def test_one_layer_of_gzip_or_deflate_is_decoded(
     body = json.dumps({"type": "rich", "html": "<p>hello</p>" * 100}).encode()
     server = raw_server(answer(encode(body), encoding=encoding))
     with HttpClient(timeout=1) as http:
-        assert http.get(server.url, trusted=True).content == body
+        assert http.get(server.oembed, trusted=True).content == body
 
 
 @pytest.mark.parametrize("encoding", ["gzip, gzip", "gzip,deflate", "deflate, gzip, gzip"])
@@ -121,7 +107,7 @@ def test_more_than_one_encoding_layer_is_refused(
     body = gzip.compress(gzip.compress(b'{"type": "link"}'))
     server = raw_server(answer(body, encoding=encoding))
     with HttpClient(timeout=1) as http, pytest.raises(InvalidResponse, match="at most one"):
-        http.get(server.url, trusted=True)
+        http.get(server.oembed, trusted=True)
 
 
 @pytest.mark.parametrize("encoding", ["zstd", "br", "compress", "x-bomb"])
@@ -131,13 +117,13 @@ def test_encodings_we_did_not_ask_for_are_refused(
     body = zstandard.ZstdCompressor().compress(b'{"type": "link"}')
     server = raw_server(answer(body, encoding=encoding))
     with HttpClient(timeout=1) as http, pytest.raises(InvalidResponse, match="accepts only gzip"):
-        http.get(server.url, trusted=True)
+        http.get(server.oembed, trusted=True)
 
 
 def test_a_body_that_is_not_gzip_is_an_invalid_response(raw_server: type[RawServer]) -> None:
     server = raw_server(answer(b"this is not gzip at all", encoding="gzip"))
     with HttpClient(timeout=1) as http, pytest.raises(InvalidResponse, match="not valid gzip"):
-        http.get(server.url, trusted=True)
+        http.get(server.oembed, trusted=True)
 
 
 def test_the_cap_applies_to_decoded_bytes_and_truncation_cuts_them(
@@ -147,8 +133,8 @@ def test_the_cap_applies_to_decoded_bytes_and_truncation_cuts_them(
     server = raw_server(answer(gzip.compress(body), encoding="gzip", content_type="text/html"))
     with HttpClient(timeout=1, max_bytes=100_000) as http:
         with pytest.raises(InvalidResponse, match="larger than"):
-            http.get(server.url, trusted=True)
-        cut = http.get(server.url, trusted=True, truncate=True)
+            http.get(server.oembed, trusted=True)
+        cut = http.get(server.oembed, trusted=True, truncate=True)
     assert cut.truncated
     assert cut.content == body[:100_000]
 
@@ -349,7 +335,7 @@ def test_a_malformed_redirect_target_is_an_invalid_response(simulator: ProviderS
 def test_deeply_nested_json_is_an_invalid_response(raw_server: type[RawServer], depth: int) -> None:
     server = raw_server(answer(b"[" * depth + b"]" * depth))
     with HttpClient(timeout=1) as http:
-        response = http.get(server.url, trusted=True)
+        response = http.get(server.oembed, trusted=True)
     with pytest.raises(InvalidResponse, match="nest"):
         response.json()
 
@@ -393,7 +379,7 @@ def test_malformed_http_raises_only_fetch_errors(raw_server: type[RawServer], ra
     server = raw_server(raw)
     with HttpClient(timeout=1, allow_private_networks=True) as http:
         try:
-            response = http.get(server.url, trusted=True)
+            response = http.get(server.oembed, trusted=True)
         except FetchError:
             return
         response.text()  # whatever was read can be decoded without raising

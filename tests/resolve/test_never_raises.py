@@ -172,6 +172,22 @@ def test_an_entry_that_cannot_be_presented_is_treated_as_absent(
     assert simulator.count(TWITTER) == requests + 1
 
 
+def test_when_every_template_fails_the_embed_is_a_bare_escaped_link(
+    simulator: ProviderSimulator, providers: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "embed.html").write_text("{{ 1 // 0 }}")  # the wrapper of every embed
+    simulator.route(TWITTER, body={"type": "rich", "html": "<blockquote>hi</blockquote>"})
+    url = TWEET + "?q=<b>"
+    with resolver(providers, template_dirs=[folder]) as r:
+        embed = r.resolve(url)
+    assert embed.status == "fallback"
+    assert embed.html.startswith('<figure class="embedkit embedkit-fallback"><a href="https://')
+    assert "<b>" not in embed.html
+    assert embed.scripts == ()
+
+
 def test_a_duration_that_is_not_a_number_never_raises(
     simulator: ProviderSimulator, providers: Path, tmp_path: Path
 ) -> None:

@@ -10,12 +10,12 @@ ambiguous (the ledger records a retry, not ``unknown``).
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
 import requests
+from tests.loopback import Loopback, read_head
 from tests.syndicate.fakes import refused_url, sample_post
 
 from embedkit._errors import ChannelError
@@ -25,38 +25,20 @@ from embedkit.syndicate.channels._mastodon import MastodonChannel
 from embedkit.syndicate.channels._webhook import SlackWebhook
 
 
-class RefusingProxy:
+class RefusingProxy(Loopback):
     """A loopback HTTP proxy that answers every CONNECT with 403 and records it."""
 
     def __init__(self) -> None:
         self.requests: list[bytes] = []
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(8)
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__(self._refuse)
+
+    def _refuse(self, conn: socket.socket) -> None:
+        self.requests.append(read_head(conn))
+        conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-                self.requests.append(data)
-                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
-
-    def close(self) -> None:
-        self._sock.close()
+    def address(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
 
 @pytest.fixture
@@ -67,7 +49,7 @@ def proxy() -> Iterator[RefusingProxy]:
 
 
 def test_a_webhook_refused_by_its_proxy_is_a_safe_retry(proxy: RefusingProxy) -> None:
-    client = httpx.Client(proxy=proxy.url, timeout=2)
+    client = httpx.Client(proxy=proxy.address, timeout=2)
     channel = SlackWebhook("https://hooks.slack.example/services/T1/B1/secret", client=client)
     key = idempotency_key("a1", "slack", "h")
     with pytest.raises(ChannelError) as caught:
@@ -81,7 +63,7 @@ def test_a_webhook_refused_by_its_proxy_is_a_safe_retry(proxy: RefusingProxy) ->
 
 def test_mastodon_refused_by_its_proxy_is_a_safe_retry(proxy: RefusingProxy) -> None:
     session = requests.Session()
-    session.proxies = {"https": proxy.url}
+    session.proxies = {"https": proxy.address}
     channel = MastodonChannel("https://mastodon.example", "token-abcdef", session=session)
     key = idempotency_key("a1", "mastodon", "h")
     with pytest.raises(ChannelError) as caught:
@@ -103,24 +85,8 @@ def _raised(action: object) -> BaseException:
 @pytest.fixture
 def silent_server() -> Iterator[str]:
     """A listener that accepts and reads but never answers: a read timeout."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    held: list[socket.socket] = []
-
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                return
-            held.append(conn)
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    sock.close()
-    for conn in held:
-        conn.close()
+    with Loopback(read_head, keep=True) as server:
+        yield server.url("/")
 
 
 def test_was_sent_reads_real_failures_of_every_stack(
@@ -130,13 +96,13 @@ def test_was_sent_reads_real_failures_of_every_stack(
     with httpx.Client(timeout=0.3) as client:
         assert not was_sent(_raised(lambda: client.post(refused, content=b"x")))
         assert was_sent(_raised(lambda: client.post(silent_server, content=b"x")))
-    with httpx.Client(timeout=1, proxy=proxy.url) as client:
+    with httpx.Client(timeout=1, proxy=proxy.address) as client:
         error = _raised(lambda: client.post("https://platform.example/", content=b"x"))
         assert isinstance(error, httpx.ProxyError)
         assert not was_sent(error)
     assert not was_sent(_raised(lambda: requests.post(refused, data=b"x", timeout=0.3)))
     assert was_sent(_raised(lambda: requests.post(silent_server, data=b"x", timeout=0.3)))
-    proxies = {"https": proxy.url}
+    proxies = {"https": proxy.address}
     error = _raised(lambda: requests.post("https://platform.example/", proxies=proxies, timeout=1))
     assert isinstance(error, requests.exceptions.ProxyError)
     assert not was_sent(error)

@@ -417,38 +417,26 @@ class Resolver:
 
     def _bare(self, ref: Ref, found: Match | None, error: str) -> Embed:
         """The fallback made from the reference alone; never raises."""
-        try:
-            shown = present(
-                self.environment,
-                ref=ref,
-                provider=found.provider.name if found else None,
-                family=(found.provider.family if found else None) or ref.kind,
-                status="fallback",
-                data=None,
-                snapshot=None,
-                consent=self.consent,
-                show_deleted_text=self.show_deleted_text,
-            )
-        except Exception as exc:
-            log.warning("could not present the bare fallback of %s: %s", ref.url, exc)
-            link = html_lib.escape(ref.url, quote=True)
-            markup = (
-                f'<figure class="embedkit embedkit-fallback"><a href="{link}" '
-                f'rel="noopener nofollow">{link}</a></figure>'
-            )
-            shown = Presented(html=markup, fallback_html=markup, scripts=())
+        embed = self._embed(ref, found, "fallback", None, error)
+        if embed is not None:
+            return embed
+        link = html_lib.escape(ref.url, quote=True)  # even the templates failed: a bare link
+        markup = (
+            f'<figure class="embedkit embedkit-fallback"><a href="{link}" '
+            f'rel="noopener nofollow">{link}</a></figure>'
+        )
         return Embed(
             ref=ref.raw,
             url=ref.url,
             status="fallback",
             provider=found.provider.name if found else None,
-            html=shown.html,
+            html=markup,
             data={},
             fetched_at=None,
             expires_at=None,
             error=error,
-            scripts=shown.scripts,
-            fallback_html=shown.fallback_html,
+            scripts=(),
+            fallback_html=markup,
         )
 
     def _present(
