@@ -354,5 +354,5 @@ def test_the_meta_token_never_reaches_stderr_at_any_verbosity(
     for form, text in forms(TOKEN).items():
         assert text not in done.stderr, form
     assert "provider trouble" in done.stderr  # embedkit's own info line is there...
-    third_party = "HTTP Request:" in done.stderr
-    assert third_party is (verbosity == "-vvv")  # ...httpx's only when asked for
+    third_party = " httpcore." in done.stderr
+    assert third_party is (verbosity == "-vvv")  # ...the HTTP library's only when asked for

@@ -115,6 +115,13 @@ def test_one_connection_is_kept_alive_for_several_requests(
     assert len(ports) == 1
 
 
+def test_cookies_are_never_stored_or_sent(simulator: ProviderSimulator, http: HttpClient) -> None:
+    simulator.route("/a", body={}, headers={"Set-Cookie": "session=tracker-123; Path=/"})
+    http.get(simulator.url("/a"), trusted=True)
+    http.get(simulator.url("/a"), trusted=True)
+    assert "cookie" not in simulator.last("/a").headers
+
+
 def test_concurrent_requests_share_kept_alive_connections(simulator: ProviderSimulator) -> None:
     simulator.route("/a", fixture="youtube-1.json")
     with HttpClient(timeout=2) as http, ThreadPoolExecutor(8) as pool:

@@ -1,7 +1,9 @@
 """The hardened HTTP client every embedkit fetch goes through.
 
-:class:`HttpClient` wraps one :class:`httpx.Client` (so connections are kept
-alive and reused) and adds what fetching author-steerable URLs needs:
+:class:`HttpClient` sends httpx requests straight to its transport (by default
+:class:`~embedkit.net._transport.GuardedTransport`, which keeps connections
+alive and reuses them; no cookie jar, no environment proxies) and adds what
+fetching author-steerable URLs needs:
 
 - a connect/read ``timeout`` and one wall-clock ``deadline`` per request that
   covers connect, TLS, headers, redirects, body and decoding (both raise

@@ -1,7 +1,8 @@
 """The guarded transport: connections pinned to the addresses the network guard checked.
 
-:class:`GuardedTransport` is httpx's own connection pool over a network backend
-of ours (:class:`PinnedBackend`). The client (:mod:`embedkit.net._http`) resolves a
+:class:`GuardedTransport` is httpcore's HTTP/1.1 connections, kept alive in a
+small pool of ours (:class:`ConnectionPool`), over a network backend of ours
+(:class:`PinnedBackend`). The client (:mod:`embedkit.net._http`) resolves a
 host once through the DNS seam, checks the addresses, and publishes them for the
 request in :data:`CURRENT_PERMIT`; the backend then connects only to those, so a
 second DNS answer cannot smuggle a private address past the guard (DNS
@@ -39,6 +40,7 @@ from embedkit.net._netguard import (
 __all__ = [
     "CURRENT_DEADLINE",
     "CURRENT_PERMIT",
+    "ConnectionPool",
     "DeadlineStream",
     "GuardedTransport",
     "Permit",
@@ -316,7 +318,7 @@ class ConnectionPool:
 class GuardedTransport(httpx.BaseTransport):
     """An httpx transport whose connections go only to checked addresses.
 
-    It is httpx's own connection pool (httpcore) with a network backend that
+    It is httpcore's connections, pooled per origin, with a network backend that
     resolves names through ``dns`` and connects to the addresses
     :class:`HttpClient` checked for the request. TLS still verifies the
     certificate for the host name in the URL.

@@ -420,8 +420,7 @@ class OEmbedFetcher:
 
     def _run(self, endpoint: python_oembed.OEmbedEndpoint, request_url: str) -> dict[str, Any]:
         try:
-            response = endpoint.fetch(request_url)
-            return normalize(response.getData())
+            data = endpoint.fetch(request_url).getData()
         except python_oembed.OEmbedError as exc:
             shown = redact_url(request_url)
             raise InvalidResponse(f"{exc} (from {shown})", url=shown) from None
@@ -437,3 +436,8 @@ class OEmbedFetcher:
             raise InvalidResponse(
                 f"unusable oEmbed answer from {shown} ({type(exc).__name__})", url=shown
             ) from None
+        # The package hands back the JSON the adapter wrote, which normalize() made:
+        # reading it again would change nothing.
+        if not isinstance(data, dict):
+            raise InvalidResponse(f"the oEmbed package returned {type(data).__name__}")
+        return data
