@@ -2,15 +2,15 @@
 
 Run:  .venv/bin/python benchmarks/bench_resolve.py [--rounds N]
 
-Three measurements, each with both libraries given the same oembed.com registry
+Two measurements, each with both libraries given the same oembed.com registry
 and the same local provider simulator (127.0.0.1, no internet):
 
 1. provider matching over the real URL shapes in tests/fixtures/urls/real-urls.txt
    (embedkit: host index then a few anchored regexes; micawber: a linear scan);
 2. a warm-cache resolve (memory caches on both sides; embedkit also sanitizes and
-   renders its wrapper, micawber returns the raw provider dict);
-3. a cold batch of distinct posts against a simulator that answers after 20 ms
-   (embedkit resolve_many vs micawber request_many, 8 workers each).
+   renders its wrapper, micawber returns the raw provider dict).
+
+Cold batches and upstream requests per pasted shape are in benchmarks/bench_cold.py.
 
 Prints a Markdown table (README's "Benchmarks" section quotes one run).
 """
@@ -88,73 +88,6 @@ def bench_warm(sim: ProviderSimulator, providers: Path, rounds: int) -> Row:
     return "warm cache hit (per post)", t_ours, t_theirs, "memory caches, 50 posts"
 
 
-def bench_cold(sim: ProviderSimulator, providers: Path, rounds: int) -> Row:
-    """Distinct posts, empty caches, the provider answering after 20 ms.
-
-    Both sides are built once (embedkit's registry holds the whole oembed.com
-    registry; micawber gets one pattern) and their caches emptied before each round.
-    """
-    batch = 40
-    urls = _tweets(batch)
-    sim.fault("/twitter/oembed", "delay", seconds=0.02)
-    ours = Resolver(cache="memory://", providers=providers, env={}, max_workers=8)
-    theirs = micawber.ProviderRegistry(cache=Cache(), max_workers=8)
-    theirs.register(
-        r"https://twitter\.com/\S+/status/\d+", micawber.Provider(sim.endpoint_url("Twitter"))
-    )
-
-    def ours_once() -> None:
-        ours.cache.purge(all=True)
-        ours.resolve_many(urls)
-
-    def theirs_once() -> None:
-        theirs.cache = Cache()
-        theirs.request_many(urls)
-
-    t_ours = best_of(rounds, ours_once)
-    t_theirs = best_of(rounds, theirs_once)
-    ours.close()
-    sim.clear_faults()
-    return (
-        f"cold batch of {batch} posts (total)",
-        t_ours,
-        t_theirs,
-        "provider answers after 20 ms, 8 workers each; embedkit also sanitizes "
-        "and renders each embed and its fallback",
-    )
-
-
-def bench_shapes(sim: ProviderSimulator, providers: Path) -> tuple[str, int, int, str]:
-    """Upstream requests for 20 posts, each pasted in the three shapes editors use."""
-    ids = [1636212467429621760 + i for i in range(20)]
-    urls = [
-        form.format(i)
-        for i in ids
-        for form in (
-            "https://twitter.com/Reuters/status/{}",
-            "https://x.com/Reuters/status/{}?s=20&t=abc",
-            "https://mobile.twitter.com/Reuters/status/{}/photo/1",
-        )
-    ]
-    sim.reset_requests()
-    with Resolver(cache="memory://", providers=providers, env={}) as ours:
-        for url in urls:
-            ours.resolve(url)
-    ours_count = sim.count("/twitter/oembed")
-    sim.reset_requests()
-    theirs = micawber.ProviderRegistry(cache=Cache())
-    provider = micawber.Provider(sim.endpoint_url("Twitter"))
-    theirs.register(r"https://(mobile\.)?(twitter|x)\.com/\S+/status/\d+\S*", provider)
-    for url in urls:
-        theirs.request(url)
-    return (
-        "upstream requests, 20 posts x 3 pasted shapes",
-        ours_count,
-        sim.count("/twitter/oembed"),
-        "canonical URLs: one post, one cache entry",
-    )
-
-
 def fmt(seconds: float) -> str:
     if seconds < 1e-3:
         return f"{seconds * 1e6:.1f} µs"
@@ -171,14 +104,10 @@ def main() -> None:
     with ProviderSimulator() as sim, tempfile.TemporaryDirectory() as tmp:
         providers = sim.providers_file(Path(tmp), names=("Twitter",))
         rows.append(bench_warm(sim, providers, args.rounds))
-        rows.append(bench_cold(sim, providers, max(3, args.rounds // 2)))
-        shapes = bench_shapes(sim, providers)
     print("| measurement | embedkit | micawber | ratio | notes |")
     print("|---|---|---|---|---|")
     for name, ours, theirs, note in rows:
         print(f"| {name} | {fmt(ours)} | {fmt(theirs)} | {theirs / ours:.1f}× | {note} |")
-    name, n_ours, n_theirs, note = shapes
-    print(f"| {name} | {n_ours} | {n_theirs} | {n_theirs / n_ours:.1f}× | {note} |")
 
 
 if __name__ == "__main__":

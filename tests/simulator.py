@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -154,6 +155,7 @@ FAULT_KINDS = frozenset(
         "redirect_loop",
         "redirect",
         "reset",
+        "trickle",
     }
 )
 
@@ -519,6 +521,15 @@ class ProviderSimulator:
         - ``"redirect_loop"``: 302 back to the same URL, forever.
         - ``"redirect"``: ``status`` (default 302) to ``location``.
         - ``"reset"``: close the connection without any response.
+        - ``"trickle"``: send one byte every ``interval`` seconds (default 0.05) for
+          at most ``seconds`` (default 10), then close. ``part`` chooses where:
+          ``"headers"`` (a header line that never ends), ``"body"`` (a chunked JSON
+          body that never ends) or ``"gzip_name"`` (a ``Content-Encoding: gzip``
+          body whose gzip header has a file name that never ends; with
+          ``fast=True`` it is sent in 64 KiB pieces, up to ``size`` bytes, default
+          8 MiB, as fast as the client reads). With ``finish=True`` the body part
+          waits ``pause`` seconds after the last byte and then ends the answer
+          properly, instead of closing the connection.
 
         ``times`` limits the fault to the next N requests; then routing resumes.
         A later fault for the same path is queued after earlier limited ones.
@@ -708,9 +719,51 @@ def _make_handler(sim: ProviderSimulator) -> type[BaseHTTPRequestHandler]:
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(reply.body)
+            # Headers and body leave in one write (one TCP segment for small answers):
+            # with two writes a client's delayed ACK can stall a kept-alive request.
+            buffer: list[bytes] = getattr(self, "_headers_buffer", [])
+            head = b"".join([*buffer, b"\r\n"])
+            buffer.clear()
+            self.wfile.write(head + (reply.body if self.command != "HEAD" else b""))
+
+        def _trickle(self, opts: dict[str, Any]) -> None:
+            """Send a response one byte at a time (see ``fault(kind="trickle")``)."""
+            interval = float(opts.get("interval", 0.05))
+            until = time.monotonic() + float(opts.get("seconds", 10.0))
+            part = opts.get("part", "headers")
+            self.close_connection = True
+            if part == "headers":
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Pad: ")
+                drip = b"a"
+            else:
+                encoding = "Content-Encoding: gzip\r\n" if part == "gzip_name" else ""
+                self.wfile.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + encoding.encode()
+                    + b"Transfer-Encoding: chunked\r\n\r\n"
+                )
+                # gzip magic, deflate, FNAME flag, mtime, xfl, os: then the name.
+                first = b"\x1f\x8b\x08\x08\x00\x00\x00\x00\x00\xff" if part == "gzip_name" else b"{"
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(first), first))
+                drip = b"a" if part == "gzip_name" else b" "
+            if opts.get("fast"):
+                piece = drip * 65_536
+                sent, size = 0, int(opts.get("size", 8 * 1024 * 1024))
+                while sent < size and time.monotonic() < until and not sim._stopping.is_set():
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    sent += len(piece)
+                return
+            while time.monotonic() < until:
+                if part == "headers":
+                    self.wfile.write(drip)
+                else:
+                    self.wfile.write(b"1\r\n%s\r\n" % drip)
+                if sim._wait(interval):
+                    return
+            if opts.get("finish") and part != "headers":
+                if sim._wait(float(opts.get("pause", 0.0))):
+                    return
+                self.wfile.write(b"0\r\n\r\n")
 
         def _apply_fault(self, fault: _Fault, request: RecordedRequest) -> bool:
             """Act out a fault; False means "answer normally afterwards"."""
@@ -752,6 +805,8 @@ def _make_handler(sim: ProviderSimulator) -> type[BaseHTTPRequestHandler]:
                 )
             elif kind == "reset":
                 self.close_connection = True
+            elif kind == "trickle":
+                self._trickle(opts)
             return True
 
         def _send_oversize(self, size: int, declare_length: bool) -> None:

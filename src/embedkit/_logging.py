@@ -4,7 +4,7 @@ Records carry structured fields in ``extra`` (``event``, ``article_id``,
 ``channel``, ``post_url``...; see :data:`FIELDS`). :class:`TextFormatter` writes
 ``level message key=value``; :class:`JsonFormatter` one JSON object per line.
 Both mask the value of every secret environment variable before writing, as a
-last line of defence (:func:`embedkit.net._redaction.redact`). This module is
+last line of defence (:func:`embedkit._redaction.redact`). This module is
 light on purpose: the command line sets logging up before it knows which
 subsystem a command needs.
 
@@ -59,7 +59,7 @@ def to_json(data: Any) -> str:
 
 
 def _redact(text: str) -> str:
-    from embedkit.net._redaction import redact
+    from embedkit._redaction import redact
 
     return redact(text)
 
@@ -85,7 +85,11 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """``level   message key=value ...`` for a terminal or a cron mail."""
+    """``level   message key=value ...`` for a terminal or a cron mail.
+
+    Lines from other libraries' loggers (shown with -vvv) name their logger:
+    ``debug   httpcore.connection: ...``.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         fields = _fields(record)
@@ -94,7 +98,8 @@ class TextFormatter(logging.Formatter):
             for key in _TEXT_EXTRAS
             if fields.get(key) is not None and not (key == "attempt" and fields[key] in (0, 1))
         )
-        line = f"{record.levelname.lower():7} {record.getMessage()}"
+        source = "" if record.name.startswith("embedkit") else f"{record.name}: "
+        line = f"{record.levelname.lower():7} {source}{record.getMessage()}"
         if extras:
             line += f"  {extras}"
         if record.exc_info:

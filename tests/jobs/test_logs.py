@@ -49,7 +49,7 @@ def test_json_lines_carry_the_fields_and_no_secret() -> None:
     )
     assert "password" not in data
     assert SECRET not in line
-    assert "[redacted]" in data["reason"]
+    assert "***" in data["reason"]
 
 
 @pytest.mark.usefixtures("env")
@@ -70,4 +70,4 @@ def test_text_lines_are_readable_and_redacted() -> None:
     ],
 )
 def test_which_variables_count_as_secrets(name: str, redacted: bool) -> None:
-    assert (redact("value=abcdefgh", {name: "abcdefgh"}) == "value=[redacted]") is redacted
+    assert (redact("value=abcdefgh", {name: "abcdefgh"}) == "value=***") is redacted

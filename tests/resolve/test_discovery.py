@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,6 +13,8 @@ from embedkit._errors import BlockedAddress, Forbidden, NotFound
 from embedkit.net._http import HttpClient
 from embedkit.resolve._discovery import (
     DISCOVERY_MAX_BYTES,
+    LINK_HEADER_MAX_LENGTH,
+    LINK_HEADER_MAX_VALUES,
     OEmbedLink,
     choose_link,
     discover,
@@ -145,6 +149,67 @@ def test_parse_link_header() -> None:
         OEmbedLink("https://page.example/oembed?url=x&format=xml", "text/xml+oembed"),
         OEmbedLink("https://b.test/oembed?url=x", "application/json+oembed"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            '<https://a.test/o?x=1,2>; type="application/json+oembed"; rel="alternate"',
+            [OEmbedLink("https://a.test/o?x=1,2", "application/json+oembed")],
+        ),
+        (  # a comma inside a quoted parameter does not end the link
+            '</o>; title="a, b"; rel="alternate"; type="application/json+oembed"',
+            [OEmbedLink("https://page.example/o", "application/json+oembed")],
+        ),
+        ('<https://a.test/o>; rel="alternate; type=application/json+oembed', []),
+        ("<https://a.test/o; rel=alternate; type=application/json+oembed", []),
+        ("", []),
+    ],
+)
+def test_parse_link_header_edge_cases(value: str, expected: list[OEmbedLink]) -> None:
+    assert parse_link_header([value], PAGE) == expected
+
+
+def _parse_seconds(value: str) -> float:
+    """The best of several timings of parsing ``value`` (a growth check, not a limit)."""
+    best = float("inf")
+    for _ in range(9):
+        started = time.process_time()  # CPU time: other processes' load does not count
+        for _ in range(10):
+            parse_link_header([value], PAGE)
+        best = min(best, time.process_time() - started)
+    return best
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["<", "<a>", '"', ';a="', "<a>;", '<a>; rel="x,', "; ", "\\"],
+)
+def test_link_header_parsing_grows_linearly(unit: str) -> None:
+    # Both sizes are under the parsed bound (LINK_HEADER_MAX_LENGTH), so the bound
+    # does not hide the growth: doubling the input must not quadruple the work.
+    n = LINK_HEADER_MAX_LENGTH // (2 * len(unit))
+    small = _parse_seconds("<a>" + unit * n)
+    large = _parse_seconds("<a>" + unit * (2 * n))
+    assert large / small < 3.0, (unit, small, large)
+
+
+def test_link_headers_beyond_the_bound_are_not_read() -> None:
+    link = '</o>; rel="alternate"; type="application/json+oembed"'
+    padding = "<https://a.test/p>; rel=next, " * (LINK_HEADER_MAX_LENGTH // 30 + 1)
+    assert parse_link_header([padding + link], PAGE) == []
+    values = ["<https://a.test/p>; rel=next"] * LINK_HEADER_MAX_VALUES + [link]
+    assert parse_link_header(values, PAGE) == []
+    assert parse_link_header([link], PAGE) == [
+        OEmbedLink("https://page.example/o", "application/json+oembed")
+    ]
+
+
+@given(st.text(alphabet='<>;,="\\ abrelt/:+', max_size=300))
+def test_parse_link_header_never_raises(value: str) -> None:
+    for link in parse_link_header([value], PAGE):
+        assert isinstance(link, OEmbedLink)
 
 
 # -- discover(), through the simulator ------------------------------------------------------

@@ -7,6 +7,7 @@ would point it at a staging provider), never by patching embedkit.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from tests.simulator import REUTERS_STATUS_ID, ProviderSimulator
 
-from embedkit import InvalidReference, Resolver
+from embedkit import Embed, InvalidReference, Resolver
 from embedkit.net._http import HttpClient
 from embedkit.resolve.cache import open_cache
 
@@ -94,6 +95,37 @@ def test_resolve_many_keeps_order_and_shares_requests(
         CANONICAL,
     ]
     assert simulator.count(TWITTER) == 2
+
+
+def test_resolve_many_reuses_its_workers_and_close_stops_them(
+    simulator: ProviderSimulator, providers: Path, tmp_path: Path, clock: Clock
+) -> None:
+    def workers() -> set[int]:
+        return {t.ident or 0 for t in threading.enumerate() if t.name.startswith("embedkit-")}
+
+    tweets = [f"https://twitter.com/a/status/{n}" for n in range(1, 9)]
+    with make(providers, tmp_path, clock, max_workers=4) as resolver:
+        resolver.resolve_many(tweets[:4])
+        first = workers()
+        resolver.resolve_many(tweets[4:], refresh=True)
+        assert workers() == first
+        assert 1 <= len(first) <= 4
+    assert not workers() & first
+
+
+def test_a_callback_that_resolves_again_does_not_wait_for_a_busy_pool(
+    simulator: ProviderSimulator, providers: Path, tmp_path: Path, clock: Clock
+) -> None:
+    inner: list[str] = []
+    with make(providers, tmp_path, clock, max_workers=2) as resolver:
+
+        def again(embed: Embed) -> None:
+            found = resolver.resolve_many([OTHER_TWEET, REUTERS_FORMS[0]])
+            inner.append(found[0].status)
+
+        outer = resolver.resolve_many(REUTERS_FORMS[:2], on_result=again)
+    assert len(outer) == 2
+    assert len(inner) == 2
 
 
 def test_invalid_reference_raises_before_any_request(

@@ -18,7 +18,7 @@ from embedkit.syndicate import Article, format_post, load_article
 from embedkit.syndicate._facets import facets_for
 from embedkit.syndicate._format import template_names
 from embedkit.syndicate._hashtags import hashtags_for, normalize_hashtag
-from embedkit.syndicate._length import PLATFORMS, fits
+from embedkit.syndicate._length import PLATFORMS, count_length, fits
 from embedkit.syndicate._truncate import shorten
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "articles"
@@ -583,3 +583,16 @@ def test_the_default_environment_follows_embedkit_templates(
     assert format_post(SEEDS["en"], "x").text.startswith("OVERRIDE ")
     monkeypatch.delenv("EMBEDKIT_TEMPLATES")
     assert not format_post(SEEDS["en"], "x").text.startswith("OVERRIDE ")
+
+
+def test_a_thread_whose_first_post_has_no_room_for_its_marker_still_fits() -> None:
+    """Found by Hypothesis: title and URL leave 4 units on X, the " 1/2" marker needs 5."""
+    title = "Trade " * 41 + "talks"  # 251 weighted units
+    article = Article(
+        id="a", title=title, url="https://news.example.com/a", summary="More to say here."
+    )
+    assert count_length(f"{title}\n\nhttps://news.example.com/a", "x") == 276
+    post = format_post(article, "x", thread=True)
+    assert post.length <= 280
+    assert "1/2" not in post.text
+    assert post.thread == ("More to say here. 2/2",)

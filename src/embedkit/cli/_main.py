@@ -177,8 +177,8 @@ def cli_message(text: str) -> str:
 
 
 def _say(line: str) -> None:
+    from embedkit._redaction import redact
     from embedkit.cli._term import echo
-    from embedkit.net._redaction import redact
 
     echo(redact(line), err=True)
 
@@ -288,16 +288,26 @@ def setup_logging(
             text = super().format(record)
             return escape_controls(text) if is_terminal(sys.stderr) else text
 
-    logger = logging.getLogger("embedkit")
-    for old in list(logger.handlers):
+    from embedkit._config import env_flag
+    from embedkit._redaction import THIRD_PARTY_LOGGERS, RedactingFilter
+
+    # The handler sits on the root logger, so the HTTP and OAuth libraries' lines pass
+    # through the same redacting filter; below WARNING they are held back unless -vvv
+    # or EMBEDKIT_LOG_THIRD_PARTY=1 asks for them.
+    root = logging.getLogger()
+    for old in list(root.handlers) + list(logging.getLogger("embedkit").handlers):
         if getattr(old, "_embedkit_cli", False):
-            logger.removeHandler(old)
+            root.removeHandler(old)
+            logging.getLogger("embedkit").removeHandler(old)
     handler = StderrHandler()
     handler._embedkit_cli = True  # type: ignore[attr-defined]
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
-    logger.addHandler(handler)
+    show_third_party = verbose >= 3 or env_flag(os.environ, "EMBEDKIT_LOG_THIRD_PARTY")
+    handler.addFilter(RedactingFilter(hold=() if show_third_party else THIRD_PARTY_LOGGERS))
+    root.addHandler(handler)
     shift = 10 * (quiet - verbose)
-    logger.setLevel(level(logging.WARNING + shift))
+    root.setLevel(level(logging.WARNING + shift))
+    logging.getLogger("embedkit").setLevel(logging.NOTSET)
     syndicate = logging.getLogger("embedkit.syndicate")
     for old in list(syndicate.handlers):  # one installed by syndicate's configure_logging
         if getattr(old, "_embedkit_syndicate", False):

@@ -137,7 +137,9 @@ def common_options(*, narrate: bool = False) -> Callable[[F], F]:
                 count=True,
                 expose_value=False,
                 callback=_add(_VERBOSE),
-                help="Say more on stderr: -v adds detail to errors and info logs, -vv debug.",
+                help="Say more on stderr: -v adds detail to errors and info logs, -vv "
+                "debug, -vvv the HTTP and OAuth libraries' logs too. Secrets are masked "
+                "at every level.",
             ),
             click.option(
                 "-q",
@@ -475,7 +477,7 @@ def open_resolver(
     try:
         cache = open_cache(cache_url)
     except CacheError as exc:
-        from embedkit.net._redaction import redact
+        from embedkit._redaction import redact
 
         echo(
             f"Warning: {redact(str(exc))}; carrying on without the cache "

@@ -16,7 +16,6 @@ exit 2.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from embedkit._redaction import get_logger
 from embedkit.cli._options import (
     TagsFrom,
     channel_option,
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = ["syndicate"]
 
-log = logging.getLogger("embedkit.syndicate")
+log = get_logger("embedkit.syndicate")
 
 
 class _DateParam(click.ParamType):  # type: ignore[type-arg]
@@ -325,7 +325,7 @@ def post_command(
 
 
 def _print_outcomes(summary: RunSummary) -> None:
-    from embedkit.net._redaction import redact
+    from embedkit._redaction import redact
 
     for outcome in summary.outcomes:
         where = outcome.post_url or outcome.post_id or redact(outcome.reason)
@@ -456,7 +456,7 @@ def run_command(
 
 
 def _print_summary(summary: RunSummary, budget: float) -> None:
-    from embedkit.net._redaction import redact
+    from embedkit._redaction import redact
 
     totals = summary.totals()
     first = "would post" if summary.dry_run else "posted"
@@ -517,7 +517,7 @@ def reconcile_command(
     unknown. A ledger that does not exist yet has nothing to settle: it is
     reported, not created (exit 0).
     """
-    from embedkit.net._redaction import redact
+    from embedkit._redaction import redact
     from embedkit.syndicate import open_ledger, reconcile
     from embedkit.syndicate._ledger import ledger_path
 

@@ -30,7 +30,6 @@ pulled in with ``{% include %}`` share their page's collection.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 import jinja2
@@ -39,6 +38,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from embedkit._errors import ConfigError, InvalidReference
+from embedkit._redaction import get_logger
 from embedkit.page._render import (
     CONSENT_SCRIPT_NAME,
     has_consent_placeholder,
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EmbedExtension"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: The context variable holding a render's script collection.
 _KEY = "__embedkit_collected__"

@@ -1,11 +1,17 @@
 """The hardened HTTP client every embedkit fetch goes through.
 
-:class:`HttpClient` wraps one :class:`httpx.Client` (so connections are kept
-alive and reused) and adds what fetching author-steerable URLs needs:
+:class:`HttpClient` sends httpx requests straight to its transport (by default
+:class:`~embedkit.net._transport.GuardedTransport`, which keeps connections
+alive and reuses them; no cookie jar, no environment proxies) and adds what
+fetching author-steerable URLs needs:
 
-- a connect/read ``timeout`` and a total ``deadline`` per request, redirects
-  included (both raise :class:`~embedkit._errors.Timeout`);
-- a response-size cap, enforced while streaming (``max_bytes``);
+- a connect/read ``timeout`` and one wall-clock ``deadline`` per request that
+  covers connect, TLS, headers, redirects, body and decoding (both raise
+  :class:`~embedkit._errors.Timeout`); :meth:`HttpClient.budget` shares one
+  deadline among several requests;
+- a response-size cap on the decoded body, enforced while streaming
+  (``max_bytes``); only gzip and deflate are asked for and decoded, one layer
+  at most, incrementally, so a compression bomb stops at the cap;
 - redirects followed by hand, at most ``max_redirects``, loops detected;
 - the network guard (:mod:`embedkit.net._netguard`) on every URL that an author can
   steer, and on every redirect hop. The addresses that were checked are the
@@ -26,11 +32,17 @@ Example::
 
 from __future__ import annotations
 
+import codecs
+import concurrent.futures
+import contextlib
+import contextvars
 import email.utils
 import json
 import re
+import threading
 import time
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,55 +59,42 @@ from embedkit._errors import (
     RateLimited,
     Timeout,
 )
+from embedkit._redaction import redact, redact_url
 from embedkit._version import __version__
 from embedkit.net._netguard import DnsResolver, check_host, normalize_host, system_dns
-from embedkit.net._transport import CURRENT_PERMIT, GuardedTransport, Permit
+from embedkit.net._transport import CURRENT_DEADLINE, CURRENT_PERMIT, GuardedTransport, Permit
 
 __all__ = [
+    "ACCEPT_ENCODING",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_USER_AGENT",
-    "SECRET_PARAMS",
+    "MAX_JSON_DEPTH",
     "GuardedTransport",
     "HttpClient",
     "HttpResponse",
+    "json_depth",
     "parse_retry_after",
     "raise_for_status",
     "redact_url",
+    "text_codec",
 ]
 
 DEFAULT_USER_AGENT = f"embedkit/{__version__} (+https://pypi.org/project/embedkit/)"
 DEFAULT_MAX_BYTES = 1_048_576
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-#: Query parameters whose values never appear in messages (compared case-insensitively).
-SECRET_PARAMS = frozenset(
-    {"access_token", "token", "key", "api_key", "apikey", "secret", "client_secret", "password"}
-)
-_SECRET_QUERY = re.compile(
-    r"(?P<lead>(?:^|[?&;]))(?P<name>[^=&;#]*)=(?P<value>[^&;#]*)",
-)
-_USERINFO = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@?#]*@")
+#: The only content codings embedkit asks for, and so the only ones it decodes.
+ACCEPT_ENCODING = "gzip, deflate"
 _SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
-
-
-def redact_url(url: str) -> str:
-    """Replace secret query values (and any user:password) in ``url`` with ``***``.
-
-    >>> redact_url("https://graph.facebook.com/oembed_post?url=x&access_token=abc|123")
-    'https://graph.facebook.com/oembed_post?url=x&access_token=***'
-    """
-
-    def hide(match: re.Match[str]) -> str:
-        name = match.group("name")
-        if name.lower() in SECRET_PARAMS:
-            return f"{match.group('lead')}{name}=***"
-        return match.group(0)
-
-    url = _USERINFO.sub(lambda m: f"{m.group('scheme')}***@", str(url))
-    base, sep, rest = url.partition("?")
-    if not sep:
-        return url
-    query, hash_sep, fragment = rest.partition("#")
-    return f"{base}?{_SECRET_QUERY.sub(hide, query)}{hash_sep}{fragment}"
+#: How deeply a JSON answer may nest arrays and objects.
+MAX_JSON_DEPTH = 20
+#: Charsets that are not text encodings a page could be written in (``idna``
+#: raises on ordinary text, ``undefined`` on everything).
+_NOT_TEXT_CHARSETS = frozenset(
+    {"idna", "punycode", "undefined", "unicode_escape", "raw_unicode_escape", "utf_7", "mbcs"}
+)
+#: Backslashes and control characters: read differently by different URL parsers.
+_AMBIGUOUS_LOCATION = re.compile(r"[\\\x00-\x1f\x7f]")
+_CHARSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,39}")
 
 
 @dataclass(frozen=True)
@@ -130,27 +129,89 @@ class HttpResponse:
         return _content_type(self.headers.get("content-type", ""))[0]
 
     def text(self) -> str:
-        """The body decoded by its declared charset; UTF-8 with replacement otherwise."""
-        charset = self.charset
-        if charset:
+        """The body decoded by its declared charset; UTF-8 with replacement otherwise.
+
+        A charset that is unknown, malformed or not a text encoding (``idna``,
+        ``undefined``...) counts as undeclared. Never raises.
+        """
+        codec = text_codec(self.charset)
+        if codec is not None:
             try:
-                return self.content.decode(charset, errors="replace")
-            except LookupError:
+                return self.content.decode(codec, errors="replace")
+            except (LookupError, ValueError, TypeError):
                 pass
         return self.content.decode("utf-8", errors="replace")
 
-    def json(self) -> Any:
-        """The body parsed as JSON; :class:`InvalidResponse` if it is not JSON."""
+    def json(self, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+        """The body parsed as JSON; :class:`InvalidResponse` if it is not JSON.
+
+        Arrays and objects nested deeper than ``max_depth`` are refused too: no
+        oEmbed answer needs them, and deep nesting breaks recursive code later.
+        """
         try:
-            if self.charset and self.charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
-                return json.loads(self.text())
-            return json.loads(self.content)
-        except (ValueError, UnicodeDecodeError) as exc:
+            codec = text_codec(self.charset)
+            if codec is not None and codec not in ("utf-8", "utf_8"):
+                data = json.loads(self.text())
+            else:
+                data = json.loads(self.content)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            reason = "it is nested too deeply" if isinstance(exc, RecursionError) else exc
+            shown = redact_url(self.url)
             raise InvalidResponse(
-                f"response from {redact_url(self.url)} is not valid JSON ({exc})",
-                url=redact_url(self.url),
-                status=self.status,
+                f"response from {shown} is not valid JSON ({reason})", url=shown, status=self.status
             ) from None
+        if json_depth(data) > max_depth:
+            shown = redact_url(self.url)
+            raise InvalidResponse(
+                f"response from {shown} nests JSON deeper than {max_depth} levels",
+                url=shown,
+                status=self.status,
+            )
+        return data
+
+
+def json_depth(value: object) -> int:
+    """How deeply ``value`` nests lists and dicts (0 for a scalar), without recursion.
+
+    >>> json_depth({"a": [1, {"b": []}]})
+    4
+    """
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children if isinstance(child, dict | list | tuple))
+    return deepest
+
+
+def text_codec(charset: str | None) -> str | None:
+    """The Python codec for a declared ``charset``, or None when it is not usable.
+
+    Unknown names, names with odd characters (``utf-8\\x00``) and codecs that
+    are not text encodings a document could use (``idna``, ``undefined``,
+    ``utf-7``...) give None, so callers fall back to UTF-8.
+
+    >>> text_codec("ISO-8859-1"), text_codec("idna"), text_codec("utf-8\\x00")
+    ('iso8859-1', None, None)
+    """
+    if not charset or not _CHARSET_NAME.fullmatch(charset):
+        return None
+    try:
+        info = codecs.lookup(charset)
+    except (LookupError, ValueError):
+        return None
+    name = info.name.replace("-", "_")
+    if name in _NOT_TEXT_CHARSETS or not getattr(info, "_is_text_encoding", True):
+        return None
+    return info.name
 
 
 def _content_type(value: str) -> tuple[str, dict[str, str]]:
@@ -264,12 +325,17 @@ class HttpClient:
         self.dns = dns
         self.user_agent = user_agent
         self.clock = clock
-        self._client = httpx.Client(
-            transport=transport or GuardedTransport(dns=dns, guard=not allow_private_networks),
-            follow_redirects=False,
-            trust_env=False,
-            timeout=self.timeout,
-            headers={"User-Agent": user_agent},
+        # The transport is called directly: no cookie jar, no auth flow, no URL
+        # re-parsing, no environment proxies — one parse per URL, and what is sent
+        # is exactly what is checked.
+        self._transport = transport or GuardedTransport(dns=dns, guard=not allow_private_networks)
+        self._dns_pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._dns_lock = threading.Lock()
+        self._headers = (
+            ("Accept", "*/*"),
+            ("Accept-Encoding", ACCEPT_ENCODING),
+            ("Connection", "keep-alive"),
+            ("User-Agent", user_agent),
         )
 
     def __repr__(self) -> str:
@@ -280,14 +346,35 @@ class HttpClient:
         )
 
     def close(self) -> None:
-        """Close the connection pool."""
-        self._client.close()
+        """Close the connection pool (and the DNS lookup threads)."""
+        self._transport.close()
+        if self._dns_pool is not None:
+            self._dns_pool.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> HttpClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def budget(self) -> Iterator[None]:
+        """Share one deadline among every :meth:`get` made inside the block.
+
+        The resolver wraps everything it fetches for one reference (a short
+        link's expansion, a discovery page, the oEmbed answer) in one budget, so a
+        slow reference costs at most one deadline however many requests it takes.
+        Nested budgets keep the earlier end.
+        """
+        ends_at = self.clock() + self.deadline
+        outer = _BUDGET.get()
+        if outer is not None and outer[0] is self:
+            ends_at = min(ends_at, outer[1])
+        token = _BUDGET.set((self, ends_at))
+        try:
+            yield
+        finally:
+            _BUDGET.reset(token)
 
     def get(
         self,
@@ -300,30 +387,65 @@ class HttpClient:
     ) -> HttpResponse:
         """GET ``url``, following redirects, and read the body under the cap.
 
-        ``max_bytes`` overrides the client's cap for this request. A body over
+        ``max_bytes`` overrides the client's cap for this request; it applies to
+        the decoded body, and bodies are decoded incrementally (gzip or deflate,
+        one layer at most), so a compression bomb stops at the cap. A body over
         the cap raises :class:`InvalidResponse` naming the limit, unless
         ``truncate=True``: then the first ``max_bytes`` bytes are returned with
-        ``truncated=True`` (for reading the head of a page). Raises
-        :class:`Timeout`, :class:`ConnectionFailed`, :class:`BlockedAddress` or
-        :class:`InvalidResponse` (redirect trouble); never for a status code.
+        ``truncated=True`` (for reading the head of a page).
+
+        One wall-clock deadline covers DNS-checked connect, TLS, headers, every
+        redirect, the body and its decoding. Raises only :class:`FetchError`
+        subclasses: :class:`Timeout`, :class:`ConnectionFailed`,
+        :class:`BlockedAddress` or :class:`InvalidResponse` (redirect trouble, an
+        unsupported encoding, an unusable answer); never for a status code.
         """
         cap = self.max_bytes if max_bytes is None else max_bytes
-        ends_at = self.clock() + self.deadline
+        now = self.clock()
+        ends_at = now + self.deadline
+        scoped = _BUDGET.get()
+        if scoped is not None and scoped[0] is self:
+            ends_at = min(ends_at, scoped[1])
+        token = CURRENT_DEADLINE.set(time.monotonic() + (ends_at - now))
+        try:
+            return self._get(url, dict(headers or {}), trusted, cap, truncate, ends_at)
+        except FetchError:
+            raise
+        except MemoryError:
+            shown = redact_url(str(url))
+            raise InvalidResponse(f"the answer from {shown} is too large", url=shown) from None
+        except Exception as exc:  # nothing below resolve() may raise anything else
+            shown = redact_url(str(url))
+            what = redact(f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, httpx.TransportError | OSError):
+                raise ConnectionFailed(f"could not fetch {shown}: {what}", url=shown) from None
+            raise InvalidResponse(f"unusable answer from {shown}: {what}", url=shown) from None
+        finally:
+            CURRENT_DEADLINE.reset(token)
+
+    def _get(
+        self,
+        url: str,
+        request_headers: dict[str, str],
+        trusted: bool,
+        cap: int,
+        truncate: bool,
+        ends_at: float,
+    ) -> HttpResponse:
         seen: set[str] = set()
         current = self._parse(url, first=True)
-        request_headers = dict(headers or {})
+        # What we can decode is what we ask for, whatever the caller's headers say.
+        request_headers = {
+            k: v for k, v in request_headers.items() if k.lower() != "accept-encoding"
+        }
         hops = 0
         while True:
             guarded = not self.allow_private_networks and not (trusted and hops == 0)
+            self._check_deadline(ends_at, url)
             remaining = ends_at - self.clock()
-            if remaining <= 0:
-                raise Timeout(
-                    f"gave up on {redact_url(url)} after the {self.deadline:g} s deadline",
-                    url=redact_url(url),
-                )
-            seen.add(str(current.copy_with(fragment=None)))
+            seen.add(_without_fragment(current))
             response = self._send(
-                current, request_headers, guarded, min(self.timeout, remaining), hops > 0
+                current, request_headers, guarded, min(self.timeout, remaining), hops > 0, ends_at
             )
             location = response.headers.get("location")
             if response.status_code not in REDIRECT_STATUSES or not location:
@@ -331,7 +453,7 @@ class HttpClient:
             response.close()
             hops += 1
             target = self._parse(location, base=current)
-            if str(target.copy_with(fragment=None)) in seen:
+            if _without_fragment(target) in seen:
                 raise InvalidResponse(
                     f"redirect loop: {redact_url(str(current))} redirects back to "
                     f"{redact_url(str(target))}",
@@ -356,13 +478,55 @@ class HttpClient:
 
     # -- steps ----------------------------------------------------------------------
 
+    def _lookup(self, ends_at: float) -> DnsResolver:
+        """The DNS seam, waited for at most until the deadline.
+
+        The name in an author's URL can be served by a name server that answers
+        slowly on purpose; the lookup runs on a small pool of threads so that the
+        fetch gives up at its deadline (the lookup itself ends on the system
+        resolver's own timeout).
+        """
+
+        def resolve(host: str, port: int) -> list[str]:
+            remaining = ends_at - self.clock()
+            if remaining <= 0:
+                raise Timeout(
+                    f"gave up resolving {host!r}: the {self.deadline:g} s deadline passed"
+                )
+            with self._dns_lock:
+                if self._dns_pool is None:
+                    self._dns_pool = concurrent.futures.ThreadPoolExecutor(
+                        max_workers=8, thread_name_prefix="embedkit-dns"
+                    )
+                pool = self._dns_pool
+            future = pool.submit(self.dns, host, port)
+            try:
+                return future.result(timeout=remaining)
+            except concurrent.futures.TimeoutError:
+                future.cancel()
+                raise Timeout(
+                    f"gave up resolving {host!r} after the {self.deadline:g} s deadline"
+                ) from None
+
+        return resolve
+
+    def _check_deadline(self, ends_at: float, url: str) -> None:
+        if self.clock() >= ends_at:
+            shown = redact_url(str(url))
+            raise Timeout(f"gave up on {shown} after the {self.deadline:g} s deadline", url=shown)
+
     def _parse(self, url: str, *, base: httpx.URL | None = None, first: bool = False) -> httpx.URL:
+        what = "URL" if first else "redirect target"
+        if base is not None and _AMBIGUOUS_LOCATION.search(url):
+            # Browsers read ``http:\\host/`` as another host, httpx as a path on this
+            # one: a target that parsers disagree about is not followed at all.
+            raise InvalidResponse(f"invalid {what} {redact_url(str(url))!r}: ambiguous characters")
         try:
             parsed = base.join(url) if base is not None else httpx.URL(url)
-        except (httpx.InvalidURL, ValueError, TypeError) as exc:
-            what = "URL" if first else "redirect target"
+            host = parsed.host
+        except (httpx.InvalidURL, ValueError, TypeError, UnicodeError) as exc:
             raise InvalidResponse(f"invalid {what} {redact_url(str(url))!r}: {exc}") from None
-        if parsed.scheme not in ("http", "https") or not parsed.host:
+        if parsed.scheme not in ("http", "https") or not host:
             what = "fetch" if first else "follow a redirect to"
             raise BlockedAddress(
                 f"refusing to {what} {redact_url(str(parsed))}: only http and https URLs "
@@ -378,31 +542,51 @@ class HttpClient:
         guarded: bool,
         timeout: float,
         redirected: bool,
+        ends_at: float,
     ) -> httpx.Response:
         host = normalize_host(url.host)
         port = url.port or (443 if url.scheme == "https" else 80)
-        shown = redact_url(str(url))
         try:
-            addresses = check_host(host, port, dns=self.dns) if guarded else None
+            addresses = check_host(host, port, dns=self._lookup(ends_at)) if guarded else None
+        except Timeout as exc:
+            exc.url = redact_url(str(url))
+            raise
         except BlockedAddress as exc:
+            shown = redact_url(str(url))
             prefix = f"redirect to {shown} refused: " if redirected else ""
             raise BlockedAddress(f"{prefix}{exc}", url=shown) from None
         except ConnectionFailed as exc:
-            raise ConnectionFailed(str(exc), url=shown) from exc
+            raise ConnectionFailed(str(exc), url=redact_url(str(url))) from exc
+        self._check_deadline(ends_at, str(url))
         token = CURRENT_PERMIT.set(Permit(host, port, tuple(addresses) if addresses else None))
         try:
-            request = self._client.build_request(
-                "GET", url, headers=headers, timeout=httpx.Timeout(timeout)
-            )
-            return self._client.send(request, stream=True)
+            request = httpx.Request(
+                "GET",
+                url,
+                headers=[*self._headers, *headers.items()],
+                extensions={
+                    "timeout": {"connect": timeout, "read": timeout, "write": timeout,
+                                "pool": timeout}
+                },
+            )  # fmt: skip
+            response = self._transport.handle_request(request)
+            response.request = request
+            return response
         except FetchError as exc:  # the pinned backend refused or could not resolve
-            exc.url = exc.url or shown
+            exc.url = exc.url or redact_url(str(url))
             raise
         except httpx.TimeoutException as exc:
-            raise Timeout(f"timed out after {timeout:g} s fetching {shown}", url=shown) from exc
-        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            raise ConnectionFailed(f"could not fetch {shown}: {exc}", url=shown) from exc
+            shown = redact_url(str(url))
+            if self.clock() >= ends_at:
+                message = f"gave up on {shown} after the {self.deadline:g} s deadline"
+            else:
+                message = f"timed out after {timeout:g} s fetching {shown}"
+            raise Timeout(message, url=shown) from exc
+        except httpx.InvalidURL as exc:
+            shown = redact_url(str(url))
+            raise InvalidResponse(f"invalid URL {shown!r}: {exc}", url=shown) from None
         except httpx.HTTPError as exc:
+            shown = redact_url(str(url))
             raise ConnectionFailed(f"could not fetch {shown}: {exc}", url=shown) from exc
         finally:
             CURRENT_PERMIT.reset(token)
@@ -410,34 +594,159 @@ class HttpClient:
     def _read(
         self, response: httpx.Response, cap: int, truncate: bool, ends_at: float
     ) -> HttpResponse:
-        shown = redact_url(str(response.url))
         final = str(response.url)
-        too_large = f"response from {shown} is larger than the {_size(cap)} limit"
+        status = response.status_code
+        shown = _Shown(final)
         try:
+            if response.is_stream_consumed:  # a test transport that built the body in memory
+                decoder, source = _Decoder("identity"), iter((response.content,))
+            else:
+                decoder = _Decoder.for_response(response.headers, shown.url, status)
+                source = response.iter_raw()
+            # Compressed bytes are capped too: a stream that decodes to nothing
+            # (an endless gzip file name) must still end.
+            raw_cap = cap if decoder.identity else cap + _RAW_SLACK
             declared = response.headers.get("content-length")
-            if not truncate and declared and declared.isdigit() and int(declared) > cap:
-                raise InvalidResponse(too_large, url=shown, status=response.status_code)
+            if not truncate and declared and declared.isdigit() and int(declared) > raw_cap:
+                raise shown.too_large(cap, status)
             chunks: list[bytes] = []
-            size = 0
+            size = raw_size = 0
             truncated = False
-            for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > cap:
+            for raw in source:
+                raw_size += len(raw)
+                pending = raw
+                while pending and not truncated:
+                    out, pending = decoder.decode(pending, cap - size + 1)
+                    if out:
+                        chunks.append(out)
+                        size += len(out)
+                    if size > cap:
+                        if not truncate:
+                            raise shown.too_large(cap, status)
+                        truncated = True
+                    if self.clock() >= ends_at:
+                        raise Timeout(
+                            f"gave up reading {shown.url} after the {self.deadline:g} s deadline",
+                            url=shown.url,
+                        )
+                if truncated:
+                    break
+                if raw_size > raw_cap:
                     if not truncate:
-                        raise InvalidResponse(too_large, url=shown, status=response.status_code)
+                        raise shown.too_large(cap, status)
                     truncated = True
                     break
-                if self.clock() > ends_at:
-                    raise Timeout(
-                        f"gave up reading {shown} after the {self.deadline:g} s deadline",
-                        url=shown,
-                    )
-            content = b"".join(chunks)[:cap]
+            content = b"".join(chunks)
+            if len(content) > cap:
+                content = content[:cap]
         except httpx.TimeoutException as exc:
-            raise Timeout(f"timed out reading {shown}", url=shown) from exc
+            if self.clock() >= ends_at:
+                message = f"gave up reading {shown.url} after the {self.deadline:g} s deadline"
+            else:
+                message = f"timed out reading {shown.url}"
+            raise Timeout(message, url=shown.url) from exc
+        except zlib.error as exc:
+            raise InvalidResponse(
+                f"response from {shown.url} is not valid {decoder.coding} data ({exc})",
+                url=shown.url,
+                status=status,
+            ) from None
         except httpx.HTTPError as exc:
-            raise ConnectionFailed(f"connection failed reading {shown}: {exc}", url=shown) from exc
+            raise ConnectionFailed(
+                f"connection failed reading {shown.url}: {exc}", url=shown.url
+            ) from exc
         finally:
             response.close()
-        return HttpResponse(final, response.status_code, response.headers, content, truncated)
+        return HttpResponse(final, status, response.headers, content, truncated)
+
+
+#: How many compressed bytes beyond the decoded cap a body may take.
+_RAW_SLACK = 64 * 1024
+
+
+def _without_fragment(url: httpx.URL) -> str:
+    """``url`` as text without its fragment (what a redirect loop repeats)."""
+    return str(url).partition("#")[0]
+
+
+class _Shown:
+    """A URL redacted only when a message needs it (most requests need none)."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._shown: str | None = None
+
+    @property
+    def url(self) -> str:
+        if self._shown is None:
+            self._shown = redact_url(self._url)
+        return self._shown
+
+    def too_large(self, cap: int, status: int) -> InvalidResponse:
+        return InvalidResponse(
+            f"response from {self.url} is larger than the {_size(cap)} limit",
+            url=self.url,
+            status=status,
+        )
+
+
+_BUDGET: contextvars.ContextVar[tuple[HttpClient, float] | None] = contextvars.ContextVar(
+    "embedkit_http_budget", default=None
+)
+
+
+class _Decoder:
+    """Incremental decoding of at most one content coding, with bounded output.
+
+    ``decode(data, limit)`` returns at most ``limit`` decoded bytes and the input
+    it has not consumed yet, so no step ever holds more than the cap in memory.
+    """
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self.identity = coding == "identity"
+        wbits = 16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS
+        self._zlib = None if self.identity else zlib.decompressobj(wbits)
+        self._started = False
+
+    @classmethod
+    def for_response(cls, headers: httpx.Headers, shown: str, status: int) -> _Decoder:
+        codings = [
+            token.strip().lower()
+            for value in headers.get_list("content-encoding")
+            for token in value.split(",")
+        ]
+        codings = [c for c in codings if c and c != "identity"]
+        if len(codings) > 1:
+            raise InvalidResponse(
+                f"response from {shown} is encoded {len(codings)} times "
+                f"({', '.join(codings[:5])}); at most one content encoding is accepted",
+                url=shown,
+                status=status,
+            )
+        if not codings:
+            return cls("identity")
+        coding = "gzip" if codings[0] == "x-gzip" else codings[0]
+        if coding not in ("gzip", "deflate"):
+            raise InvalidResponse(
+                f"response from {shown} uses content encoding {coding[:40]!r}; embedkit "
+                f"accepts only {ACCEPT_ENCODING}",
+                url=shown,
+                status=status,
+            )
+        return cls(coding)
+
+    def decode(self, data: bytes, limit: int) -> tuple[bytes, bytes]:
+        if self._zlib is None:
+            return data[:limit], data[limit:]
+        try:
+            out = self._zlib.decompress(data, limit)
+        except zlib.error:
+            if self.coding != "deflate" or self._started:
+                raise
+            # "deflate" is sometimes sent without its zlib wrapper.
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            self._started = True
+            return self.decode(data, limit)
+        self._started = True
+        return out, self._zlib.unconsumed_tail

@@ -40,7 +40,6 @@ Example::
 from __future__ import annotations
 
 import html as htmllib
-import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ import nh3
 
 from embedkit import _platforms
 from embedkit._platforms import DEFAULT_ALLOW, DEFAULT_POLICY
+from embedkit._redaction import get_logger
 
 __all__ = [
     "KNOWN_SCRIPTS",
@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: Provider HTML longer than this, or with more tags than :data:`MAX_TAGS`, is not
 #: sanitized at all (the embed shows its static fallback): the HTML parser's cost

@@ -20,17 +20,21 @@ Example::
 
 from __future__ import annotations
 
-import re
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
+from embedkit._errors import InvalidResponse
+from embedkit._redaction import redact_url
 from embedkit.net._http import HttpClient, raise_for_status
 
 __all__ = [
     "DISCOVERY_MAX_BYTES",
     "JSON_TYPES",
+    "LINK_HEADER_MAX_LENGTH",
+    "LINK_HEADER_MAX_VALUES",
     "XML_TYPES",
     "OEmbedLink",
     "choose_link",
@@ -44,10 +48,9 @@ DISCOVERY_MAX_BYTES = 512 * 1024
 JSON_TYPES = frozenset({"application/json+oembed", "text/json+oembed"})
 XML_TYPES = frozenset({"text/xml+oembed", "application/xml+oembed"})
 _ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
-_LINK_VALUE = re.compile(r"<(?P<href>[^>]*)>(?P<params>[^,<]*(?:\"[^\"]*\"[^,<]*)*)")
-_LINK_PARAM = re.compile(
-    r";\s*(?P<name>[a-zA-Z*-]+)\s*=\s*(?:\"(?P<quoted>[^\"]*)\"|(?P<bare>[^;\s,]+))"
-)
+#: How much of the ``Link`` headers is read: the first values, each cut to a length.
+LINK_HEADER_MAX_VALUES = 32
+LINK_HEADER_MAX_LENGTH = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -68,26 +71,77 @@ def _is_oembed(rel: str, media_type: str) -> bool:
     return "alternate" in tokens and media_type.lower() in JSON_TYPES | XML_TYPES
 
 
+def _split_outside_quotes(text: str, separator: str) -> list[str]:
+    """``text`` cut at each ``separator`` outside double quotes and ``<...>`` (one pass)."""
+    parts: list[str] = []
+    start = 0
+    quoted = escaped = bracketed = False
+    for index, char in enumerate(text):
+        if bracketed:
+            bracketed = char != ">"
+        elif escaped:
+            escaped = False
+        elif quoted:
+            if char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char == "<":
+            bracketed = True
+        elif char == separator:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _link_values(value: str) -> list[tuple[str, dict[str, str]]]:
+    """The ``<href>; name=value; ...`` links of one header value, in one linear pass."""
+    links: list[tuple[str, dict[str, str]]] = []
+    for part in _split_outside_quotes(value, ","):
+        part = part.strip()
+        if not part.startswith("<"):
+            continue
+        end = part.find(">")
+        if end < 0:
+            continue
+        params: dict[str, str] = {}
+        for param in _split_outside_quotes(part[end + 1 :], ";")[1:]:
+            name, eq, raw = param.partition("=")
+            name = name.strip().lower()
+            if not eq or not name or name in params:
+                continue
+            raw = raw.strip()
+            if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+                raw = raw[1:-1].replace('\\"', '"')
+            params[name] = raw
+        links.append((part[1:end].strip(), params))
+    return links
+
+
 def parse_link_header(values: Iterable[str], base: str) -> list[OEmbedLink]:
     """oEmbed links in HTTP ``Link`` header values (RFC 8288), hrefs made absolute.
+
+    Parsing is one pass over the text; at most :data:`LINK_HEADER_MAX_VALUES`
+    values of at most :data:`LINK_HEADER_MAX_LENGTH` characters each are read.
 
     >>> parse_link_header(['</oembed?url=x>; rel="alternate"; type="application/json+oembed"'],
     ...                   "https://example.com/post")
     [OEmbedLink(href='https://example.com/oembed?url=x', type='application/json+oembed')]
     """
     found: list[OEmbedLink] = []
-    for value in values:
-        for match in _LINK_VALUE.finditer(value):
-            params = {
-                m.group("name").lower(): m.group("quoted")
-                if m.group("quoted") is not None
-                else m.group("bare")
-                for m in _LINK_PARAM.finditer(match.group("params"))
-            }
-            media_type = (params.get("type") or "").strip()
-            if _is_oembed(params.get("rel") or "", media_type):
-                href = urljoin(base, match.group("href").strip())
-                found.append(OEmbedLink(href, media_type.lower()))
+    for count, value in enumerate(values):
+        if count >= LINK_HEADER_MAX_VALUES:
+            break
+        for href, params in _link_values(value[:LINK_HEADER_MAX_LENGTH]):
+            media_type = params.get("type", "").strip()
+            if _is_oembed(params.get("rel", ""), media_type):
+                try:
+                    found.append(OEmbedLink(urljoin(base, href), media_type.lower()))
+                except ValueError:  # an href urljoin cannot read (a bad IPv6 literal)
+                    continue
     return found
 
 
@@ -125,8 +179,18 @@ def find_oembed_links(html: str, page_url: str) -> list[OEmbedLink]:
     """
     collector = _LinkCollector()
     collector.feed(html)
-    base = urljoin(page_url, collector.base) if collector.base else page_url
-    return [OEmbedLink(urljoin(base, href), media_type) for href, media_type in collector.links]
+    collector.close()
+    base = page_url
+    if collector.base:
+        with contextlib.suppress(ValueError):  # an unreadable <base href>: keep the page URL
+            base = urljoin(page_url, collector.base)
+    found: list[OEmbedLink] = []
+    for href, media_type in collector.links:
+        try:
+            found.append(OEmbedLink(urljoin(base, href), media_type))
+        except ValueError:
+            continue
+    return found
 
 
 def choose_link(links: Sequence[OEmbedLink]) -> OEmbedLink | None:
@@ -147,7 +211,9 @@ def discover(page_url: str, http: HttpClient) -> str | None:
     answered with an error status raises the typed error of
     :func:`~embedkit.net._http.raise_for_status` (404 → ``NotFound``); a page with
     an error status that still announces a link (Spotify answers 403 to
-    robots) is used. Guard, timeout and connection errors propagate.
+    robots) is used. Guard, timeout and connection errors propagate; a page the
+    parsers cannot read raises :class:`InvalidResponse`. Only ``FetchError``
+    subclasses are raised.
     """
     response = http.get(
         page_url,
@@ -156,10 +222,18 @@ def discover(page_url: str, http: HttpClient) -> str | None:
         max_bytes=DISCOVERY_MAX_BYTES,
         truncate=True,
     )
-    links = parse_link_header(response.headers.get_list("link"), response.url)
-    if "html" in response.mime_type or "xml" in response.mime_type or not response.mime_type:
-        links += find_oembed_links(response.text(), response.url)
-    chosen = choose_link(links)
+    try:
+        links = parse_link_header(response.headers.get_list("link"), response.url)
+        if "html" in response.mime_type or "xml" in response.mime_type or not response.mime_type:
+            links += find_oembed_links(response.text(), response.url)
+        chosen = choose_link(links)
+    except Exception as exc:  # a page that breaks the parser is provider trouble, not ours
+        shown = redact_url(response.url)
+        raise InvalidResponse(
+            f"could not read the page {shown} ({type(exc).__name__})",
+            url=shown,
+            status=response.status,
+        ) from None
     if chosen is None:
         raise_for_status(response)
         return None

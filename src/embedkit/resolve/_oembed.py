@@ -44,8 +44,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import oembed as python_oembed
 
 from embedkit._errors import FetchError, InvalidResponse
+from embedkit._redaction import redact_url
 from embedkit._values import as_int
-from embedkit.net._http import HttpClient, HttpResponse, raise_for_status, redact_url
+from embedkit.net._http import HttpClient, HttpResponse, json_depth, raise_for_status
 
 __all__ = [
     "OEMBED_TYPES",
@@ -67,6 +68,11 @@ TEXT_FIELDS = (
     "thumbnail_url",
     "url",
     "html",
+)
+#: Every field normalize() knows, including the originals it keeps of odd sizes.
+KNOWN_FIELDS = frozenset(
+    {"type", "version", "cache_age", *TEXT_FIELDS, *SIZE_FIELDS}
+    | {f"{name}_raw" for name in SIZE_FIELDS}
 )
 _MAX_CACHED_ENDPOINTS = 512
 
@@ -91,7 +97,10 @@ def normalize(data: object) -> dict[str, Any]:
       ``<field>_raw`` (``width_raw="100%"``);
     - ``cache_age`` becomes an int (X sends ``"3153600000"``) or ``None``;
     - ``version`` defaults to ``"1.0"``; absent fields such as ``provider_name``
-      stay absent.
+      stay absent;
+    - every field is bounded (:func:`_bounded`): ``html`` up to 512 KiB, other
+      text cut to 8 KiB, overlong URLs dropped, other fields kept only when
+      small and shallow (at most 64 of them).
 
     Raises :class:`InvalidResponse` saying what was wrong. The result is a new
     dict; normalizing it again changes nothing.
@@ -135,15 +144,75 @@ def normalize(data: object) -> dict[str, Any]:
             continue
         raw = out[name]
         size = as_int(raw)
-        if size is not None and size < 0:
+        if size is not None and not 0 <= size <= MAX_SIZE:
             size = None
-        if size is None and raw is not None and f"{name}_raw" not in out:
+        if size is None and raw is not None and f"{name}_raw" not in data:
             out[f"{name}_raw"] = raw
         out[name] = size
     if "cache_age" in out:
         age = as_int(out["cache_age"])
         out["cache_age"] = age if age is not None and age >= 0 else None
-    return out
+    return _bounded(out, kind)
+
+
+#: Limits on what an answer may store (the cache keeps data and snapshot).
+MAX_HTML = 512 * 1024
+MAX_TEXT = 8 * 1024
+MAX_URL = 4 * 1024
+MAX_SIZE = 1_000_000
+MAX_EXTRA_FIELDS = 64
+MAX_EXTRA_NAME = 64
+MAX_EXTRA_JSON = 16 * 1024
+MAX_EXTRA_DEPTH = 4
+_URL_FIELDS = frozenset({"author_url", "provider_url", "thumbnail_url", "url"})
+
+
+def _bounded(out: dict[str, Any], kind: object) -> dict[str, Any]:
+    """Cap every field an answer may store, so a cache entry stays small and flat.
+
+    ``html`` over :data:`MAX_HTML` refuses the answer; URL fields over
+    :data:`MAX_URL` are dropped (a cut URL is a wrong URL); other text is cut to
+    :data:`MAX_TEXT` characters. Other fields are kept only while they are few,
+    small and shallow; anything else is dropped.
+    """
+    html = out.get("html")
+    if isinstance(html, str) and len(html) > MAX_HTML:
+        raise InvalidResponse(f"oEmbed {kind} response has more than {MAX_HTML} bytes of html")
+    bounded: dict[str, Any] = {}
+    extras = 0
+    for name, value in out.items():
+        if name in KNOWN_FIELDS:
+            if isinstance(value, str) and name != "html":
+                if name in _URL_FIELDS and len(value) > MAX_URL:
+                    if name == "url" and kind == "photo":
+                        raise InvalidResponse("oEmbed photo response has an overlong url")
+                    continue
+                value = value[:MAX_TEXT]
+            elif name.endswith("_raw") and not _small(value, 0):
+                continue
+            bounded[name] = value
+            continue
+        if extras >= MAX_EXTRA_FIELDS or len(name) > MAX_EXTRA_NAME or not _small(value):
+            continue
+        extras += 1
+        bounded[name] = value
+    return bounded
+
+
+def _small(value: object, depth: int = MAX_EXTRA_DEPTH) -> bool:
+    """True for a JSON value worth keeping: short text, a number, a small shallow container."""
+    if value is None or isinstance(value, bool | int):
+        return not isinstance(value, int) or abs(value) < 10**18
+    if isinstance(value, float):
+        return value == value and abs(value) != float("inf")
+    if isinstance(value, str):
+        return len(value) <= MAX_TEXT
+    if depth <= 0 or not isinstance(value, dict | list) or json_depth(value) > depth:
+        return False
+    try:
+        return len(json.dumps(value, allow_nan=False)) <= MAX_EXTRA_JSON
+    except (TypeError, ValueError, RecursionError):
+        return False
 
 
 def query_params(params: Mapping[str, Param] | None) -> dict[str, str]:
@@ -224,20 +293,21 @@ class HttpClientUrllib:
 
 def _decode(response: HttpResponse) -> dict[str, Any]:
     """Read a JSON or XML oEmbed body into a dict, whatever its charset."""
-    shown = redact_url(response.url)
     mime = response.mime_type
     head = response.content.lstrip()[:1]
     if "xml" in mime or (not mime.endswith("json") and head == b"<"):
-        data: Any = _xml_to_dict(response.content, shown)
+        data: Any = _xml_to_dict(response.content, redact_url(response.url))
     elif "json" in mime or "javascript" in mime or head in (b"{", b"["):
         data = response.json()
     else:
+        shown = redact_url(response.url)
         raise InvalidResponse(
             f"response from {shown} is {mime or 'untyped'}, not JSON or XML oEmbed",
             url=shown,
             status=response.status,
         )
     if not isinstance(data, dict):
+        shown = redact_url(response.url)
         raise InvalidResponse(
             f"response from {shown} is a JSON {type(data).__name__}, not an object",
             url=shown,
@@ -321,13 +391,25 @@ class OEmbedFetcher:
         return self._run(self._endpoint(base, (), False), full)
 
     def _run(self, endpoint: python_oembed.OEmbedEndpoint, request_url: str) -> dict[str, Any]:
-        shown = redact_url(request_url)
         try:
-            response = endpoint.fetch(request_url)
-            return normalize(response.getData())
+            data = endpoint.fetch(request_url).getData()
         except python_oembed.OEmbedError as exc:
+            shown = redact_url(request_url)
             raise InvalidResponse(f"{exc} (from {shown})", url=shown) from None
         except InvalidResponse as exc:
             if exc.url is not None:
                 raise
+            shown = redact_url(request_url)
             raise InvalidResponse(f"{exc} (from {shown})", url=shown) from None
+        except FetchError:
+            raise
+        except Exception as exc:  # whatever a hostile answer breaks is provider trouble
+            shown = redact_url(request_url)
+            raise InvalidResponse(
+                f"unusable oEmbed answer from {shown} ({type(exc).__name__})", url=shown
+            ) from None
+        # The package hands back the JSON the adapter wrote, which normalize() made:
+        # reading it again would change nothing.
+        if not isinstance(data, dict):
+            raise InvalidResponse(f"the oEmbed package returned {type(data).__name__}")
+        return data

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -55,6 +54,7 @@ from urllib.parse import urlsplit
 from embedkit import _platforms
 from embedkit._errors import ConfigError, InvalidReference
 from embedkit._models import Ref
+from embedkit._redaction import get_logger
 from embedkit.resolve._refs import MAX_REF_LENGTH, parse_ref
 
 __all__ = [
@@ -69,7 +69,7 @@ __all__ = [
     "validate_entries",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 #: How a matched URL is embedded: ask the endpoint (``oembed``), find the endpoint on
 #: the post's page (``discover``), or ask nothing (``none``: a short link not yet

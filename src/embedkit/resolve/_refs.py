@@ -36,6 +36,7 @@ from embedkit import _platforms
 from embedkit._errors import InvalidReference
 from embedkit._models import Ref
 from embedkit._parse.urls import is_tracking_parameter
+from embedkit._redaction import redact
 
 __all__ = ["MAX_REF_LENGTH", "canonicalize", "parse_ref"]
 
@@ -64,8 +65,7 @@ _USERINFO_RE = re.compile(r"(//)[^/?#@]*@")
 
 def _shown(raw: str) -> str:
     """The input as quoted in error messages: secrets masked, escaped, shortened."""
-    text = _USERINFO_RE.sub(r"\1***@", raw)
-    text = _SECRETS_RE.sub(r"\1=***", text)
+    text = redact(raw[: _SHOWN_LENGTH * 4], secrets=())
     cut = len(text) > _SHOWN_LENGTH
     text = text[:_SHOWN_LENGTH]
     out = []

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import html as html_lib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,10 +37,11 @@ from urllib.parse import urlsplit
 
 from embedkit import _platforms
 from embedkit._config import DEFAULT_TIMEOUT, env_flag, env_float
-from embedkit._errors import CacheError, FetchError, InvalidReference, NotFound, RateLimited
+from embedkit._errors import CacheError, FetchError, InvalidResponse, NotFound, RateLimited
 from embedkit._memo import LruMemo
 from embedkit._models import Embed, EmbedStatus, Ref
 from embedkit._platforms import PlatformSettings
+from embedkit._redaction import get_logger
 from embedkit._templating import make_environment
 from embedkit.net._http import HttpClient
 from embedkit.present._presentation import Presented, present
@@ -50,6 +53,7 @@ from embedkit.resolve._providers import Match, ProviderRegistry
 from embedkit.resolve._refs import parse_ref
 from embedkit.resolve._xapi import from_x_api
 from embedkit.resolve.cache import CacheBackend, Entry, cache_key, open_cache
+from embedkit.resolve.cache._base import entry_problem
 from embedkit.resolve.cache._locks import LocalLocks
 from embedkit.resolve.cache._policy import (
     CachePolicy,
@@ -61,7 +65,7 @@ from embedkit.resolve.cache._policy import (
 
 __all__ = ["Resolver"]
 
-log = logging.getLogger("embedkit.resolver")
+log = get_logger("embedkit.resolver")
 
 #: How long to stop asking a provider after a 429 that did not say how long.
 DEFAULT_RATE_LIMIT_PAUSE = 60.0
@@ -161,6 +165,8 @@ class Resolver:
         self._locks = LocalLocks()
         #: How long a fetch may hold its key's lock (and others wait): two deadlines.
         self.lock_ttl = 2 * self.http.deadline + 1.0
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_guard = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Resolver(cache={self.cache.url!r}, providers={len(self.registry)})"
@@ -189,7 +195,7 @@ class Resolver:
         Raises only :class:`InvalidReference` (and :class:`TypeError` for an
         unknown parameter); everything else ends in an embed.
         """
-        return self._resolve(self._parse(ref), decisions.html_params(params), refresh)
+        return self._resolve_safely(self._parse(ref), decisions.html_params(params), refresh)
 
     def resolve_many(
         self,
@@ -211,18 +217,31 @@ class Resolver:
         clean = decisions.html_params(params)
 
         def one(ref: Ref) -> Embed:
-            embed = self._resolve(ref, clean, refresh)
+            embed = self._resolve_safely(ref, clean, refresh)
             if on_result is not None:
                 on_result(embed)
             return embed
 
-        if len(parsed) <= 1 or self.max_workers <= 1:
-            return [one(ref) for ref in parsed]
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(parsed))) as pool:
-            return list(pool.map(one, parsed))
+        if len(parsed) <= 1 or self.max_workers <= 1 or getattr(_WORKER, "active", False):
+            return [one(ref) for ref in parsed]  # (a callback resolving again runs in place)
+        return list(self._workers().map(one, parsed))
+
+    def _workers(self) -> ThreadPoolExecutor:
+        """The resolver's thread pool, started once: a batch does not wait for new threads."""
+        with self._pool_guard:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.max_workers,
+                    thread_name_prefix="embedkit-resolve",
+                    initializer=_mark_worker,
+                )
+            return self._pool
 
     def close(self) -> None:
-        """Close the cache backend and the HTTP client this resolver opened."""
+        """Close the cache backend, the worker threads and the HTTP client this resolver opened."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         self.cache.close()
         if self._owns_http:
             self.http.close()
@@ -241,19 +260,51 @@ class Resolver:
             return self._locks.lock(key, self.lock_ttl)
         return cast("AbstractContextManager[bool]", lock(key, self.lock_ttl))
 
+    def _resolve_safely(self, ref: Ref, params: dict[str, str], refresh: bool) -> Embed:
+        """The "never raises" boundary: whatever goes wrong below ends in a fallback."""
+        try:
+            return self._resolve(ref, params, refresh)
+        except Exception as exc:
+            log.warning(
+                "resolving %s failed unexpectedly (%s); showing its fallback",
+                ref.url,
+                type(exc).__name__,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
+            return self._bare(ref, None, f"could not resolve: {type(exc).__name__}")
+
     def _resolve(self, ref: Ref, params: dict[str, str], refresh: bool) -> Embed:
-        if ref.needs_redirect and not self.offline:
-            ref = self._expand(ref)
-        found = self._match(ref.url)
-        method = found.endpoint.method if found is not None else None
-        if method == "none":
-            record = _platforms.get(found.provider.platform if found else None)
-            if record is not None and not record.oembed:  # built from the URL (Twitch)
-                ready = _platforms.url_embed(record, ref, self.platform_settings) is not None
-                return self._embed(ref, found, "fresh" if ready else "fallback", None, None)
-        key = cache_key(ref.url, params)
+        # One deadline for everything fetched for this reference: a short link's
+        # expansion, a discovery page and the oEmbed answer share it.
+        with self.http.budget():
+            if ref.needs_redirect and not self.offline:
+                ref = self._expand(ref)
+            found = self._match(ref.url)
+            method = found.endpoint.method if found is not None else None
+            if method == "none":
+                record = _platforms.get(found.provider.platform if found else None)
+                if record is not None and not record.oembed:  # built from the URL (Twitch)
+                    ready = _platforms.url_embed(record, ref, self.platform_settings) is not None
+                    shown = self._embed(ref, found, "fresh" if ready else "fallback", None, None)
+                    return shown or self._bare(ref, found, "the embed could not be shown")
+            return self._resolve_key(ref, found, cache_key(ref.url, params), params, refresh)
+
+    def _resolve_key(
+        self, ref: Ref, found: Match | None, key: str, params: dict[str, str], refresh: bool
+    ) -> Embed:
         entry = self._cache_get(key)
         action = self._next_action(entry, found, refresh)
+        if action == "serve":
+            assert entry is not None
+            status: EmbedStatus = "gone" if entry.state == "gone" else "cached"
+            embed = self._embed(ref, found, status, entry, None)
+            if embed is not None:
+                return embed
+            # A stored entry that cannot be presented is treated as absent.
+            self._cache_drop(key)
+            entry = None
+            action = self._next_action(None, found, refresh)
+        error: str | None = None
         if action == "fetch":
             # One request per post at a time (across the fleet when the cache is
             # shared): the lock's holder fetches; the others wait for it, then read
@@ -262,17 +313,36 @@ class Resolver:
                 entry = self._cache_get(key)
                 action = self._next_action(entry, found, refresh and held)
                 if action == "fetch" and held:
-                    entry, fetched, why = self._fetch(ref, found, key, params, entry, self.clock())
-                    return self._embed(ref, found, fetched, entry, why)
+                    entry, fetched, error = self._fetch(
+                        ref, found, key, params, entry, self.clock()
+                    )
+                    return self._shown(ref, found, key, fetched, entry, error)
+            if action == "fetch":
+                error = "a concurrent request for this post did not get an answer"
         if action == "serve":
             assert entry is not None
-            status: EmbedStatus = "gone" if entry.state == "gone" else "cached"
-            return self._embed(ref, found, status, entry, None)
-        status = decisions.status_without_fetch(entry)
-        error = "offline" if self.offline else None
-        if action == "fetch":
-            error = "a concurrent request for this post did not get an answer"
-        return self._embed(ref, found, status, entry, error)
+            status = "gone" if entry.state == "gone" else "cached"
+        else:
+            status = decisions.status_without_fetch(entry)
+            error = error or ("offline" if self.offline else None)
+        return self._shown(ref, found, key, status, entry, error)
+
+    def _shown(
+        self,
+        ref: Ref,
+        found: Match | None,
+        key: str,
+        status: EmbedStatus,
+        entry: Entry | None,
+        error: str | None,
+    ) -> Embed:
+        """The embed for ``entry``; an entry that cannot be presented is dropped."""
+        embed = self._embed(ref, found, status, entry, error)
+        if embed is not None:
+            return embed
+        if entry is not None:
+            self._cache_drop(key)
+        return self._bare(ref, found, error or "the provider's answer could not be shown")
 
     def _next_action(
         self, entry: Entry | None, found: Match | None, refresh: bool
@@ -301,7 +371,7 @@ class Resolver:
             try:
                 final = self.http.get(ref.url, max_bytes=1, truncate=True).url
                 known = self._parse(final)
-            except (FetchError, InvalidReference) as exc:
+            except Exception as exc:  # any trouble keeps the short link
                 log.info("could not expand short link %s: %s", ref.url, exc)
                 return ref
             self._expanded.put(ref.url, known)
@@ -362,6 +432,22 @@ class Resolver:
     def _fetch_oembed(
         self, ref: Ref, found: Match | None, params: dict[str, str]
     ) -> dict[str, Any] | None:
+        """The provider's normalized answer; raises only :class:`FetchError` subclasses."""
+        try:
+            return self._ask_provider(ref, found, params)
+        except FetchError:
+            raise
+        except Exception as exc:  # a hostile answer broke something below: provider trouble
+            log.warning(
+                "unexpected %s while fetching %s; treating it as provider trouble",
+                type(exc).__name__,
+                ref.url,
+            )
+            raise InvalidResponse(f"unusable answer for {ref.url} ({type(exc).__name__})") from None
+
+    def _ask_provider(
+        self, ref: Ref, found: Match | None, params: dict[str, str]
+    ) -> dict[str, Any] | None:
         if found is not None and found.endpoint.method == "oembed":
             endpoint = found.endpoint
             endpoint_url, extra = endpoint.request_target(self._env)
@@ -378,6 +464,51 @@ class Resolver:
         return self.fetcher.fetch_discovered(oembed_url, params)
 
     def _embed(
+        self,
+        ref: Ref,
+        found: Match | None,
+        status: EmbedStatus,
+        entry: Entry | None,
+        error: str | None,
+    ) -> Embed | None:
+        """The embed for ``entry``, or None when it cannot be presented."""
+        try:
+            return self._present(ref, found, status, entry, error)
+        except Exception as exc:
+            log.warning(
+                "could not present %s from %s (%s: %s); treating the entry as absent",
+                ref.url,
+                "its cache entry" if entry is not None else "what is known",
+                type(exc).__name__,
+                exc,
+            )
+            return None
+
+    def _bare(self, ref: Ref, found: Match | None, error: str) -> Embed:
+        """The fallback made from the reference alone; never raises."""
+        embed = self._embed(ref, found, "fallback", None, error)
+        if embed is not None:
+            return embed
+        link = html_lib.escape(ref.url, quote=True)  # even the templates failed: a bare link
+        markup = (
+            f'<figure class="embedkit embedkit-fallback"><a href="{link}" '
+            f'rel="noopener nofollow">{link}</a></figure>'
+        )
+        return Embed(
+            ref=ref.raw,
+            url=ref.url,
+            status="fallback",
+            provider=found.provider.name if found else None,
+            html=markup,
+            data={},
+            fetched_at=None,
+            expires_at=None,
+            error=error,
+            scripts=(),
+            fallback_html=markup,
+        )
+
+    def _present(
         self,
         ref: Ref,
         found: Match | None,
@@ -450,7 +581,11 @@ class Resolver:
             return snapshot_from_dict(cached.snapshot)
         if self.offline:
             return None
-        found = from_x_api(ref, token, timeout=self.timeout)
+        try:
+            found = from_x_api(ref, token, timeout=self.timeout)
+        except Exception as exc:
+            log.info("the X API fallback for %s failed: %s", ref.url, type(exc).__name__)
+            return None
         if found is not None:
             self._cache_set(
                 on_success(
@@ -469,16 +604,33 @@ class Resolver:
     # -- cache access that never raises --------------------------------------
 
     def _cache_get(self, key: str) -> Entry | None:
+        """The entry under ``key``; None when there is none or it cannot be used."""
         try:
-            return self.cache.get(key)
+            entry = self.cache.get(key)
         except CacheError as exc:
             log.warning("cache read failed, treating as a miss: %s", exc)
             return None
+        except Exception as exc:  # a backend that could not read a stored entry
+            log.warning("cache entry %s is unreadable, treating as a miss: %s", key, exc)
+            return None
+        if entry is None:
+            return None
+        problem = entry_problem(entry)
+        if problem is not None:
+            log.warning("cache entry %s is unusable (%s), treating as a miss", key, problem)
+            return None
+        return entry
+
+    def _cache_drop(self, key: str) -> None:
+        try:
+            self.cache.delete(key)
+        except Exception as exc:
+            log.warning("could not remove the unusable cache entry %s: %s", key, exc)
 
     def _cache_set(self, entry: Entry) -> None:
         try:
             self.cache.set(entry)
-        except CacheError as exc:
+        except Exception as exc:
             log.warning("cache write failed: %s", exc)
 
     def _blocked_until(self, pause_key: str | None) -> float | None:
@@ -486,15 +638,22 @@ class Resolver:
             return None
         try:
             return self.cache.blocked_until(pause_key)
-        except CacheError as exc:
+        except Exception as exc:
             log.warning("cache read failed: %s", exc)
             return None
 
     def _cache_block(self, pause_key: str, until: float) -> None:
         try:
             self.cache.block(pause_key, until)
-        except CacheError as exc:
+        except Exception as exc:
             log.warning("cache write failed: %s", exc)
+
+
+_WORKER = threading.local()
+
+
+def _mark_worker() -> None:
+    _WORKER.active = True
 
 
 def _platform_settings(

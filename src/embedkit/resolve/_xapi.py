@@ -10,30 +10,18 @@ resolving side; the presentation layer only ever sees the
 from __future__ import annotations
 
 import datetime
-import logging
 import re
 from typing import Any
 
 from embedkit._models import Ref
+from embedkit._redaction import get_logger
 from embedkit.present._snapshot import PostSnapshot
 
 __all__ = ["from_x_api"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
-class _RedactBearer(logging.Filter):
-    """Removes ``Bearer <token>`` from tweepy's debug log lines."""
-
-    _pattern = re.compile(r"Bearer [^'\"\s,}]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and "Bearer " in record.msg:
-            record.msg = self._pattern.sub("Bearer [redacted]", record.msg)
-        return True
-
-
-_REDACTOR = _RedactBearer()
 _STATUS = re.compile(r"/status(?:es)?/([0-9]{1,20})(?:/|$)")
 
 
@@ -58,9 +46,7 @@ def from_x_api(ref: Ref, bearer_token: str, *, timeout: float = 5.0) -> PostSnap
     post_id = ref.post_id or (found.group(1) if found else None)
     if not post_id or not post_id.isdigit() or not bearer_token:
         return None
-    tweepy_log = logging.getLogger("tweepy.client")
-    if _REDACTOR not in tweepy_log.filters:
-        tweepy_log.addFilter(_REDACTOR)
+    get_logger("tweepy.client")  # its debug lines carry the Bearer header: masked
 
     class _TimeoutSession(requests.Session):
         def request(self, *args: Any, **kwargs: Any) -> requests.Response:

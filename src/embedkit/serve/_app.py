@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import logging
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from functools import partial
@@ -32,6 +31,7 @@ from starlette.routing import Route
 from embedkit._config import DEFAULT_TIMEOUT, env_flag, env_float
 from embedkit._errors import CacheError, DocumentError, InvalidReference
 from embedkit._models import Embed
+from embedkit._redaction import get_logger
 from embedkit._version import __version__
 from embedkit.net._http import GuardedTransport, HttpClient
 from embedkit.page import find_standalone_urls, render_html, script_tags
@@ -52,7 +52,7 @@ from embedkit.serve._settings import ServeSettings
 
 __all__ = ["ENDPOINTS", "OPENAPI_PATH", "create_app"]
 
-log = logging.getLogger("embedkit.serve")
+log = get_logger("embedkit.serve")
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 ENDPOINTS = frozenset(

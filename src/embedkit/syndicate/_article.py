@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
 import re
 from collections.abc import Mapping
@@ -79,6 +78,7 @@ from embedkit._parse.frontmatter import FrontMatterError, load_yaml, split_front
 from embedkit._parse.markup import html_to_text
 from embedkit._parse.pagemeta import page_metadata
 from embedkit._parse.urls import is_tracking_parameter, web_url
+from embedkit._redaction import get_logger
 from embedkit.syndicate._images import local_image
 from embedkit.syndicate._models import Article
 
@@ -98,7 +98,7 @@ __all__ = [
     "load_source",
 ]
 
-log = logging.getLogger("embedkit.syndicate")
+log = get_logger("embedkit.syndicate")
 
 TagsFrom = Literal["tags", "keywords"]
 

@@ -218,8 +218,12 @@ def _follow_up_accept(renderer: _Renderer, marker: str) -> Callable[[str], bool]
 
 
 def _number(parts: list[str]) -> tuple[str, list[str]]:
+    """The parts with their ``i/n`` markers; a first post that holds only the title and
+    the URL (its part is empty) carries no marker, which might not fit beside them."""
     total = len(parts)
     numbered = [f"{part} {i}/{total}".strip() for i, part in enumerate(parts, 1)]
+    if not parts[0]:
+        numbered[0] = ""
     return numbered[0], numbered[1:]
 
 

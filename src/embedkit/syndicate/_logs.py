@@ -6,7 +6,7 @@ Runs log through the ``embedkit.syndicate`` logger with structured fields in
 chosen format (the formatters live in :mod:`embedkit._logging`, shared with the
 command line). As a last line of defence, every value that equals a secret
 environment variable (``*TOKEN``, ``*SECRET``, ``*PASSWORD``, ``*KEY``...) is
-replaced by ``[redacted]`` before it is written.
+replaced by ``***`` before it is written.
 
 Example::
 
@@ -23,7 +23,7 @@ import sys
 from typing import IO
 
 from embedkit._logging import FIELDS, JsonFormatter, TextFormatter
-from embedkit.net._redaction import redact
+from embedkit._redaction import RedactingFilter, get_logger, redact
 
 __all__ = ["FIELDS", "JsonFormatter", "TextFormatter", "configure_logging", "redact"]
 
@@ -35,12 +35,13 @@ def configure_logging(
 
     Replaces a handler installed by an earlier call, so calling it per command is safe.
     """
-    logger = logging.getLogger("embedkit.syndicate")
+    logger = get_logger("embedkit.syndicate")
     for handler in list(logger.handlers):
         if getattr(handler, "_embedkit_syndicate", False):
             logger.removeHandler(handler)
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(RedactingFilter())
     handler._embedkit_syndicate = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(level)

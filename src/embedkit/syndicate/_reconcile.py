@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from embedkit._errors import EmbedkitError
-from embedkit.net._redaction import redact
+from embedkit._redaction import redact
 from embedkit.syndicate._channelset import ChannelFactory, ChannelSet, channel_name
 from embedkit.syndicate._ledger import Ledger, LedgerRow
 from embedkit.syndicate._models import RemotePost

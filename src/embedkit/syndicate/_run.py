@@ -44,6 +44,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from embedkit._errors import ChannelError, DoesNotFit, EmbedkitError, RateLimited
+from embedkit._redaction import get_logger
 from embedkit.syndicate._channelset import ChannelFactory, ChannelSet, instance_limit
 from embedkit.syndicate._ledger import Ledger, LedgerRow
 from embedkit.syndicate._logs import redact
@@ -62,7 +63,7 @@ __all__ = [
     "run_job",
 ]
 
-log = logging.getLogger("embedkit.syndicate.run")
+log = get_logger("embedkit.syndicate.run")
 
 Status = Literal["posted", "skipped", "failed", "unknown", "would-post", "deferred"]
 

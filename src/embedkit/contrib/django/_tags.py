@@ -21,7 +21,6 @@ so nothing crosses from one request to the next.
 from __future__ import annotations
 
 import contextvars
-import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -31,6 +30,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from embedkit._errors import InvalidReference
 from embedkit._models import Embed
+from embedkit._redaction import get_logger
 from embedkit.contrib.django._settings import consent_script_url, get_options, get_resolver
 from embedkit.page import embeddable, script_tags
 from embedkit.page._render import embed_urls, has_consent_placeholder, placeholder_scripts
@@ -38,7 +38,7 @@ from embedkit.resolve import Resolver
 
 __all__ = ["Collected", "forget_pending", "register"]
 
-log = logging.getLogger("embedkit.contrib.django")
+log = get_logger("embedkit.contrib.django")
 
 register = template.Library()
 

@@ -22,7 +22,9 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
+
+from embedkit.net._http import json_depth
 
 __all__ = [
     "CacheBackend",
@@ -31,14 +33,18 @@ __all__ = [
     "EntryState",
     "cache_key",
     "entry_from_json",
+    "entry_problem",
     "entry_to_json",
-    "redact_url",
 ]
 
 EntryState = Literal["ok", "gone"]
 
 #: The version of the JSON form of an entry (stored in Redis values).
 ENTRY_FORMAT = 1
+#: The largest entry a backend stores or reads, as JSON text.
+MAX_ENTRY_BYTES = 4 * 1024 * 1024
+#: How deeply an entry's ``data`` or ``snapshot`` may nest lists and objects.
+MAX_ENTRY_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -202,8 +208,65 @@ def _entry_to_dict(entry: Entry) -> dict[str, Any]:
 
 
 def entry_to_json(entry: Entry) -> str:
-    """Serialize ``entry`` to compact JSON (raises TypeError/ValueError if it cannot)."""
-    return json.dumps(_entry_to_dict(entry), ensure_ascii=False, separators=(",", ":"))
+    """Serialize ``entry`` to compact JSON (raises TypeError/ValueError if it cannot).
+
+    An entry that :func:`entry_problem` refuses, or whose JSON is over
+    :data:`MAX_ENTRY_BYTES`, raises ValueError: the cache never stores what it
+    could not serve back.
+    """
+    problem = entry_problem(entry)
+    if problem is not None:
+        raise ValueError(problem)
+    try:
+        text = json.dumps(_entry_to_dict(entry), ensure_ascii=False, separators=(",", ":"))
+    except RecursionError:
+        raise ValueError("the entry nests too deeply") from None
+    if len(text) > MAX_ENTRY_BYTES:
+        raise ValueError(f"the entry is larger than {MAX_ENTRY_BYTES} bytes")
+    return text
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def entry_problem(entry: Entry) -> str | None:
+    """Why ``entry`` cannot be served (a field of the wrong type, data nested too
+    deeply), or ``None`` when it is sound. Cheap: it never serializes the entry.
+
+    The resolver treats an entry with a problem as absent, whichever backend or
+    process wrote it.
+
+    >>> entry_problem(Entry("k", "u", None, {}, {"type": "link"}, 0.0, 1.0)) is None
+    True
+    >>> entry_problem(Entry("k", "u", None, {}, {"type": [[[[[[[[[]]]]]]]]]}, 0.0, 1.0))
+    "field 'data' nests deeper than 8 levels"
+    """
+    if not isinstance(entry.key, str) or not isinstance(entry.url, str):
+        return "key and url must be text"
+    if entry.provider is not None and not isinstance(entry.provider, str):
+        return "field 'provider' is not text"
+    if entry.error is not None and not isinstance(entry.error, str):
+        return "field 'error' is not text"
+    if entry.state not in ("ok", "gone"):
+        return f"unknown entry state {entry.state!r}"
+    if not _finite(entry.fetched_at) or not _finite(entry.expires_at):
+        return "fetched_at and expires_at must be finite numbers"
+    if entry.snapshot_at is not None and not _finite(entry.snapshot_at):
+        return "field 'snapshot_at' is not a finite number"
+    if not isinstance(entry.params, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in entry.params.items()
+    ):
+        return "field 'params' must map text to text"
+    for name in ("data", "snapshot"):
+        value = getattr(entry, name)
+        if value is None:
+            continue
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            return f"field {name!r} is not an object with text keys"
+        if json_depth(dict(value)) > MAX_ENTRY_DEPTH:
+            return f"field {name!r} nests deeper than {MAX_ENTRY_DEPTH} levels"
+    return None
 
 
 def _number(raw: dict[str, Any], name: str, *, optional: bool = False) -> float | None:
@@ -234,8 +297,17 @@ def _text(raw: dict[str, Any], name: str, *, optional: bool = False) -> str | No
 
 
 def entry_from_json(text: str | bytes) -> Entry:
-    """Parse what :func:`entry_to_json` wrote; ValueError when it is not an entry."""
-    raw = json.loads(text)
+    """Parse what :func:`entry_to_json` wrote; ValueError when it is not an entry.
+
+    Text over :data:`MAX_ENTRY_BYTES`, JSON nested too deeply and entries that
+    :func:`entry_problem` refuses raise ValueError too.
+    """
+    if len(text) > MAX_ENTRY_BYTES:
+        raise ValueError(f"the entry is larger than {MAX_ENTRY_BYTES} bytes")
+    try:
+        raw = json.loads(text)
+    except RecursionError:
+        raise ValueError("the entry nests too deeply") from None
     if not isinstance(raw, dict):
         raise ValueError("an entry must be a JSON object")
     if raw.get("v", ENTRY_FORMAT) != ENTRY_FORMAT:
@@ -244,7 +316,7 @@ def entry_from_json(text: str | bytes) -> Entry:
     if state not in ("ok", "gone"):
         raise ValueError(f"unknown entry state {state!r}")
     params = _mapping(raw, "params", optional=False) or {}
-    return Entry(
+    entry = Entry(
         key=_text(raw, "key") or "",
         url=_text(raw, "url") or "",
         provider=_text(raw, "provider", optional=True),
@@ -257,40 +329,7 @@ def entry_from_json(text: str | bytes) -> Entry:
         snapshot_at=_number(raw, "snapshot_at", optional=True),
         error=_text(raw, "error", optional=True),
     )
-
-
-_SECRET_QUERY = re.compile(r"pass|secret|token|auth", re.IGNORECASE)
-
-
-def redact_url(url: str) -> str:
-    """``url`` with any password (userinfo or ``?password=``) replaced by ``***``.
-
-    >>> redact_url("redis://:hunter2@cache.internal:6379/0")
-    'redis://:***@cache.internal:6379/0'
-    >>> redact_url("rediss://app:s3cret@h/1?password=x&prefix=a")
-    'rediss://app:***@h/1?password=***&prefix=a'
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
-    netloc = parts.netloc
-    changed = False
-    if "@" in netloc:
-        changed = True
-        userinfo, _, hostport = netloc.rpartition("@")
-        user, colon, _password = userinfo.partition(":")
-        # Without a colon the userinfo may itself be a password: hide it whole.
-        netloc = f"{user}:***@{hostport}" if colon else f"***@{hostport}"
-    query = parts.query
-    if query:
-        pieces = []
-        for piece in query.split("&"):
-            name, eq, _value = piece.partition("=")
-            secret = bool(eq and _SECRET_QUERY.search(name))
-            changed = changed or secret
-            pieces.append(f"{name}=***" if secret else piece)
-        query = "&".join(pieces)
-    if not changed:
-        return url
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    problem = entry_problem(entry)
+    if problem is not None:
+        raise ValueError(problem)
+    return entry

@@ -10,7 +10,8 @@ import platformdirs
 
 from embedkit import _sqlite
 from embedkit._errors import ConfigError
-from embedkit.resolve.cache._base import CacheBackend, redact_url
+from embedkit._redaction import redact_url
+from embedkit.resolve.cache._base import CacheBackend
 from embedkit.resolve.cache._memory import MemoryCache
 from embedkit.resolve.cache._sqlite import SQLiteCache
 

@@ -33,7 +33,6 @@ RedisCache('redis://:***@cache.internal:6380/2?prefix=site1:')
 from __future__ import annotations
 
 import json
-import logging
 import math
 import secrets
 import time
@@ -45,13 +44,13 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from embedkit._errors import CacheError, ConfigError
+from embedkit._redaction import get_logger, redact, redact_url
 from embedkit.resolve.cache._base import (
     NO_PROVIDER,
     CacheStats,
     Entry,
     entry_from_json,
     entry_to_json,
-    redact_url,
 )
 from embedkit.resolve.cache._locks import LocalLocks
 
@@ -67,7 +66,7 @@ _BATCH = 500
 LOCK_POLL_FIRST = 0.005
 LOCK_POLL_MAX = 0.05
 
-log = logging.getLogger("embedkit.resolver")
+log = get_logger("embedkit.resolver")
 
 # Release a single-flight lock only if this holder still owns it.
 _RELEASE_SCRIPT = """
@@ -244,11 +243,12 @@ class RedisCache:
         return keys
 
     def _scrub(self, exc: BaseException) -> str:
-        message = f"{type(exc).__name__}: {exc}"
-        if self._password:
-            for form in {self._password, unquote(self._password)}:
-                message = message.replace(form, "***")
-        return message
+        """The error's text with the cache password masked (every encoded form of it)."""
+        password = self._password
+        return redact(
+            f"{type(exc).__name__}: {exc}",
+            [password, unquote(password)] if password else [],
+        )
 
     @contextmanager
     def _guarded(self, what: str) -> Iterator[None]:

@@ -3,9 +3,10 @@
 A channel publishes one formatted :class:`~embedkit.syndicate._models.Post` to one
 platform and reads the account's recent posts back for reconciling. The pure
 helpers here decide how a failure is classified (:func:`classify_http_error`),
-derive the idempotency key (:func:`idempotency_key`), keep secrets out of text
-(:func:`redact`) and read credentials from the environment
-(:func:`require_env`).
+derive the idempotency key (:func:`idempotency_key`) and read credentials from
+the environment (:func:`require_env`). :func:`redact` is re-exported from its one
+home, :mod:`embedkit._redaction`; whether a failed request was sent at all
+is decided by :func:`embedkit.net._sent.was_sent`.
 
 Example::
 
@@ -25,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol, runtime_checkable
 
 from embedkit._errors import ChannelError, MissingCredential
+from embedkit._redaction import redact
 from embedkit.syndicate._models import Post, Published, RemotePost
 
 __all__ = [
@@ -87,17 +89,6 @@ def truncate_reason(text: str, limit: int = REASON_LIMIT) -> str:
     """One line of at most ``limit`` characters, for a platform's error text."""
     line = " ".join(str(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every secret (4+ characters) replaced by ``***``.
-
-    >>> redact("POST /bot123:ABC/sendMessage failed", ["123:ABC"])
-    'POST /bot***/sendMessage failed'
-    """
-    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
 
 
 def classify_http_error(

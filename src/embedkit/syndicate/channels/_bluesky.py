@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import warnings
 from collections.abc import Callable, Mapping
@@ -45,7 +44,9 @@ from atproto_client.request import Request
 from atproto_core.exceptions import AtProtocolError
 
 from embedkit._errors import ChannelError
+from embedkit._redaction import get_logger
 from embedkit.net._http import HttpClient
+from embedkit.net._sent import was_sent
 from embedkit.syndicate._models import Facet, Post, Published, RemotePost
 from embedkit.syndicate.channels._base import classify_http_error, redact, require_env
 from embedkit.syndicate.channels._media import Image, post_image
@@ -72,9 +73,8 @@ _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 #: Derived TIDs carry a timestamp inside [2023-01-01, +2**45 µs): a plausible past moment.
 _TID_EPOCH_US = 1_672_531_200_000_000
 _AUTH_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing"})
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 T = TypeVar("T")
 
 
@@ -425,7 +425,7 @@ class BlueskyChannel:
             return error
         if isinstance(exc, atx.NetworkError):
             cause = exc.__cause__ or exc.__context__
-            sent = sent_means_ambiguous and not isinstance(cause, _NOT_SENT)
+            sent = sent_means_ambiguous and was_sent(cause)
             what = type(cause).__name__ if cause is not None else "network error"
             return classify_http_error(
                 None, sent=sent, reason=f"bluesky: could not {doing}: {what}"

@@ -21,23 +21,17 @@ from typing import Any
 import httpx
 
 from embedkit._errors import ChannelError
-from embedkit._version import __version__
-from embedkit.net._http import parse_retry_after
+from embedkit.net._http import DEFAULT_USER_AGENT, parse_retry_after
+from embedkit.net._sent import was_sent
 from embedkit.syndicate.channels._base import classify_http_error, redact, truncate_reason
 
 __all__ = [
-    "USER_AGENT",
     "SecretURLTransport",
     "error_text",
     "json_body",
     "make_client",
     "send",
 ]
-
-USER_AGENT = f"embedkit/{__version__} (+https://pypi.org/project/embedkit/)"
-
-#: Errors raised before any byte of the request left: safe to retry.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 class SecretURLTransport(httpx.BaseTransport):
@@ -96,7 +90,7 @@ def make_client(
     return httpx.Client(
         transport=inner,
         timeout=timeout,
-        headers={"User-Agent": USER_AGENT},
+        headers={"User-Agent": DEFAULT_USER_AGENT},
         follow_redirects=False,
     )
 
@@ -135,12 +129,9 @@ def send(
     hidden = list(secrets)
     try:
         response = client.request(method, url, **kwargs)
-    except _NOT_SENT as exc:
+    except httpx.TransportError as exc:  # a read timeout or a cut connection: maybe accepted
         reason = redact(f"{channel}: {type(exc).__name__}: {exc}", hidden)
-        raise classify_http_error(None, sent=False, reason=reason) from None
-    except httpx.TransportError as exc:  # read/write timeout, connection cut: maybe accepted
-        reason = redact(f"{channel}: {type(exc).__name__}: {exc}", hidden)
-        raise classify_http_error(None, sent=True, reason=reason) from None
+        raise classify_http_error(None, sent=was_sent(exc), reason=reason) from None
     if response.status_code >= 400:
         retry_after = parse_retry_after(response.headers.get("retry-after"), now=time.time())
         if retry_after is None:

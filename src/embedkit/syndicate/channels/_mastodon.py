@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import html
 import io
-import logging
 import re
 import time
 from collections.abc import Mapping
@@ -40,11 +39,12 @@ from mastodon import (
 )
 
 from embedkit._errors import ChannelError, ConfigError
-from embedkit.net._http import HttpClient, parse_retry_after
+from embedkit._redaction import get_logger
+from embedkit.net._http import DEFAULT_USER_AGENT, HttpClient, parse_retry_after
+from embedkit.net._sent import was_sent
 from embedkit.syndicate._models import Post, Published, RemotePost
 from embedkit.syndicate.channels._base import classify_http_error, redact, require_env
 from embedkit.syndicate.channels._media import post_image
-from embedkit.syndicate.channels._requests import was_sent
 
 __all__ = ["ENV_TOKEN", "ENV_URL", "MAX_IMAGE_BYTES", "MastodonChannel", "html_to_text"]
 
@@ -52,7 +52,7 @@ ENV_URL = "EMBEDKIT_MASTODON_URL"
 ENV_TOKEN = "EMBEDKIT_MASTODON_TOKEN"
 MAX_IMAGE_BYTES = 16 * 1024 * 1024
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -100,7 +100,7 @@ class MastodonChannel:
             ratelimit_method="throw",
             version_check_mode="none",
             session=self._session,
-            user_agent="embedkit",
+            user_agent=DEFAULT_USER_AGENT,
         )
 
     @classmethod

@@ -18,7 +18,6 @@ Anything unusable raises :class:`ImageUnavailable`, which channels turn into
 
 from __future__ import annotations
 
-import logging
 import mimetypes
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from embedkit._errors import FetchError, SyndicationError
+from embedkit._redaction import get_logger
 from embedkit.net._http import HttpClient
 from embedkit.syndicate._images import read_local_image, sniff_mime
 from embedkit.syndicate._models import Post
@@ -40,7 +40,7 @@ __all__ = [
     "sniff_mime",
 ]
 
-log = logging.getLogger("embedkit.syndicate.channels")
+log = get_logger("embedkit.syndicate.channels")
 
 
 class ImageUnavailable(SyndicationError):

@@ -16,7 +16,6 @@ Variables: ``EMBEDKIT_THREADS_TOKEN`` (scopes ``threads_basic``,
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import httpx
 
 from embedkit._errors import ChannelError
+from embedkit._redaction import get_logger
 from embedkit.syndicate._models import Post, Published, RemotePost
 from embedkit.syndicate.channels._base import require_env
 from embedkit.syndicate.channels._http import json_body, make_client, send
@@ -36,7 +36,7 @@ ENV_API_URL = "EMBEDKIT_THREADS_API_URL"
 DEFAULT_API_URL = "https://graph.threads.net"
 API_VERSION = "v1.0"
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class ThreadsChannel:

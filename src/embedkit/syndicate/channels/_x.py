@@ -19,7 +19,6 @@ permission): ``EMBEDKIT_X_API_KEY``, ``EMBEDKIT_X_API_SECRET``,
 from __future__ import annotations
 
 import io
-import logging
 import time
 from collections.abc import Mapping
 from datetime import datetime
@@ -29,11 +28,12 @@ import requests
 import tweepy
 
 from embedkit._errors import ChannelError
+from embedkit._redaction import get_logger
 from embedkit.net._http import HttpClient, parse_retry_after
+from embedkit.net._sent import was_sent
 from embedkit.syndicate._models import Post, Published, RemotePost
 from embedkit.syndicate.channels._base import classify_http_error, redact, require_env
 from embedkit.syndicate.channels._media import post_image
-from embedkit.syndicate.channels._requests import was_sent
 
 __all__ = [
     "ENV_ACCESS_SECRET",
@@ -50,7 +50,7 @@ ENV_ACCESS_TOKEN = "EMBEDKIT_X_ACCESS_TOKEN"
 ENV_ACCESS_SECRET = "EMBEDKIT_X_ACCESS_SECRET"
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class _TimeoutSession(requests.Session):

@@ -1,0 +1,78 @@
+"""A raw TCP listener on 127.0.0.1, for servers that misbehave below HTTP.
+
+The provider simulator speaks correct HTTP; the tests of hostile servers need to
+write exactly the bytes they choose (malformed headers, a proxy refusing its
+tunnel, a server that never answers). :class:`Loopback` accepts connections in a
+background thread and hands each to a function::
+
+    with Loopback(lambda conn: conn.sendall(b"HTTP/1.1 200 OK\\r\\n...")) as server:
+        http.get(server.url("/oembed"))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable
+
+__all__ = ["Loopback", "read_head"]
+
+
+def read_head(conn: socket.socket) -> bytes:
+    """Read a request up to the end of its headers (or until the client stops)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+class Loopback:
+    """A listener on 127.0.0.1 (random port) that calls ``handle(conn)`` per connection.
+
+    The connection is closed after ``handle`` returns, unless ``keep`` is true (then
+    it stays open until :meth:`close`, like a server that never answers).
+    """
+
+    def __init__(self, handle: Callable[[socket.socket], object], *, keep: bool = False) -> None:
+        self._handle = handle
+        self._keep = keep
+        self._held: list[socket.socket] = []
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def port(self) -> int:
+        return int(self._sock.getsockname()[1])
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with contextlib.suppress(OSError):
+                self._handle(conn)
+            if self._keep:
+                self._held.append(conn)
+            else:
+                conn.close()
+
+    def close(self) -> None:
+        self._sock.close()
+        for conn in self._held:
+            conn.close()
+
+    def __enter__(self) -> Loopback:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
