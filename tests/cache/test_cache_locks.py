@@ -254,16 +254,12 @@ def test_a_waiter_shares_the_holders_failure(simulator: ProviderSimulator, tmp_p
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-def test_rss_after_100k_distinct_resolves_stays_near_rss_after_10k(
-    tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
+def test_rss_after_100k_distinct_resolves_stays_near_rss_after_10k(tmp_path: Path) -> None:
     """Issue 10: a long-lived resolver stays bounded.
 
     About 3 minutes of CPU, so it runs only when asked for: ``pytest -m slow``.
     The quick tests above check the lock table itself.
     """
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("a 100,000-resolve run: select it with -m slow")
     result = subprocess.run(
         [sys.executable, "-m", "tests.cache.rss_worker", str(tmp_path / "c.db"), "100000",
          "10000", "100000"],

@@ -26,6 +26,7 @@ import signal
 import subprocess
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ from tests.syndicate.fakes import FakeHttpRecorder, FakeMastodon, Reply, Request
 from embedkit.cli._main import cli
 from embedkit.syndicate._ledger import Ledger
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 
 TRIALS = 50
 STOPPERS: list[threading.Thread] = []
@@ -158,17 +159,29 @@ def one_trial(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> tup
             STOPPERS.append(stopper)
 
 
+@pytest.fixture
+def stop_servers() -> Iterator[None]:
+    """Join the background stoppers of a trial's servers after it."""
+    yield
+    while STOPPERS:
+        STOPPERS.pop().join()
+
+
+@pytest.mark.parametrize(
+    "seed",
+    range(TRIALS),
+    ids=[f"seed{s}-{KILL_POINTS[s % len(KILL_POINTS)]}" for s in range(TRIALS)],
+)
+@pytest.mark.usefixtures("stop_servers")
 def test_kill_9_at_any_step_never_posts_twice_nor_loses_a_post(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    try:
-        trials = [one_trial(tmp_path, seed, monkeypatch) for seed in range(TRIALS)]
-    finally:
-        for stopper in STOPPERS:
-            stopper.join()
-    points = Counter(point for point, _ in trials)
-    assert set(points) == set(KILL_POINTS)
-    settled = Counter(line.split()[0] for _, output in trials for line in output.splitlines())
-    # the trials did reach both recoveries: a post found on the platform, and one re-opened
-    assert settled["posted"] > 0, settled
-    assert settled["pending"] > 0, settled
+    """One seeded trial: a slow machine fails this seed alone, named, not the whole run."""
+    point, settled = one_trial(tmp_path, seed, monkeypatch)
+    states = {line.split()[0] for line in settled.splitlines() if line.strip()}
+    # The recovery was really exercised: a post the run never heard of is found on the
+    # platform; a post killed before the platform accepted it is re-opened.
+    if point == "after-accept":
+        assert "posted" in states, settled
+    if point == "before-accept":
+        assert "pending" in states, settled

@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
-import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -328,9 +327,6 @@ def test_generated_provider_answers_never_escape_resolve(
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-@pytest.mark.skipif(
-    not os.environ.get("EMBEDKIT_SLOW"), reason="a long property run: set EMBEDKIT_SLOW=1"
-)
 @settings(
     max_examples=400,
     deadline=None,

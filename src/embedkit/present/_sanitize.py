@@ -246,6 +246,17 @@ def _css_value_ok(prop: str, value: str) -> bool:
     return True
 
 
+#: Properties that move or lift a box out of its own figure: never kept, whatever a
+#: policy's allowlist says (defence in depth for a publisher's own policy).
+NEVER_STYLE = frozenset(
+    {
+        "position", "inset", "top", "right", "bottom", "left", "transform", "translate",
+        "rotate", "scale", "z-index", "float", "box-shadow", "outline", "clip-path",
+        "mask", "filter", "zoom", "offset", "offset-path",
+    }
+)  # fmt: skip
+
+
 def clean_style(value: str, allowed: frozenset[str]) -> str:
     """The declarations of an inline style that are allowed and safe, re-serialised.
 
@@ -267,7 +278,13 @@ def clean_style(value: str, allowed: frozenset[str]) -> str:
         prop, sep, raw = declaration.partition(":")
         prop = prop.strip().lower()
         text = re.sub(r"!\s*important\s*$", "", raw.strip().lower()).strip()
-        if sep and text and prop in allowed and _css_value_ok(prop, text):
+        if (
+            sep
+            and text
+            and prop in allowed
+            and prop not in NEVER_STYLE
+            and _css_value_ok(prop, text)
+        ):
             kept.append(f"{prop}: {text}")
     return "; ".join(kept)
 
