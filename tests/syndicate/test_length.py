@@ -490,3 +490,16 @@ def test_prefix_meter_agrees_with_count_length_on_whole_words(text: str, platfor
         reach = meter.reach(0, budget)
         for end in ends:
             assert (count_length(text[:end], platform) <= budget) == (end <= reach)
+
+
+@pytest.mark.parametrize(
+    ("text", "weight"),
+    [
+        ("👨\u200d👩\u200d👧\u200d👦", 2),  # a sequence twitter-text knows: one emoji
+        ("🧑\u200d🎄", 5),  # newer than its list: 2 + 1 (ZWJ) + 2, as docs/ say
+        ("❤\ufe0f\u200d🔥", 5),
+    ],
+)
+def test_emoji_sequences_count_as_the_docs_say(text: str, weight: int) -> None:
+    assert count_length(text, "x") == weight
+    assert twitter_text.parse_tweet(text).weightedLength == weight  # the reference agrees
