@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,33 +19,9 @@ from embedkit.cli._paths import CommandError, InputPath, OutputFile, shown, writ
 from embedkit.cli._term import echo, echo_json
 
 if TYPE_CHECKING:
-    import jinja2
-
-    from embedkit._models import Embed
-    from embedkit.resolve import Resolver
+    pass
 
 __all__ = ["render"]
-
-
-class _Recording:
-    """The resolver, remembering every embed the page asked for (for the summary)."""
-
-    def __init__(self, resolver: Resolver) -> None:
-        self._resolver = resolver
-        self.embeds: list[Embed] = []
-
-    @property
-    def consent(self) -> bool:
-        return bool(self._resolver.consent)
-
-    @property
-    def environment(self) -> jinja2.Environment:
-        return self._resolver.environment
-
-    def resolve_many(self, refs: Iterable[str]) -> Sequence[Embed]:
-        found = self._resolver.resolve_many(refs)
-        self.embeds.extend(found)
-        return found
 
 
 @click.command()
@@ -82,10 +57,10 @@ def render(
     providers are unreachable) embeds show their static fallbacks, and the
     summary on stderr says so ("3 embeds: 1 cached, 2 fallback (offline)").
     """
-    from embedkit.page import render_document, summarize_embeds, write_assets
+    from embedkit.page import RecordingSource, render_document, summarize_embeds, write_assets
 
     with open_resolver(consent=consent, **options) as resolver:
-        recording = _Recording(resolver)
+        recording = RecordingSource(resolver)
         page = render_document(file, recording, trusted_body=trusted_body)
     summary = summarize_embeds(recording.embeds)
     written: list[Path] = []

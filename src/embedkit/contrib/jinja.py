@@ -39,12 +39,8 @@ from markupsafe import Markup
 
 from embedkit._errors import ConfigError, InvalidReference
 from embedkit._redaction import get_logger
-from embedkit.page._render import (
-    CONSENT_SCRIPT_NAME,
-    has_consent_placeholder,
-    placeholder_scripts,
-    script_tags,
-)
+from embedkit.page._render import CONSENT_SCRIPT_NAME
+from embedkit.page._scripts import ScriptCollection
 
 if TYPE_CHECKING:
     from embedkit.resolve._resolver import Resolver
@@ -55,18 +51,6 @@ log = get_logger(__name__)
 
 #: The context variable holding a render's script collection.
 _KEY = "__embedkit_collected__"
-
-
-class _Collected:
-    """The scripts one render's embeds need, in first-seen order.
-
-    In consent mode these are the scripts the consent script may load.
-    """
-
-    def __init__(self) -> None:
-        self.scripts: dict[str, None] = {}
-        self.consent = False
-        self.emitted: set[str] = set()
 
 
 def _context_class(base: type[Context]) -> type[Context]:
@@ -86,15 +70,15 @@ def _context_class(base: type[Context]) -> type[Context]:
             globals: Any = None,
         ) -> None:
             if _KEY not in parent:
-                parent = {**parent, _KEY: _Collected()}
+                parent = {**parent, _KEY: ScriptCollection()}
             super().__init__(environment, parent, name, blocks, globals=globals)
 
     return EmbedkitContext
 
 
-def _collected(context: Context) -> _Collected:
+def _collected(context: Context) -> ScriptCollection:
     found = context.get(_KEY)
-    if not isinstance(found, _Collected):  # a context made without the extension's class
+    if not isinstance(found, ScriptCollection):  # a context made without the extension's class
         raise ConfigError("embed_scripts() needs the EmbedExtension's template context")
     return found
 
@@ -113,30 +97,14 @@ def _embed(context: Context, url: Any, **params: Any) -> Markup:
     except InvalidReference as exc:
         log.info("not embedding %s", exc)
         return Markup.escape(url)
-    collected = _collected(context)
-    if has_consent_placeholder(embed.html):
-        collected.consent = True
-        collected.scripts.update(dict.fromkeys(placeholder_scripts(embed.html)))
-    else:
-        collected.scripts.update(dict.fromkeys(embed.scripts))
+    _collected(context).add(embed)
     return Markup(embed.html)
 
 
 @jinja2.pass_context
 def _embed_scripts(context: Context, nonce: str | None = None) -> Markup:
-    collected = _collected(context)
     url = getattr(context.environment, "embedkit_consent_script_url", CONSENT_SCRIPT_NAME)
-    tags = script_tags(
-        collected.scripts,
-        nonce=nonce,
-        consent=collected.consent,
-        consent_script_url=url,
-        present=collected.emitted,
-    )
-    collected.emitted.update(collected.scripts)
-    if collected.consent:
-        collected.emitted.add(url)
-    return Markup(tags)
+    return Markup(_collected(context).tags(nonce=nonce, consent_script_url=url))
 
 
 class EmbedExtension(Extension):

@@ -23,13 +23,16 @@ from embedkit.page._render import (
     write_assets,
 )
 from embedkit.page._render import _embeddable as embeddable
+from embedkit.page._scripts import RecordingSource, ScriptCollection
 
 __all__ = [
     "CONSENT_SCRIPT_NAME",
     "STYLESHEET_NAME",
     "DocumentSource",
     "EmbedSource",
+    "RecordingSource",
     "RenderSummary",
+    "ScriptCollection",
     "consent_script_path",
     "embeddable",
     "find_standalone_urls",

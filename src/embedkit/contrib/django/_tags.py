@@ -21,7 +21,6 @@ so nothing crosses from one request to the next.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django import template
@@ -29,14 +28,12 @@ from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
 from embedkit._errors import InvalidReference
-from embedkit._models import Embed
 from embedkit._redaction import get_logger
 from embedkit.contrib.django._settings import consent_script_url, get_options, get_resolver
-from embedkit.page import embeddable, script_tags
-from embedkit.page._render import embed_urls, has_consent_placeholder, placeholder_scripts
-from embedkit.resolve import Resolver
+from embedkit.page import RecordingSource, ScriptCollection, embeddable
+from embedkit.page._render import embed_urls
 
-__all__ = ["Collected", "forget_pending", "register"]
+__all__ = ["forget_pending", "register"]
 
 log = get_logger("embedkit.contrib.django")
 
@@ -46,28 +43,7 @@ _REQUEST_ATTR = "_embedkit_collected"
 _RENDER_KEY = "embedkit.collected"
 
 
-class Collected:
-    """The scripts one response's embeds need, in first-seen order, and those emitted."""
-
-    def __init__(self) -> None:
-        self.scripts: dict[str, None] = {}
-        self.consent = False
-        self.emitted: set[str] = set()
-
-    def add(self, embed: Embed) -> None:
-        """Note what ``embed`` needs: its scripts, or its consent placeholder's."""
-        if has_consent_placeholder(embed.html):
-            self.consent = True
-            self.scripts.update(dict.fromkeys(placeholder_scripts(embed.html)))
-        else:
-            self.scripts.update(dict.fromkeys(embed.scripts))
-
-    def take(self, other: Collected) -> None:
-        self.consent = self.consent or other.consent
-        self.scripts.update(other.scripts)
-
-
-_pending: contextvars.ContextVar[Collected | None] = contextvars.ContextVar(
+_pending: contextvars.ContextVar[ScriptCollection | None] = contextvars.ContextVar(
     "embedkit_pending", default=None
 )
 
@@ -77,20 +53,20 @@ def forget_pending(**kwargs: Any) -> None:
     _pending.set(None)
 
 
-def _collected(context: template.Context) -> Collected:
+def _collected(context: template.Context) -> ScriptCollection:
     request = getattr(context, "request", None)
     if request is not None:
         found = getattr(request, _REQUEST_ATTR, None)
-        if not isinstance(found, Collected):
-            found = Collected()
+        if not isinstance(found, ScriptCollection):
+            found = ScriptCollection()
             setattr(request, _REQUEST_ATTR, found)
     else:
         # The render context's first dict lives as long as the whole render: each
         # template rendered inside it (an include) pushes a dict of its own on top.
         shared = context.render_context.dicts[0]
         found = shared.get(_RENDER_KEY)
-        if not isinstance(found, Collected):
-            found = shared[_RENDER_KEY] = Collected()
+        if not isinstance(found, ScriptCollection):
+            found = shared[_RENDER_KEY] = ScriptCollection()
     pending = _pending.get()
     if pending is not None:
         found.take(pending)
@@ -117,23 +93,6 @@ def embed(context: template.Context, url: Any, **params: Any) -> str:
     return mark_safe(found.html)  # the resolver's sanitized markup
 
 
-class _Recorder:
-    """An :class:`~embedkit.page.EmbedSource` that remembers what it resolved."""
-
-    def __init__(self, resolver: Resolver) -> None:
-        self.resolver = resolver
-        self.embeds: list[Embed] = []
-
-    @property
-    def consent(self) -> bool:
-        return self.resolver.consent
-
-    def resolve_many(self, refs: Iterable[str]) -> Sequence[Embed]:
-        found = self.resolver.resolve_many(refs)
-        self.embeds.extend(found)
-        return found
-
-
 @register.filter(needs_autoescape=True)
 def embeds(value: Any, autoescape: bool = True) -> SafeString:
     """``{{ body|embeds }}``: standalone URLs in ``body`` become embeds.
@@ -145,11 +104,11 @@ def embeds(value: Any, autoescape: bool = True) -> SafeString:
     if value is None or value == "":
         return mark_safe("")
     text = str(conditional_escape(value)) if autoescape else str(value)
-    recorder = _Recorder(get_resolver())
+    recorder = RecordingSource(get_resolver())
     html, _scripts = embed_urls(text, recorder)
     pending = _pending.get()
     if pending is None:
-        pending = Collected()
+        pending = ScriptCollection()
         _pending.set(pending)
     for found in recorder.embeds:
         if embeddable(found):  # the ones embed_urls put in the page
@@ -160,16 +119,6 @@ def embeds(value: Any, autoescape: bool = True) -> SafeString:
 @register.simple_tag(takes_context=True)
 def embed_scripts(context: template.Context, nonce: str | None = None) -> str:
     """``{% embed_scripts nonce=csp_nonce %}``: the scripts the embeds so far need, once."""
-    collected = _collected(context)
     url = consent_script_url(get_options())
-    tags = script_tags(
-        collected.scripts,
-        nonce=nonce,
-        consent=collected.consent,
-        consent_script_url=url,
-        present=collected.emitted,
-    )
-    collected.emitted.update(collected.scripts)
-    if collected.consent:
-        collected.emitted.add(url)
+    tags = _collected(context).tags(nonce=nonce, consent_script_url=url)
     return mark_safe(tags)  # script_tags escapes every attribute
