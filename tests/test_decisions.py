@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from embedkit.resolve._decisions import html_params, next_action, status_without_fetch
 from embedkit.resolve.cache import Entry
+from embedkit.resolve.cache._base import EntryState
 
 NOW = 1_700_000_000.0
 
 
-def entry(*, expires_in: float, state: str = "ok", data: dict | None = None) -> Entry:
+def entry(
+    *, expires_in: float, state: EntryState = "ok", data: dict[str, Any] | None = None
+) -> Entry:
     return Entry(
         key="k",
         url="https://x.com/reuters/status/1",
@@ -19,7 +24,7 @@ def entry(*, expires_in: float, state: str = "ok", data: dict | None = None) -> 
         data=data if data is not None or state == "gone" else {"type": "rich", "html": "<p>"},
         fetched_at=NOW - 10,
         expires_at=NOW + expires_in,
-        state=state,  # type: ignore[arg-type]
+        state=state,
     )
 
 
@@ -48,7 +53,7 @@ def entry(*, expires_in: float, state: str = "ok", data: dict | None = None) -> 
         ("tombstone due for recheck", {"e": entry(expires_in=-1, state="gone")}, "fetch"),
     ],
 )
-def test_next_action(case: str, kwargs: dict, expected: str) -> None:
+def test_next_action(case: str, kwargs: dict[str, Any], expected: str) -> None:
     action = next_action(
         kwargs["e"],
         now=NOW,

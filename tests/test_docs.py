@@ -6,8 +6,10 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -50,10 +52,12 @@ def test_cli_reference_is_current() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def _commands(group, path=()):  # type: ignore[no-untyped-def]
+def _commands(
+    group: click.Group, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     for name, command in group.commands.items():
         yield (*path, name), command
-        if hasattr(command, "commands"):
+        if isinstance(command, click.Group):
             yield from _commands(command, (*path, name))
 
 
@@ -62,10 +66,12 @@ def _commands(group, path=()):  # type: ignore[no-untyped-def]
     list(_commands(cli)),
     ids=lambda v: " ".join(v) if isinstance(v, tuple) else "",
 )
-def test_every_command_has_help_and_a_readme_entry(path: tuple[str, ...], command) -> None:  # type: ignore[no-untyped-def]
+def test_every_command_has_help_and_a_readme_entry(
+    path: tuple[str, ...], command: click.Command
+) -> None:
     assert (command.help or "").strip(), f"embedkit {' '.join(path)} has no help text"
     for param in command.params:
-        if param.param_type_name == "option" and not param.hidden:
+        if isinstance(param, click.Option) and not param.hidden:
             assert (param.help or "").strip(), f"{' '.join(path)} {param.opts} has no help"
     assert f"embedkit {' '.join(path)}" in README
 

@@ -27,7 +27,8 @@ def render(source: str, **context: Any) -> str:
     """Render a template string without a request (a batch job, an e-mail)."""
     from django.template import Context, Template
 
-    return Template(source).render(Context(context))
+    rendered: str = Template(source).render(Context(context))
+    return rendered
 
 
 def article(**fields: Any) -> Any:

@@ -43,7 +43,8 @@ def live(simulator: ProviderSimulator, tmp_path: Path) -> Iterator[Resolver]:
 
 
 def convert(text: str, **config: Any) -> str:
-    return markdown.markdown(text, extensions=[EXT], extension_configs={EXT: config})
+    html: str = markdown.markdown(text, extensions=[EXT], extension_configs={EXT: config})
+    return html
 
 
 def test_the_documented_example_runs() -> None:

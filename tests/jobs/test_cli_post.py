@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -13,7 +14,7 @@ from tests.syndicate.fakes import FakeMastodon
 from embedkit.cli._main import cli
 from embedkit.syndicate._ledger import Ledger
 
-ARTICLE = {
+ARTICLE: dict[str, Any] = {
     "id": "seed-1",
     "title": "Japan, South Korea bury trade hatchet amid security threats",
     "url": "https://www.reuters.com/world/asia-pacific/japan-south-korea-2023-03-16/",

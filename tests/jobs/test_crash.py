@@ -28,6 +28,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -93,7 +94,7 @@ def one_trial(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> tup
                 kill(holder["proc"])
                 fake.fault("drop")  # this very request is never accepted
 
-    def on_post(post: dict) -> None:
+    def on_post(post: dict[str, Any]) -> None:
         if point != "after-accept" or killed.is_set():
             return
         posts_seen[0] += 1

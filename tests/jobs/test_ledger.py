@@ -5,20 +5,28 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from embedkit._errors import ConfigError, LedgerError
-from embedkit.syndicate._ledger import Ledger, open_ledger, process_owner
+from embedkit.syndicate._ledger import Ledger, LedgerRow, open_ledger, process_owner
 
 
 def claim(ledger: Ledger, article: str = "a1", channel: str = "mastodon", run: str = "r1") -> bool:
     return ledger.claim(article, channel, text_hash="h", idempotency_key="k", run_id=run)
 
 
+def existing(ledger: Ledger, article: str, channel: str = "mastodon") -> LedgerRow:
+    """The row for (article, channel), which the test expects to exist."""
+    row = ledger.get(article, channel)
+    assert row is not None
+    return row
+
+
 @pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
     with Ledger(tmp_path / "ledger.db") as opened:
         yield opened
 
@@ -53,7 +61,9 @@ def test_claims_are_per_channel(ledger: Ledger) -> None:
     ],
     ids=["posted", "failed-final", "failed-retryable", "unknown", "released"],
 )
-def test_which_states_may_be_claimed_again(ledger: Ledger, settle, claimable: bool) -> None:
+def test_which_states_may_be_claimed_again(
+    ledger: Ledger, settle: Callable[[Ledger], object], claimable: bool
+) -> None:
     assert claim(ledger)
     settle(ledger)
     assert claim(ledger, run="r2") is claimable
@@ -99,8 +109,8 @@ def test_mark_existing_records_posted_without_an_id_and_keeps_existing_rows(
 ) -> None:
     claim(ledger, article="a1")
     assert ledger.mark_existing(["a1", "a2", "a3", "a2"], "mastodon") == 2
-    assert ledger.get("a1", "mastodon").state == "claimed"  # untouched
-    row = ledger.get("a2", "mastodon")
+    assert existing(ledger, "a1").state == "claimed"  # untouched
+    row = existing(ledger, "a2")
     assert (row.state, row.post_id) == ("posted", None)
     assert not claim(ledger, article="a3")
 
@@ -117,8 +127,9 @@ def test_a_claim_whose_process_died_becomes_unknown_never_reclaimed(tmp_path: Pa
     dead.close()
     ledger = Ledger(tmp_path / "l.db")
     assert claim(ledger, run="r2") is False
-    row = ledger.get("a1", "mastodon")
+    row = existing(ledger, "a1")
     assert row.state == "unknown"
+    assert row.last_error is not None
     assert "reconcile" in row.last_error
 
 
@@ -127,7 +138,7 @@ def test_a_claim_by_a_live_process_stays_claimed(tmp_path: Path) -> None:
     assert claim(first)
     second = Ledger(tmp_path / "l.db")
     assert second.sweep_stale() == []
-    assert second.get("a1", "mastodon").state == "claimed"
+    assert existing(second, "a1").state == "claimed"
 
 
 def test_sweep_reports_stale_claims(tmp_path: Path) -> None:
@@ -238,7 +249,7 @@ def test_reconcile_updates_only_touch_rows_still_in_the_expected_state(ledger: L
     assert ledger.settle_posted("a1", "mastodon", post_id="1", post_url=None, note="x") is False
     ledger.record_unknown("a1", "mastodon", error="timeout")
     assert ledger.settle_posted("a1", "mastodon", post_id="1", post_url=None, note="found")
-    assert ledger.get("a1", "mastodon").state == "posted"
+    assert existing(ledger, "a1").state == "posted"
     assert ledger.reopen("a1", "mastodon", reason="x") is False  # posted stays posted
 
 
@@ -253,7 +264,7 @@ def test_a_missing_ledger_opened_read_only_is_reported_and_not_created(tmp_path:
     path = tmp_path / "nonexistent" / "l.db"
     for mode in ("ro", "rw"):
         with pytest.raises(ConfigError, match=f"no ledger at {path}"):
-            open_ledger(f"sqlite:///{path}", mode=mode)  # type: ignore[arg-type]
+            open_ledger(f"sqlite:///{path}", mode=mode)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -285,7 +296,7 @@ def test_a_corrupt_ledger_is_an_error_and_never_replaced(tmp_path: Path) -> None
     path.write_bytes(garbage)
     for mode in ("rwc", "ro"):
         with pytest.raises(LedgerError, match="not a usable SQLite database") as info:
-            open_ledger(f"sqlite:///{path}", mode=mode)  # type: ignore[arg-type]
+            open_ledger(f"sqlite:///{path}", mode=mode)
         assert str(path) in str(info.value)
     assert path.read_bytes() == garbage
     assert files(tmp_path) == {"l.db": garbage}
@@ -324,7 +335,7 @@ def test_ledger_urls_expand_home_and_percent_escapes(
 def test_row_to_dict_is_json_ready(ledger: Ledger) -> None:
     claim(ledger)
     ledger.record_posted("a1", "mastodon", post_id="9", post_url="https://m.example/9")
-    data = ledger.get("a1", "mastodon").to_dict()
+    data = existing(ledger, "a1").to_dict()
     assert set(data) == {
         "article_id", "channel", "state", "retryable", "post_id", "post_url", "attempts",
         "last_error", "text_hash", "claimed_at", "updated_at", "run_id", "idempotency_key",

@@ -8,6 +8,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,13 +16,13 @@ import pytest
 import requests
 from click.testing import CliRunner
 from tests.jobs.conftest import TOKEN, article_url, posted_articles, run_cli, start_cli, write_feed
-from tests.syndicate.fakes import FakeHttpRecorder, FakeMastodon, Reply
+from tests.syndicate.fakes import FakeHttpRecorder, FakeMastodon, Reply, Request
 
 from embedkit.cli._main import cli
 from embedkit.syndicate._article import load_articles
 from embedkit.syndicate._ledger import Ledger
-from embedkit.syndicate._run import run_job
-from embedkit.syndicate.channels import make_channel
+from embedkit.syndicate._run import RunSummary, run_job
+from embedkit.syndicate.channels import Channel, make_channel
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.timeout(120)
 _SESSIONS: list[requests.Session] = []
 
 
-def mastodon_channel(env: dict[str, str], *, timeout: float = 5.0):
+def mastodon_channel(env: dict[str, str], *, timeout: float = 5.0) -> Channel:
     """The real Mastodon channel, on an HTTP session the test closes afterwards."""
     session = requests.Session()
     _SESSIONS.append(session)
@@ -37,7 +38,7 @@ def mastodon_channel(env: dict[str, str], *, timeout: float = 5.0):
 
 
 @pytest.fixture(autouse=True)
-def _close_sessions():
+def _close_sessions() -> Iterator[None]:
     yield
     while _SESSIONS:
         _SESSIONS.pop().close()
@@ -106,7 +107,7 @@ def test_two_overlapping_runs_post_each_article_once(
     feed = write_feed(tmp_path / "feed.xml", 20)
     ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
 
-    def slow_posts(req) -> None:
+    def slow_posts(req: Request) -> None:
         if req.method == "POST":
             time.sleep(0.03)  # keep both runs posting at the same time
 
@@ -218,7 +219,7 @@ def test_spacing_between_posts_on_a_channel(
 
 def job(
     tmp_path: Path, env: dict[str, str], n: int = 1, *, timeout: float = 5.0, budget: float = 300.0
-):
+) -> tuple[RunSummary, Ledger, list[float]]:
     """Run the job in-process with a virtual clock; return (summary, ledger, sleeps)."""
     articles = load_articles(str(write_feed(tmp_path / "feed.xml", n)))
     ledger = Ledger(tmp_path / "ledger.db")
@@ -297,6 +298,7 @@ def test_a_429_longer_than_the_budget_leaves_the_post_for_the_next_run(
     assert summary.exit_code == 1  # a failure outranks what was deferred
     (row,) = ledger.rows()  # the two others were never claimed
     assert (row.state, row.retryable) == ("failed", True)
+    assert row.last_error is not None
     assert "429" in row.last_error
 
 
@@ -341,7 +343,7 @@ def test_requests_the_platform_rejects_fail_without_retry(
     rows = Ledger(tmp_path / "l.db").rows()
     failed = [r for r in rows if r.state == "failed"]
     assert failed
-    assert all(not r.retryable and str(status) in r.last_error for r in failed)
+    assert all(not r.retryable and str(status) in (r.last_error or "") for r in failed)
     assert "failed: mastodon art-00" in result.stdout
     posts = mastodon.count("/api/v1/statuses", "POST")
     assert posts == 2  # one attempt each, no retry
@@ -501,7 +503,7 @@ def test_a_corrupt_ledger_is_reported_with_its_path(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def discord(monkeypatch: pytest.MonkeyPatch):
+def discord(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHttpRecorder]:
     fake = FakeHttpRecorder().start()
     fake.route(
         "POST", "/api/webhooks/42/hook-secret-abcdef", Reply.json({"id": "900", "channel_id": "7"})
@@ -516,7 +518,7 @@ def discord(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_an_ambiguous_timeout_without_idempotency_becomes_unknown_not_retried(
-    tmp_path: Path, mastodon: FakeMastodon, mastodon_env: dict[str, str], discord
+    tmp_path: Path, mastodon: FakeMastodon, mastodon_env: dict[str, str], discord: FakeHttpRecorder
 ) -> None:
     discord.fault("accept_then_hang", seconds=3)
     feed = write_feed(tmp_path / "feed.xml", 2)

@@ -27,7 +27,7 @@ def test_a_hostile_number_never_raises_now_or_from_the_cache(
     simulator: ProviderSimulator, tmp_path: Path, value: object
 ) -> None:
     providers = simulator.providers_file(tmp_path, ["YouTube"])
-    answer = {"type": "video", "version": "1.0", "title": "Rick", "html": IFRAME}
+    answer: dict[str, object] = {"type": "video", "version": "1.0", "title": "Rick", "html": IFRAME}
     answer.update(dict.fromkeys(FIELDS, value))
     simulator.route("/youtube/oembed", body=answer)
     cache = f"sqlite:///{tmp_path / 'embeds.db'}"

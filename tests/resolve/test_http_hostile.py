@@ -16,8 +16,9 @@ import sys
 import textwrap
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zstandard
@@ -92,7 +93,7 @@ def test_only_gzip_and_deflate_are_asked_for(simulator: ProviderSimulator) -> No
     ],
 )
 def test_one_layer_of_gzip_or_deflate_is_decoded(
-    raw_server: type[RawServer], encoding, encode
+    raw_server: type[RawServer], encoding: str, encode: Callable[[bytes], bytes]
 ) -> None:
     body = json.dumps({"type": "rich", "html": "<p>hello</p>" * 100}).encode()
     server = raw_server(answer(encode(body), encoding=encoding))
@@ -221,7 +222,9 @@ CHILD = textwrap.dedent(
 )
 
 
-def _fetch_in_child(tmp_path: Path, body: Path, encoding: str, cap: int, truncate: bool) -> dict:
+def _fetch_in_child(
+    tmp_path: Path, body: Path, encoding: str, cap: int, truncate: bool
+) -> dict[str, Any]:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     done = subprocess.run(
@@ -232,7 +235,8 @@ def _fetch_in_child(tmp_path: Path, body: Path, encoding: str, cap: int, truncat
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "gzip, gzip, gzip", "zstd"])

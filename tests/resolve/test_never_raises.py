@@ -245,7 +245,7 @@ def test_render_html_with_one_slow_url_embeds_the_others(
 # -- generated provider answers: fetch, cache, reload, present -----------------------------------
 
 _TEXT = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40
 ) | st.sampled_from(
     ["²", "½", "٣", "1e999", "-1", "NaN", "0x10", " 12 ", "<script>", "\x00", "9" * 30]
 )

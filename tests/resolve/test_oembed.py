@@ -8,6 +8,7 @@ provider simulator.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ def load(name: str) -> Any:
 
 
 @pytest.fixture
-def fetcher():
+def fetcher() -> Iterator[OEmbedFetcher]:
     with HttpClient(timeout=0.3) as http:
         yield OEmbedFetcher(http)
 

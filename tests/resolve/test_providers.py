@@ -552,7 +552,7 @@ def test_invalid_reference_is_not_raised_by_match(registry: ProviderRegistry) ->
 
 # ---------------------------------------------------------------- updates
 
-NEW_REGISTRY = [
+NEW_REGISTRY: list[dict[str, Any]] = [
     {
         "provider_name": "Only One",
         "provider_url": "https://one.example/",

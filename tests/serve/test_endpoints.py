@@ -182,7 +182,9 @@ def test_providers_match(http: httpx.Client) -> None:
         ({"url": REUTERS, "lang": "<b>"}, "lang must be a language code"),
     ],
 )
-def test_bad_input_is_a_400_json_error(http: httpx.Client, params: dict, message: str) -> None:
+def test_bad_input_is_a_400_json_error(
+    http: httpx.Client, params: dict[str, str], message: str
+) -> None:
     for path in ("/oembed", "/embed"):
         reply = check(http.get(path, params=params))
         assert reply.status_code == 400

@@ -254,4 +254,7 @@ def precision_table() -> list[tuple[str, str, int, int, int]]:
         row[0] += 1
         row[1] += outcome.got is not None
         row[2] += outcome.ok
-    return [(kind, field, *counts) for (kind, field), counts in rows.items()]
+    return [
+        (kind, field, expected, given, right)
+        for (kind, field), (expected, given, right) in rows.items()
+    ]

@@ -771,7 +771,7 @@ class FakeBluesky(_FakeServer):
 
     def _upload_blob(self, req: Request) -> Reply:
         digest = hashlib.sha256(req.body).hexdigest()
-        blob = {
+        blob: dict[str, Any] = {
             "$type": "blob",
             "ref": {"$link": f"bafkrei{digest[:52]}"},
             "mimeType": req.headers.get("content-type", "application/octet-stream"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -44,7 +45,7 @@ def test_every_channel_is_built_from_the_environment_without_showing_secrets(
     name: str, tmp_path: Path
 ) -> None:
     env = {**FULL_ENV, "EMBEDKIT_FILE_CHANNEL_PATH": str(tmp_path / "posts.jsonl")}
-    seams = {"session_path": tmp_path / "bsky.json"} if name == "bluesky" else {}
+    seams: dict[str, Any] = {"session_path": tmp_path / "bsky.json"} if name == "bluesky" else {}
     channel = make_channel(name, env=env, timeout=1.0, **seams)
     try:
         assert isinstance(channel, Channel)
@@ -76,7 +77,7 @@ def test_every_channel_is_built_from_the_environment_without_showing_secrets(
 )
 def test_which_channels_are_idempotent(name: str, idempotent: bool, tmp_path: Path) -> None:
     env = {**FULL_ENV, "EMBEDKIT_FILE_CHANNEL_PATH": str(tmp_path / "p.jsonl")}
-    seams = {"session_path": tmp_path / "bsky.json"} if name == "bluesky" else {}
+    seams: dict[str, Any] = {"session_path": tmp_path / "bsky.json"} if name == "bluesky" else {}
     channel = make_channel(name, env=env, **seams)
     assert channel.idempotent is idempotent
     close = getattr(channel, "close", None)

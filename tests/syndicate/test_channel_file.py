@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.syndicate.fakes import sample_post
@@ -15,7 +16,7 @@ from embedkit.syndicate.channels import idempotency_key, make_channel
 from embedkit.syndicate.channels._file import FileChannel
 
 
-def _lines(path: Path) -> list[dict[str, object]]:
+def _lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -35,7 +37,7 @@ SECRETS = tuple(ENV.values())
 
 
 @pytest.fixture
-def mocked() -> responses.RequestsMock:
+def mocked() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield rsps
 
@@ -44,6 +46,12 @@ def _channel() -> XChannel:
     channel = make_channel("x", env=ENV, timeout=2.0)
     assert isinstance(channel, XChannel)
     return channel
+
+
+def _json_body(request: requests.PreparedRequest) -> Any:
+    """The JSON a request sent (every request these tests inspect has a body)."""
+    assert request.body is not None
+    return json.loads(request.body)
 
 
 def _created(tweet_id: str, text: str = "t") -> dict[str, object]:
@@ -57,7 +65,7 @@ def test_publish_sends_the_text_signed_with_oauth1(mocked: responses.RequestsMoc
     assert published.id == "1636212467429621760"
     assert published.url == "https://x.com/i/web/status/1636212467429621760"
     [call] = mocked.calls
-    assert json.loads(call.request.body) == {"text": post.text}
+    assert _json_body(call.request) == {"text": post.text}
     auth = call.request.headers["Authorization"]
     assert auth.startswith("OAuth ")
     assert 'oauth_consumer_key="consumer-key-AAAA"' in auth
@@ -72,7 +80,7 @@ def test_a_thread_is_a_reply_chain(mocked: responses.RequestsMock) -> None:
         mocked.post(TWEETS, json=_created(tweet_id), status=201)
     post = sample_post("x", thread=("2/3", "3/3"))
     assert _channel().publish(post, idempotency_key=KEY).id == "100"
-    bodies = [json.loads(c.request.body) for c in mocked.calls]
+    bodies = [_json_body(c.request) for c in mocked.calls]
     assert bodies[1] == {"text": "2/3", "reply": {"in_reply_to_tweet_id": "100"}}
     assert bodies[2] == {"text": "3/3", "reply": {"in_reply_to_tweet_id": "101"}}
 
@@ -97,9 +105,10 @@ def test_an_image_is_uploaded_to_the_v1_endpoint_and_attached(
     _channel().publish(sample_post("x", image_file=image.resolve()), idempotency_key=KEY)
     upload, tweet = mocked.calls
     assert upload.request.headers["Content-Type"].startswith("multipart/form-data")
+    assert isinstance(upload.request.body, bytes)
     assert b"\xff\xd8\xff\xe0" in upload.request.body
     assert upload.request.headers["Authorization"].startswith("OAuth ")
-    assert json.loads(tweet.request.body)["media"] == {"media_ids": ["710511363345354753"]}
+    assert _json_body(tweet.request)["media"] == {"media_ids": ["710511363345354753"]}
 
 
 def _error_body(status: int) -> dict[str, object]:
@@ -218,7 +227,9 @@ def test_recent_reads_the_account_timeline(mocked: responses.RequestsMock) -> No
     assert recent[0].url == "https://x.com/newsroom/status/12"
     assert recent[0].created_at is not None
     assert recent[0].created_at.year == 2026
-    assert mocked.calls[1].request.url.endswith("max_results=10&tweet.fields=created_at")
+    url = mocked.calls[1].request.url
+    assert url is not None
+    assert url.endswith("max_results=10&tweet.fields=created_at")
 
 
 def test_secrets_stay_out_of_errors_reprs_and_logs(
