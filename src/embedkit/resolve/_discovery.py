@@ -28,17 +28,20 @@ from urllib.parse import urljoin, urlsplit
 
 from embedkit._errors import InvalidResponse
 from embedkit._redaction import redact_url
-from embedkit.net._http import HttpClient, raise_for_status
+from embedkit.net._http import HttpClient, HttpResponse, raise_for_status
 
 __all__ = [
     "DISCOVERY_MAX_BYTES",
     "JSON_TYPES",
     "LINK_HEADER_MAX_LENGTH",
     "LINK_HEADER_MAX_VALUES",
+    "PAGE_ACCEPT",
     "XML_TYPES",
     "OEmbedLink",
+    "announced_link",
     "choose_link",
     "discover",
+    "fetch_page",
     "find_oembed_links",
     "parse_link_header",
 ]
@@ -47,7 +50,8 @@ __all__ = [
 DISCOVERY_MAX_BYTES = 512 * 1024
 JSON_TYPES = frozenset({"application/json+oembed", "text/json+oembed"})
 XML_TYPES = frozenset({"text/xml+oembed", "application/xml+oembed"})
-_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+#: The ``Accept`` header a page is asked for with.
+PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 #: How much of the ``Link`` headers is read: the first values, each cut to a length.
 LINK_HEADER_MAX_VALUES = 32
 LINK_HEADER_MAX_LENGTH = 16 * 1024
@@ -202,6 +206,47 @@ def choose_link(links: Sequence[OEmbedLink]) -> OEmbedLink | None:
     return usable[0] if usable else None
 
 
+def fetch_page(
+    page_url: str, http: HttpClient, *, max_bytes: int = DISCOVERY_MAX_BYTES
+) -> HttpResponse:
+    """GET an author's page for discovery (and a link card): guarded, capped, cut not refused.
+
+    At most ``max_bytes`` of the page are read; a longer page comes back cut
+    (``truncated=True``). Only ``FetchError`` subclasses are raised (guard, timeout,
+    connection); a status code is not an error here.
+    """
+    return http.get(
+        page_url,
+        headers={"Accept": PAGE_ACCEPT},
+        trusted=False,
+        max_bytes=max_bytes,
+        truncate=True,
+    )
+
+
+def announced_link(response: HttpResponse, text: str | None = None) -> str | None:
+    """The oEmbed URL a fetched page announces, or ``None``; never looks at the status.
+
+    ``Link`` headers count as much as ``<link>`` elements; JSON is preferred
+    over XML. ``text`` is the page already decoded (by default
+    :meth:`HttpResponse.text`). A page the parsers cannot read raises
+    :class:`InvalidResponse`.
+    """
+    try:
+        links = parse_link_header(response.headers.get_list("link"), response.url)
+        if "html" in response.mime_type or "xml" in response.mime_type or not response.mime_type:
+            links += find_oembed_links(response.text() if text is None else text, response.url)
+        chosen = choose_link(links)
+    except Exception as exc:  # a page that breaks the parser is provider trouble, not ours
+        shown = redact_url(response.url)
+        raise InvalidResponse(
+            f"could not read the page {shown} ({type(exc).__name__})",
+            url=shown,
+            status=response.status,
+        ) from None
+    return chosen.href if chosen is not None else None
+
+
 def discover(page_url: str, http: HttpClient) -> str | None:
     """Fetch ``page_url`` and return the oEmbed URL it announces, or ``None``.
 
@@ -213,28 +258,11 @@ def discover(page_url: str, http: HttpClient) -> str | None:
     an error status that still announces a link (Spotify answers 403 to
     robots) is used. Guard, timeout and connection errors propagate; a page the
     parsers cannot read raises :class:`InvalidResponse`. Only ``FetchError``
-    subclasses are raised.
+    subclasses are raised. (:func:`fetch_page` and :func:`announced_link` are its
+    two halves, for a caller that also wants the page.)
     """
-    response = http.get(
-        page_url,
-        headers={"Accept": _ACCEPT},
-        trusted=False,
-        max_bytes=DISCOVERY_MAX_BYTES,
-        truncate=True,
-    )
-    try:
-        links = parse_link_header(response.headers.get_list("link"), response.url)
-        if "html" in response.mime_type or "xml" in response.mime_type or not response.mime_type:
-            links += find_oembed_links(response.text(), response.url)
-        chosen = choose_link(links)
-    except Exception as exc:  # a page that breaks the parser is provider trouble, not ours
-        shown = redact_url(response.url)
-        raise InvalidResponse(
-            f"could not read the page {shown} ({type(exc).__name__})",
-            url=shown,
-            status=response.status,
-        ) from None
+    response = fetch_page(page_url, http)
+    chosen = announced_link(response)
     if chosen is None:
         raise_for_status(response)
-        return None
-    return chosen.href
+    return chosen
