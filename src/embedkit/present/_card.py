@@ -24,7 +24,7 @@ archived text. A card never carries a script or an iframe, in any status.
 
     >>> excerpt("A North Korean ballistic missile landed less than 60 km off the coast", 40)
     'A North Korean ballistic missile landed…'
-    >>> excerpt("北朝鮮の弾道ミサイルが韓国沖に着弾した", 20)
+    >>> excerpt("北朝鮮の弾道ミサイルが韓国沖に着弾した", 21)
     '北朝鮮の弾道ミサイル…'
 """
 
@@ -65,7 +65,7 @@ EXCERPT_WIDTH = 150
 #: ``width``/``height`` of an image whose page does not declare its size.
 GUESSED_IMAGE_SIZE = (1200, 630)
 ELLIPSIS = "…"
-_TRAILING = " ,;:、，；：-–—"
+_TRAILING = " ,;:.、，；：。-–—"
 _MAX_TEXT = 2000
 
 
@@ -92,24 +92,24 @@ def excerpt(text: str | None, width: int = EXCERPT_WIDTH) -> str:
     the cut goes before the last space that leaves room for the ellipsis, unless
     that would keep less than half of what fits (a text without spaces, or one
     very long word): then it goes after the last grapheme cluster that fits.
-    Trailing punctuation and spaces before the "…" are dropped. Reads at most
+    Trailing commas, colons, full stops, dashes and spaces before the "…" are dropped. Reads at most
     ``width`` clusters of the text.
     """
     clean = " ".join((text or "").split())
     if not clean or width < 2:
         return ""
-    used = 0
+    used = 0  # columns before the current cluster, then up to its end
     fit_end = 0  # end of the last cluster that fits with room for the ellipsis
-    space = -1  # start of the last space within that room
+    space = -1  # the last space that text and ellipsis fit before
     for match in _graphemes().finditer(clean):
         cluster = match.group()
+        if cluster == " " and used <= width - 1:
+            space = match.start()
         used += _columns(cluster)
         if used > width:
             break
         if used <= width - 1:
             fit_end = match.end()
-            if cluster == " ":
-                space = match.start()
     else:
         return clean
     cut = space if space > 0 and space >= fit_end // 2 else fit_end
@@ -165,7 +165,7 @@ def card_view(card: Mapping[str, Any], *, fallback_title: str) -> CardView:
         positive_int(card.get("thumbnail_width")),
         positive_int(card.get("thumbnail_height")),
     )
-    declared = bool(image and width and height and width < 100_000 and height < 100_000)
+    declared = bool(image and width and height and max(width, height) < 100_000)
     if not declared or width is None or height is None:
         width, height = GUESSED_IMAGE_SIZE
     return CardView(
