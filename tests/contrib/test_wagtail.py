@@ -83,6 +83,7 @@ def test_an_article_url_gets_its_link_card(editor: Any, sim: ProviderSimulator) 
         '<meta property="og:title" content="N. Korean missile lands off S. Korea">'
         '<meta property="og:site_name" content="News Example">'
         '<meta property="og:description" content="A North Korean ballistic missile landed.">'
+        '<meta property="og:image" content="https://news.example.com/missile.jpg">'
         "</head><body><p>No oEmbed here.</p></body></html>",
     )
     url = sim.url("/articles/missile")
@@ -92,6 +93,7 @@ def test_an_article_url_gets_its_link_card(editor: Any, sim: ProviderSimulator) 
     assert embed.type == "link"
     assert embed.title == "N. Korean missile lands off S. Korea"
     assert embed.provider_name == "News Example"
+    assert embed.thumbnail_url == "https://news.example.com/missile.jpg"
     assert 'class="embedkit-linkcard' in embed.html
     assert "see more" in embed.html
     assert "<script" not in embed.html

@@ -206,6 +206,8 @@ def test_the_stylesheet_gives_the_card_image_a_fixed_box() -> None:
     assert "width: 7.5rem" in rule
     assert "height: 5.625rem" in rule
     assert "object-fit: cover" in rule
+    narrow = css[css.index("@media (max-width: 26rem)") :]
+    assert "aspect-ratio: 40 / 21" in narrow[: narrow.index("}\n}")]
 
 
 def test_the_card_links_where_the_author_pointed_not_where_the_page_says(

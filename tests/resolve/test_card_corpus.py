@@ -96,3 +96,22 @@ def test_a_real_article_page_yields_a_card_with_its_headline(
     assert title_key(headline, site) == title_key(data["expected"]["title"], site)
     assert problems(embed.html) == []
     assert simulator.count(path) == 1
+
+
+def test_reading_only_up_to_the_head_would_lose_metadata() -> None:
+    """Why a card reads the page's first MiB rather than stopping at ``</head>``
+    (docs/cards.md): many pages declare metadata later (JSON-LD in the body...)."""
+    from embedkit._parse.pagemeta import page_metadata
+
+    lost: dict[str, list[str]] = {"title": [], "published": [], "author": []}
+    for name in pages():
+        raw = (CORPUS / "pages" / f"{name}.html").read_bytes()
+        end = raw.lower().find(b"</head>")
+        head = raw[: end + len(b"</head>")] if end >= 0 else raw
+        url = fixture("pages", name).get("page_url")
+        whole, cut = page_metadata(raw[: 1 << 20], url), page_metadata(head, url)
+        for field, names in lost.items():
+            if getattr(whole, field) is not None and getattr(cut, field) is None:
+                names.append(name)
+    assert lost["title"] == ["atlasobscura-2", "softwarefordays-1"]
+    assert (len(lost["published"]), len(lost["author"])) == (16, 20)

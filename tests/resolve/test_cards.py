@@ -726,3 +726,21 @@ def test_the_policy_bounds_apply_to_cards(
     assert embed.expires_at is not None
     assert embed.fetched_at is not None
     assert embed.expires_at - embed.fetched_at == 15
+
+
+def test_the_http_service_answers_a_card_like_any_embed(
+    page: ProviderSimulator, resolver: Resolver
+) -> None:
+    pytest.importorskip("starlette")
+    from embedkit.serve._oembed import oembed_response
+
+    embed = resolver.resolve(URL)
+    answer = oembed_response(embed, embed.html, max_age=60, maxwidth=None, maxheight=None)
+    assert answer["type"] == "rich"  # the html is always embedkit's markup
+    assert answer["html"] == embed.html
+    assert answer["title"] == HEADLINE
+    assert answer["provider_name"] == "News Example"
+    assert answer["thumbnail_url"] == (
+        "https://news.example.com/images/2023/03/15/missile-launch.png"
+    )
+    assert answer["url"] == URL

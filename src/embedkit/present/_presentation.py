@@ -14,6 +14,10 @@ gone      ``tombstone.html``: "This post is no longer available on X"
 fallback  ``fallback/{post,video,photo,link}.html`` from the best source
 ========  ================================================================
 
+Data that is a link card's fields (an article page's own metadata, marked
+``embedkit-card/1``) is shown by :mod:`embedkit.present._card` instead: the card in
+every live status, its tombstone when gone, never a script.
+
 The *matched* platform (``platform``, from the provider registry) chooses the
 sanitizer policy; a discovered answer or an unknown provider gets the strict default
 policy, whatever name the answer gives itself. A platform without oEmbed (Twitch)

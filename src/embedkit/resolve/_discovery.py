@@ -15,7 +15,10 @@ Example::
     with HttpClient() as http:
         oembed_url = discover("https://www.ted.com/talks/...", http)
 
-:func:`find_oembed_links` is the pure part, for a page already in hand.
+:func:`find_oembed_links` is the pure part, for a page already in hand;
+:func:`fetch_page` and :func:`announced_link` are the two halves of :func:`discover`,
+for a caller that also wants the page (the resolver reads it once, up to 1 MiB, for
+discovery and a link card: :mod:`embedkit.resolve._cards`).
 """
 
 from __future__ import annotations
