@@ -195,30 +195,39 @@ def page_answer(
     falls back to the card.
     """
     response = fetch_page(ref.url, http, max_bytes=CARD_MAX_BYTES)
-    text = decode_html(response.content, content_type=response.headers.get("content-type")).text
+    text = ""
+    if _markup(response.mime_type):  # decoded once, as browsers do, for discovery and card
+        content_type = response.headers.get("content-type")
+        text = decode_html(response.content, content_type=content_type).text
     announced: dict[str, Any] | None = None
     link = announced_link(response, text) if discover else None
     if link is not None:
         try:
             answer = fetch_discovered(link, params)
         except FetchError as exc:
-            log.info("the oEmbed endpoint %s announced failed (%s); trying a card", ref.url, exc)
+            log.info(
+                "the oEmbed endpoint that %s announces failed (%s); a card instead", ref.url, exc
+            )
         else:
             if not is_wp_embed(answer):
                 return answer
             announced = answer
     raise_for_status(response)
-    return _card(ref, response, text, http, announced)
+    return _card(response, text, http, announced)
+
+
+def _markup(mime_type: str) -> bool:
+    """Whether a response may be a page: HTML, XHTML, XML, or undeclared."""
+    return "html" in mime_type or "xml" in mime_type or not mime_type
 
 
 def _card(
-    ref: Ref,
     response: HttpResponse,
     text: str,
     http: HttpClient,
     announced: Mapping[str, Any] | None,
 ) -> dict[str, Any] | None:
-    if "html" not in response.mime_type and response.mime_type not in ("", "application/xml"):
+    if not _markup(response.mime_type):
         return None  # a PDF, an image, JSON: no page metadata to read
     meta = page_metadata(text, response.url)
     return card_fields(
