@@ -19,6 +19,9 @@ Use it through the ``simulator`` fixture of ``tests/conftest.py``::
 ``providers_file(tmp_path)`` writes a providers JSON (oembed.com registry
 format) whose endpoints point at the simulator, so a Resolver built with
 ``providers=that_file`` talks to it instead of the real providers.
+``transport()`` is an httpx transport that sends every request to the simulator
+whatever its host, so ``HttpClient(transport=sim.transport())`` resolves
+``https://news.example.com/...`` from the simulator's routes (no DNS, no packet out).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
+
+import httpx
 
 __all__ = [
     "ALIASES",
@@ -579,6 +584,14 @@ class ProviderSimulator:
         with self._lock:
             self._requests.clear()
 
+    def transport(self) -> httpx.BaseTransport:
+        """An httpx transport that sends every request here, whatever its host.
+
+        The path and query are kept (``https://news.example.com/a?b`` asks this
+        simulator for ``/a?b``); the original host goes along as ``X-Forwarded-Host``.
+        """
+        return _ToSimulator(self.port)
+
     # -- providers ------------------------------------------------------------
 
     def endpoint_url(self, name: str) -> str:
@@ -655,6 +668,26 @@ class ProviderSimulator:
     def _wait(self, seconds: float) -> bool:
         """Sleep up to ``seconds``; True if the simulator is stopping."""
         return self._stopping.wait(seconds)
+
+
+class _ToSimulator(httpx.BaseTransport):
+    """Forward every request to the simulator on 127.0.0.1 (see ``transport()``)."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        target = request.url.copy_with(scheme="http", host="127.0.0.1", port=self._port)
+        headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"host"]
+        headers.append((b"X-Forwarded-Host", request.url.host.encode("ascii")))
+        forwarded = httpx.Request(
+            request.method, target, headers=headers, extensions=request.extensions
+        )
+        return self._inner.handle_request(forwarded)
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 def fixture_bytes_from(folder: Path, name: str) -> bytes:

@@ -37,7 +37,7 @@ from embedkit._errors import (
     SyndicationError,
     Timeout,
 )
-from embedkit._models import Embed, EmbedStatus, Ref
+from embedkit._models import Embed, EmbedKind, EmbedStatus, Ref
 from embedkit._version import __version__ as __version__
 
 if typing.TYPE_CHECKING:  # the names below are loaded on first use (see __getattr__)
@@ -57,6 +57,7 @@ __all__ = [
     "DocumentError",
     "DoesNotFit",
     "Embed",
+    "EmbedKind",
     "EmbedSource",
     "EmbedStatus",
     "EmbedkitError",

@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Embed", "EmbedStatus", "Ref"]
+__all__ = ["Embed", "EmbedKind", "EmbedStatus", "Ref"]
 
 EmbedStatus = Literal["fresh", "cached", "stale", "gone", "fallback"]
+#: What an embed's markup is made from: the provider's answer (or the post's static
+#: fallback), or a link card built from the page's own metadata.
+EmbedKind = Literal["embed", "card"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,13 @@ class Embed:
     ``html`` is the markup to insert; ``fallback_html`` is the static fallback,
     available for every embed. ``scripts`` are the allow-listed provider scripts a
     page must load once for ``html`` to come alive.
+
+    ``kind`` is ``"card"`` when ``html`` is a link card built from the page's own
+    metadata (an article URL no provider or discovery embeds, a YouTube channel page,
+    a WordPress ``wp-embed`` answer; a tombstone of such a card too), else ``"embed"``.
+    A card's ``provider`` is the site name the page declares (``og:site_name``...), or
+    the matched platform's provider, or ``None``; its ``data`` holds the card's fields
+    (``title``, ``description``, ``site_name``, ``thumbnail_url``, ``published``...).
     """
 
     ref: str
@@ -62,6 +72,7 @@ class Embed:
     error: str | None = None
     scripts: tuple[str, ...] = ()
     fallback_html: str = ""
+    kind: EmbedKind = "embed"
 
     def __html__(self) -> str:
         """Let Jinja2 and MarkupSafe insert an embed without escaping it."""

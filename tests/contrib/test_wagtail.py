@@ -77,10 +77,34 @@ def test_a_post_whose_provider_is_down_gets_its_fallback(
     assert abs((embed.cache_until - expected).total_seconds()) < 60
 
 
+def test_an_article_url_gets_its_link_card(editor: Any, sim: ProviderSimulator) -> None:
+    sim.page(
+        "/articles/missile",
+        html='<!doctype html><html lang="en"><head>'
+        '<meta property="og:title" content="N. Korean missile lands off S. Korea">'
+        '<meta property="og:site_name" content="News Example">'
+        '<meta property="og:description" content="A North Korean ballistic missile landed.">'
+        '<meta property="og:image" content="https://news.example.com/missile.jpg">'
+        "</head><body><p>No oEmbed here.</p></body></html>",
+    )
+    url = sim.url("/articles/missile")
+    answer = choose(editor, url)
+    assert answer["step"] == "embed_chosen"
+    embed = stored(url)
+    assert embed.type == "link"
+    assert embed.title == "N. Korean missile lands off S. Korea"
+    assert embed.provider_name == "News Example"
+    assert embed.thumbnail_url == "https://news.example.com/missile.jpg"
+    assert 'class="embedkit-linkcard' in embed.html
+    assert "see more" in embed.html
+    assert "<script" not in embed.html
+
+
 def test_a_url_nothing_can_embed_is_refused_in_the_chooser(
     editor: Any, sim: ProviderSimulator
 ) -> None:
-    sim.page("/articles/plain", html="<!doctype html><title>Plain</title><p>No oEmbed here.</p>")
+    # No provider, no discovery link, and no title anywhere on the page: not even a card.
+    sim.page("/articles/plain", html="<!doctype html><p>No oEmbed here.</p>")
     answer = choose(editor, sim.url("/articles/plain"))
     assert answer["step"] == "chooser"
     assert "Cannot find an embed for this URL." in answer["html"]

@@ -13,15 +13,25 @@ check which third-party hosts the page *tried* to reach:
   post from X" (by keyboard) or "Load video from YouTube" (by mouse); then the
   real embed is in the DOM and its provider script is requested, once.
 
+The related article under "Security threats" is a link card built from a local page
+with real-world metadata (``tests/fixtures/render/n-korean-missile.html``, served by
+the simulator as ``https://news.example.com/...``; its image is served by the test
+site): headline, the excerpt cut at a word boundary with "…", "see more", and in
+consent mode no image at all.
+
 Screenshots go to ``test-artifacts/browser/``. With
 ``EMBEDKIT_UPDATE_SCREENSHOTS=1`` the normal and consent ones are also copied to
-``docs/img/`` for the README.
+``docs/img/`` for the README (the page from its top down to the link card).
 """
 
 from __future__ import annotations
 
+import html as htmllib
 import os
+import re
+import struct
 import threading
+import zlib
 from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +41,14 @@ from urllib.parse import urlsplit
 
 import pytest
 from tests.render.cdp import Browser, Page, find_chromium
+from tests.render.conftest import (
+    RELATED,
+    RELATED_EXCERPT,
+    RELATED_HEADLINE,
+    RELATED_PAGE,
+    related_http,
+    route_related,
+)
 from tests.simulator import ProviderSimulator
 
 from embedkit import Resolver
@@ -62,6 +80,9 @@ CSP = (
     "object-src 'none'; base-uri 'none'"
 )
 TWEET_BUTTON = 'figure[data-embedkit-provider="Twitter"] [data-embedkit-load]'
+CARD = "figure.embedkit--card"
+#: Where the related page says its image is, and where the test site serves it instead.
+IMAGE_PATH = "images/2023/03/15/missile-launch.png"
 VIDEO_BUTTON = 'figure[data-embedkit-provider="YouTube"] [data-embedkit-load]'
 
 
@@ -114,11 +135,54 @@ def providers(sim_providers: Path, simulator: ProviderSimulator) -> Path:
     return sim_providers
 
 
-def render_example(folder: Path, providers: Path, *, consent: bool) -> Path:
-    with Resolver(
-        cache="memory://", providers=providers, allow_private_networks=True, consent=consent
-    ) as resolver:
+def picture(width: int = 600, height: int = 315) -> bytes:
+    """A PNG drawn here (dusk sky over the sea, a bright trail): the related page's image."""
+    rows = []
+    for y in range(height):
+        row = bytearray([0])  # filter type: none
+        sea = y > height * 0.68
+        for x in range(width):
+            if sea:
+                shade = 40 + (y - height * 0.68) / height * 60
+                pixel = (int(shade * 0.5), int(shade * 0.9), int(shade * 1.6))
+            else:
+                glow = max(0.0, 1 - abs(x / width - 0.72) * 2.5) * (y / height)
+                pixel = (int(60 + 150 * glow), int(50 + 90 * glow), int(110 + 40 * glow))
+            trail = abs((height * 0.62 - y) - (x - width * 0.25) * 0.9) < 3 and x > width * 0.25
+            row += bytes((235, 228, 210) if trail and not sea else pixel)
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def render_example(
+    folder: Path,
+    base: str,
+    providers: Path,
+    simulator: ProviderSimulator,
+    *,
+    consent: bool,
+) -> Path:
+    """Render the example; the related page is read from the simulator, its image
+    (rewritten to the test site, which serves a picture there) from the site."""
+    image = folder / IMAGE_PATH
+    image.parent.mkdir(parents=True, exist_ok=True)
+    image.write_bytes(picture())
+    route_related(simulator, rewrite={"https://news.example.com/images/": base + "images/"})
+    http = related_http(simulator)
+    with Resolver(cache="memory://", providers=providers, http=http, consent=consent) as resolver:
         page = render_document(EXAMPLE, resolver, nonce=NONCE)
+    http.close()
     out = folder / "page.html"
     out.write_text(page, encoding="utf-8")
     write_assets(folder)
@@ -169,15 +233,52 @@ def shoot(page: Page, name: str, doc_name: str | None = None) -> Path:
     """
     path = page.screenshot(ARTIFACTS / f"{name}.png")
     if doc_name and os.environ.get("EMBEDKIT_UPDATE_SCREENSHOTS") == "1":
-        page.screenshot(DOC_IMAGES / doc_name, down_to='figure[data-embedkit-provider="Twitter"]')
+        page.screenshot(DOC_IMAGES / doc_name, down_to=CARD)
     return path
 
 
+def card_texts(page: Page) -> dict[str, str]:
+    """The link card's parts as the reader sees them (rendered text)."""
+    found: dict[str, str] = page.evaluate(
+        f"""(() => {{ const c = document.querySelector({CARD!r});
+            const t = s => (c.querySelector(s) || {{innerText: ''}}).innerText.trim();
+            return {{title: t('.embedkit-linkcard__title'),
+                     excerpt: t('.embedkit-linkcard__excerpt'),
+                     meta: t('.embedkit-linkcard__meta'), more: t('.embedkit-linkcard__more'),
+                     href: c.querySelector('.embedkit-linkcard__more a').href}}; }})()"""
+    )
+    return found
+
+
+def description_of_related_page() -> str:
+    """The og:description the fixture page declares, read with a regex (not embedkit)."""
+    found = re.search(
+        r'<meta property="og:description" content="([^"]*)"', RELATED_PAGE.read_text("utf-8")
+    )
+    assert found is not None
+    return htmllib.unescape(found.group(1))
+
+
+def check_card(page: Page) -> None:
+    """The card shows the headline, an excerpt cut at a word boundary, and "see more"."""
+    card = card_texts(page)
+    assert card["title"] == RELATED_HEADLINE
+    assert card["excerpt"] == RELATED_EXCERPT
+    kept = card["excerpt"].removesuffix("…")
+    description = description_of_related_page()
+    assert card["excerpt"].endswith("…")
+    assert description.startswith(kept)
+    assert description[len(kept)] == " "  # the cut falls between two words
+    assert card["meta"] == "News Example · March 15, 2023"
+    assert card["more"] == "see more"
+    assert card["href"] == RELATED
+
+
 def test_normal_mode_loads_only_allowlisted_provider_hosts(
-    browser: Browser, site: tuple[Path, str], providers: Path
+    browser: Browser, site: tuple[Path, str], providers: Path, simulator: ProviderSimulator
 ) -> None:
     folder, base = site
-    render_example(folder, providers, consent=False)
+    render_example(folder, base, providers, simulator, consent=False)
     page = browser.new_page(allow_hosts={"127.0.0.1"})
     page.goto(base + "page.html")
 
@@ -194,15 +295,29 @@ def test_normal_mode_loads_only_allowlisted_provider_hosts(
     assert any(url.startswith(PLAYER) for url in attempted)
     assert hosts(attempted) <= ALLOWED_THIRD_PARTY
     assert attempted.count(WIDGETS) == 1
+    # The link card: text, links, and its lazy image, which arrives without moving anything.
+    check_card(page)
+    image = f"{CARD} img"
+    assert page.evaluate(f"document.querySelectorAll('{CARD} script, {CARD} iframe').length") == 0
+    assert page.evaluate(f"document.querySelector({image!r}).getAttribute('loading')") == "lazy"
+    assert page.evaluate(f"document.querySelector({image!r}).referrerPolicy") == "no-referrer"
+    box = f"JSON.stringify(document.querySelector({CARD!r}).getBoundingClientRect())"
+    page.evaluate(f"document.querySelector({CARD!r}).scrollIntoView({{block: 'center'}}), true")
+    before = page.evaluate(box)
+    page.wait_until(lambda: page.evaluate(f"document.querySelector({image!r}).naturalWidth") == 600)
+    page.settle()
+    assert page.evaluate(box) == before  # the image's box was reserved
+    assert base + IMAGE_PATH in page.attempted()
+    page.evaluate("window.scrollTo(0, 0), true")
     assert errors(page) == []
     assert shoot(page, "page-normal", "page-normal.png").stat().st_size > 0
 
 
 def test_consent_mode_requests_nothing_third_party_before_the_click(
-    browser: Browser, site: tuple[Path, str], providers: Path
+    browser: Browser, site: tuple[Path, str], providers: Path, simulator: ProviderSimulator
 ) -> None:
     folder, base = site
-    render_example(folder, providers, consent=True)
+    render_example(folder, base, providers, simulator, consent=True)
     page = browser.new_page(allow_hosts={"127.0.0.1"})
     page.goto(base + "page.html")
 
@@ -214,6 +329,13 @@ def test_consent_mode_requests_nothing_third_party_before_the_click(
     assert page.evaluate(f"document.querySelector({TWEET_BUTTON!r}).textContent") == (
         "Load post from X"
     )
+    # The card is all text: no image (a request to the article's site), no button.
+    check_card(page)
+    page.evaluate(f"document.querySelector({CARD!r}).scrollIntoView(), true")
+    page.settle()
+    assert page.evaluate(f"document.querySelectorAll('{CARD} img, {CARD} button').length") == 0
+    assert not any(IMAGE_PATH in url for url in page.attempted())
+    page.evaluate("window.scrollTo(0, 0), true")
     shoot(page, "page-consent", "page-consent.png")
 
     # The reader reaches the button with Tab and presses Enter.
@@ -255,6 +377,7 @@ def test_consent_mode_requests_nothing_third_party_before_the_click(
     page.wait_until(lambda: any(url.startswith(PLAYER) for url in page.attempted()))
     page.settle()
     assert hosts(third_party(page)) == ALLOWED_THIRD_PARTY
+    assert not any(IMAGE_PATH in url for url in page.attempted())  # consent was for X, YouTube
     assert errors(page) == []
     shoot(page, "page-consent-loaded")
 
@@ -293,10 +416,10 @@ def test_each_provider_script_loads_once_for_many_posts(
 
 
 def test_a_consent_manager_can_load_every_placeholder_at_once(
-    browser: Browser, site: tuple[Path, str], providers: Path
+    browser: Browser, site: tuple[Path, str], providers: Path, simulator: ProviderSimulator
 ) -> None:
     folder, base = site
-    render_example(folder, providers, consent=True)
+    render_example(folder, base, providers, simulator, consent=True)
     page = browser.new_page(allow_hosts={"127.0.0.1"})
     page.goto(base + "page.html")
     assert third_party(page) == []

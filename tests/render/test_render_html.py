@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.render.conftest import related_http, route_related
+from tests.simulator import ProviderSimulator
 
 from embedkit import Embed, EmbedSource, Resolver
 from embedkit._errors import ConfigError, DocumentError
@@ -514,23 +516,27 @@ def test_the_example_renders_offline_with_static_fallbacks() -> None:
     assert '<time datetime="2023-03-16T03:47:06Z">March 16, 2023</time>' in page
     assert 'href="https://x.com/reuters/status/1636212467429621760"' in page
     assert "Play on YouTube" in page
-    # The related article stays a link inside its sentence.
-    assert (
-        '(see also: <a href="https://news.example.com/2023/03/15/n-korean-missile-lands-off-s-korea"'
-        ' rel="noopener noreferrer">' in page
-    )
+    # Offline there is no card: the related article's URL stays the link it was written as.
+    related = "https://news.example.com/2023/03/15/n-korean-missile-lands-off-s-korea"
+    assert f'<p><a href="{related}" rel="noopener noreferrer">{related}</a></p>' in page
     assert "<script" not in page
 
 
-def test_the_example_renders_from_a_warm_cache_offline(sim_providers: Path, tmp_path: Path) -> None:
+def test_the_example_renders_from_a_warm_cache_offline(
+    sim_providers: Path, simulator: ProviderSimulator, tmp_path: Path
+) -> None:
     cache = f"sqlite:///{tmp_path / 'embeds.db'}"
-    with Resolver(cache=cache, providers=sim_providers, allow_private_networks=True) as online:
+    route_related(simulator)
+    http = related_http(simulator)
+    with Resolver(cache=cache, providers=sim_providers, http=http) as online:
         first = render_document(EXAMPLE, online)
+    http.close()
     with Resolver(cache=cache, providers=sim_providers, offline=True) as offline:
         again = render_document(EXAMPLE, offline)
     assert 'data-embedkit-status="fresh"' in first
     assert 'data-embedkit-status="fresh"' not in again
-    assert again.count('data-embedkit-status="cached"') == 2
+    assert again.count('data-embedkit-status="cached"') == 3  # the post, the card, the video
+    assert again.count('<article class="embedkit-linkcard') == 1
     assert '<blockquote class="twitter-tweet"><p lang="en" dir="ltr">LIVE: Japanese' in again
     assert again.count(WIDGETS) == 1
     assert again == first.replace('data-embedkit-status="fresh"', 'data-embedkit-status="cached"')

@@ -109,10 +109,14 @@ def _valid(url: str) -> bool:
 def _embeddable(embed: Embed) -> bool:
     """Whether an embed is worth showing instead of the URL as text.
 
-    A URL that no provider knows and whose page offered no oEmbed data
-    (``provider is None`` and ``status == "fallback"``) stays as written.
+    A URL that no provider, oEmbed discovery or link card can serve stays as
+    written: no provider knows it and nothing came of its page (``provider is
+    None`` and ``status == "fallback"``: offline, unreachable, refused by the
+    network guard, or a page that declares no title). A link card
+    (``kind == "card"``) is always shown, whatever its provider: it is built from
+    the page, so its status is never ``fallback``.
     """
-    return not (embed.provider is None and embed.status == "fallback")
+    return embed.kind == "card" or not (embed.provider is None and embed.status == "fallback")
 
 
 def _resolve(urls: Iterable[str], source: EmbedSource) -> dict[str, Embed]:

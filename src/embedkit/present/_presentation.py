@@ -14,6 +14,10 @@ gone      ``tombstone.html``: "This post is no longer available on X"
 fallback  ``fallback/{post,video,photo,link}.html`` from the best source
 ========  ================================================================
 
+Data that is a link card's fields (an article page's own metadata, marked
+``embedkit-card/1``) is shown by :mod:`embedkit.present._card` instead: the card in
+every live status, its tombstone when gone, never a script.
+
 The *matched* platform (``platform``, from the provider registry) chooses the
 sanitizer policy; a discovered answer or an unknown provider gets the strict default
 policy, whatever name the answer gives itself. A platform without oEmbed (Twitch)
@@ -39,10 +43,11 @@ import jinja2
 from markupsafe import Markup
 
 from embedkit import _platforms
-from embedkit._models import Ref
+from embedkit._models import EmbedKind, Ref
 from embedkit._platforms import Platform, PlatformSettings
 from embedkit._values import positive_int
 from embedkit.present._blockquotes import from_oembed
+from embedkit.present._card import is_card, present_card
 from embedkit.present._sanitize import Sanitized, sanitize
 from embedkit.present._snapshot import (
     SNAPSHOT_FORMAT,
@@ -68,6 +73,8 @@ class Presented:
     html: str
     fallback_html: str
     scripts: tuple[str, ...]
+    #: ``"card"`` for a link card (or its tombstone), else ``"embed"``.
+    kind: EmbedKind = "embed"
 
 
 def display_name(platform: str | None, provider: str | None = None, url: str | None = None) -> str:
@@ -200,6 +207,19 @@ def present(
     matched = _platforms.get(platform)
     shown = matched or _platforms.get(ref.kind)
     source = data if data else snapshot
+    if source is not None and is_card(source):  # a link card from the page's metadata
+        site = display_name(shown.id if shown else None, None, ref.url)
+        html = present_card(
+            env,
+            url=ref.url,
+            card=source,
+            status=status,
+            consent=consent,
+            show_deleted_text=show_deleted_text,
+            figure={"provider_slug": _slug(shown, provider), "provider_name": provider or site},
+            site=site,
+        )
+        return Presented(html=html, fallback_html=html, scripts=(), kind="card")
     oembed_type = source.get("type") if source and isinstance(source.get("type"), str) else None
     layout = layout_of(shown.id if shown else None, oembed_type)
     if ref.no_oembed and shown is not None and shown.oembed:

@@ -15,7 +15,10 @@ Example::
     with HttpClient() as http:
         oembed_url = discover("https://www.ted.com/talks/...", http)
 
-:func:`find_oembed_links` is the pure part, for a page already in hand.
+:func:`find_oembed_links` is the pure part, for a page already in hand;
+:func:`fetch_page` and :func:`announced_link` are the two halves of :func:`discover`,
+for a caller that also wants the page (the resolver reads it once, up to 1 MiB, for
+discovery and a link card: :mod:`embedkit.resolve._cards`).
 """
 
 from __future__ import annotations
@@ -23,22 +26,25 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 from embedkit._errors import InvalidResponse
+from embedkit._parse.markup import Tag, tokens
 from embedkit._redaction import redact_url
-from embedkit.net._http import HttpClient, raise_for_status
+from embedkit.net._http import HttpClient, HttpResponse, raise_for_status
 
 __all__ = [
     "DISCOVERY_MAX_BYTES",
     "JSON_TYPES",
     "LINK_HEADER_MAX_LENGTH",
     "LINK_HEADER_MAX_VALUES",
+    "PAGE_ACCEPT",
     "XML_TYPES",
     "OEmbedLink",
+    "announced_link",
     "choose_link",
     "discover",
+    "fetch_page",
     "find_oembed_links",
     "parse_link_header",
 ]
@@ -47,7 +53,8 @@ __all__ = [
 DISCOVERY_MAX_BYTES = 512 * 1024
 JSON_TYPES = frozenset({"application/json+oembed", "text/json+oembed"})
 XML_TYPES = frozenset({"text/xml+oembed", "application/xml+oembed"})
-_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+#: The ``Accept`` header a page is asked for with.
+PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 #: How much of the ``Link`` headers is read: the first values, each cut to a length.
 LINK_HEADER_MAX_VALUES = 32
 LINK_HEADER_MAX_LENGTH = 16 * 1024
@@ -145,47 +152,34 @@ def parse_link_header(values: Iterable[str], base: str) -> list[OEmbedLink]:
     return found
 
 
-class _LinkCollector(HTMLParser):
-    """Collects ``<link rel=alternate type=...+oembed>`` elements and ``<base href>``."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[tuple[str, str]] = []
-        self.base: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ("link", "base"):
-            return
-        values = {name.lower(): (value or "") for name, value in attrs}
-        href = values.get("href", "").strip()
-        if not href:
-            return
-        if tag == "base":
-            if self.base is None:
-                self.base = href
-            return
-        media_type = values.get("type", "").strip()
-        if _is_oembed(values.get("rel", ""), media_type):
-            self.links.append((href, media_type.lower()))
-
-    handle_startendtag = handle_starttag
-
-
 def find_oembed_links(html: str, page_url: str) -> list[OEmbedLink]:
     """The oEmbed links a page's HTML announces, in document order, made absolute.
 
     Entities in ``href`` are unescaped (``&amp;`` → ``&``); relative hrefs are
-    resolved against ``<base href>`` if present, else ``page_url``.
+    resolved against ``<base href>`` if present, else ``page_url``. The page is read
+    with the linear tokenizer of :mod:`embedkit._parse.markup` (the standard
+    library's ``HTMLParser`` takes minutes on a few hundred KB of unclosed tags).
     """
-    collector = _LinkCollector()
-    collector.feed(html)
-    collector.close()
+    announced: list[tuple[str, str]] = []
+    base_href: str | None = None
+    for token in tokens(html):
+        if not isinstance(token, Tag) or token.end or token.name not in ("link", "base"):
+            continue
+        href = token.attrs.get("href", "").strip()
+        if not href:
+            continue
+        if token.name == "base":
+            base_href = base_href or href
+            continue
+        media_type = token.attrs.get("type", "").strip()
+        if _is_oembed(token.attrs.get("rel", ""), media_type):
+            announced.append((href, media_type.lower()))
     base = page_url
-    if collector.base:
+    if base_href:
         with contextlib.suppress(ValueError):  # an unreadable <base href>: keep the page URL
-            base = urljoin(page_url, collector.base)
+            base = urljoin(page_url, base_href)
     found: list[OEmbedLink] = []
-    for href, media_type in collector.links:
+    for href, media_type in announced:
         try:
             found.append(OEmbedLink(urljoin(base, href), media_type))
         except ValueError:
@@ -202,6 +196,47 @@ def choose_link(links: Sequence[OEmbedLink]) -> OEmbedLink | None:
     return usable[0] if usable else None
 
 
+def fetch_page(
+    page_url: str, http: HttpClient, *, max_bytes: int = DISCOVERY_MAX_BYTES
+) -> HttpResponse:
+    """GET an author's page for discovery (and a link card): guarded, capped, cut not refused.
+
+    At most ``max_bytes`` of the page are read; a longer page comes back cut
+    (``truncated=True``). Only ``FetchError`` subclasses are raised (guard, timeout,
+    connection); a status code is not an error here.
+    """
+    return http.get(
+        page_url,
+        headers={"Accept": PAGE_ACCEPT},
+        trusted=False,
+        max_bytes=max_bytes,
+        truncate=True,
+    )
+
+
+def announced_link(response: HttpResponse, text: str | None = None) -> str | None:
+    """The oEmbed URL a fetched page announces, or ``None``; never looks at the status.
+
+    ``Link`` headers count as much as ``<link>`` elements; JSON is preferred
+    over XML. ``text`` is the page already decoded (by default
+    :meth:`HttpResponse.text`). A page the parsers cannot read raises
+    :class:`InvalidResponse`.
+    """
+    try:
+        links = parse_link_header(response.headers.get_list("link"), response.url)
+        if "html" in response.mime_type or "xml" in response.mime_type or not response.mime_type:
+            links += find_oembed_links(response.text() if text is None else text, response.url)
+        chosen = choose_link(links)
+    except Exception as exc:  # a page that breaks the parser is provider trouble, not ours
+        shown = redact_url(response.url)
+        raise InvalidResponse(
+            f"could not read the page {shown} ({type(exc).__name__})",
+            url=shown,
+            status=response.status,
+        ) from None
+    return chosen.href if chosen is not None else None
+
+
 def discover(page_url: str, http: HttpClient) -> str | None:
     """Fetch ``page_url`` and return the oEmbed URL it announces, or ``None``.
 
@@ -213,28 +248,11 @@ def discover(page_url: str, http: HttpClient) -> str | None:
     an error status that still announces a link (Spotify answers 403 to
     robots) is used. Guard, timeout and connection errors propagate; a page the
     parsers cannot read raises :class:`InvalidResponse`. Only ``FetchError``
-    subclasses are raised.
+    subclasses are raised. (:func:`fetch_page` and :func:`announced_link` are its
+    two halves, for a caller that also wants the page.)
     """
-    response = http.get(
-        page_url,
-        headers={"Accept": _ACCEPT},
-        trusted=False,
-        max_bytes=DISCOVERY_MAX_BYTES,
-        truncate=True,
-    )
-    try:
-        links = parse_link_header(response.headers.get_list("link"), response.url)
-        if "html" in response.mime_type or "xml" in response.mime_type or not response.mime_type:
-            links += find_oembed_links(response.text(), response.url)
-        chosen = choose_link(links)
-    except Exception as exc:  # a page that breaks the parser is provider trouble, not ours
-        shown = redact_url(response.url)
-        raise InvalidResponse(
-            f"could not read the page {shown} ({type(exc).__name__})",
-            url=shown,
-            status=response.status,
-        ) from None
+    response = fetch_page(page_url, http)
+    chosen = announced_link(response)
     if chosen is None:
         raise_for_status(response)
-        return None
-    return chosen.href
+    return chosen

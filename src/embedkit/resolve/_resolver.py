@@ -47,7 +47,7 @@ from embedkit.net._http import HttpClient
 from embedkit.present._presentation import Presented, present
 from embedkit.present._snapshot import snapshot_from_dict, snapshot_to_dict
 from embedkit.resolve import _decisions as decisions
-from embedkit.resolve._discovery import discover
+from embedkit.resolve._cards import card_only, page_answer
 from embedkit.resolve._oembed import OEmbedFetcher
 from embedkit.resolve._providers import Match, ProviderRegistry
 from embedkit.resolve._refs import parse_ref
@@ -356,7 +356,8 @@ class Resolver:
             now=now,
             refresh=refresh,
             offline=self.offline,
-            can_fetch=method == "oembed" or (method != "none" and self.discovery),
+            can_fetch=method == "oembed"
+            or (self.discovery and (method != "none" or card_only(found))),
             blocked_until=self._blocked_until(_pause_key(found)),
         )
 
@@ -458,10 +459,10 @@ class Resolver:
                 regexes=endpoint.regexes,
                 trusted=endpoint.trusted,
             )
-        oembed_url = discover(ref.url, self.http)
-        if oembed_url is None:
-            return None
-        return self.fetcher.fetch_discovered(oembed_url, params)
+        # One read of the page: its announced oEmbed answer, else a link card from its
+        # own metadata (a platform's page that its oEmbed does not serve: a card only).
+        discover = found is None or found.endpoint.method != "none"
+        return page_answer(ref, self.http, self.fetcher.fetch_discovered, params, discover=discover)
 
     def _embed(
         self,
@@ -568,6 +569,7 @@ class Resolver:
             error=error or (entry.error if entry and status != "cached" else None),
             scripts=shown.scripts,
             fallback_html=shown.fallback_html,
+            kind=shown.kind,
         )
 
     def _x_api_snapshot(self, ref: Ref) -> Any:

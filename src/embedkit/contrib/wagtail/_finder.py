@@ -14,9 +14,11 @@ answer in that shape:
   a fallback or a stale embed is asked again soon instead of being kept forever.
 
 A post whose provider is down, slow or rate-limited gets its static fallback,
-never Wagtail's ``EmbedNotFoundException``. A URL that nothing can embed (no
-provider, no discovery: the page layer's :func:`~embedkit.page.embeddable`
-rule) and an invalid reference raise it, so the editor is told.
+never Wagtail's ``EmbedNotFoundException``. An article URL that no provider or
+discovery embeds gets its link card (``type`` "link", the page's headline as
+``title``). A URL that nothing can embed (no provider, no discovery, no card: the
+page layer's :func:`~embedkit.page.embeddable` rule) and an invalid reference
+raise it, so the editor is told.
 """
 
 from __future__ import annotations
@@ -158,7 +160,7 @@ class EmbedkitFinder(EmbedFinder):
             embed = resolver.resolve(url, maxwidth=max_width, maxheight=max_height)
         except InvalidReference as exc:
             raise EmbedNotFoundException(str(exc)) from exc
-        if not embeddable(embed):
+        if not embeddable(embed):  # no provider, no discovery, no link card
             raise EmbedNotFoundException(f"nothing can embed {embed.url}")
         return embed_fields(
             embed,
