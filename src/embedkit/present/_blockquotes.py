@@ -36,7 +36,7 @@ from embedkit._values import as_int
 from embedkit.present._dom import Node, parse
 from embedkit.present._snapshot import PostSnapshot, layout_of
 
-__all__ = ["from_oembed", "name_and_handle", "parse_date", "shared_by"]
+__all__ = ["from_oembed", "from_oembed_tree", "name_and_handle", "parse_date", "shared_by"]
 
 #: Text fields longer than this are cut before any pattern looks at them.
 MAX_FIELD = 4096
@@ -291,6 +291,21 @@ def from_oembed(
     ``platform`` is the matched provider's platform; without it the platform the
     URL belongs to (``ref.kind``) chooses the markup parser.
     """
+    return from_oembed_tree(data, ref, provider, platform=platform)
+
+
+def from_oembed_tree(
+    data: Mapping[str, Any],
+    ref: Ref,
+    provider: str | None,
+    *,
+    platform: str | None = None,
+    tree: Node | None = None,
+) -> PostSnapshot:
+    """:func:`from_oembed` with ``data["html"]`` already read (``tree``: its root).
+
+    Presentation reads an answer's markup once, for the sanitizer and for this.
+    """
     oembed_type = data.get("type") if isinstance(data.get("type"), str) else None
     kind = platform or ref.kind
     fields: dict[str, Any] = {
@@ -305,7 +320,7 @@ def from_oembed(
     html = data.get("html")
     parser = _PARSERS.get(kind or "")
     if isinstance(html, str) and parser is not None:
-        for name, value in parser(parse(html)).items():
+        for name, value in parser(tree if tree is not None else parse(html)).items():
             if value is not None:
                 fields[name] = value
     named = name_and_handle(fields["author_name"] or "")

@@ -23,10 +23,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 from embedkit._errors import InvalidResponse
+from embedkit._parse.markup import attribute_dict, iter_tokens
 from embedkit._redaction import redact_url
 from embedkit.net._http import HttpClient, raise_for_status
 
@@ -145,47 +145,45 @@ def parse_link_header(values: Iterable[str], base: str) -> list[OEmbedLink]:
     return found
 
 
-class _LinkCollector(HTMLParser):
-    """Collects ``<link rel=alternate type=...+oembed>`` elements and ``<base href>``."""
+def _collect_links(html: str) -> tuple[list[tuple[str, str]], str | None]:
+    """The ``(href, type)`` of each oEmbed ``<link>`` and the first ``<base href>``.
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[tuple[str, str]] = []
-        self.base: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ("link", "base"):
-            return
-        values = {name.lower(): (value or "") for name, value in attrs}
+    One pass of the linear tokenizer: markup inside comments, scripts and other raw
+    text is not a link, as in a browser.
+    """
+    links: list[tuple[str, str]] = []
+    base: str | None = None
+    for token in iter_tokens(html):
+        if token.kind != "start" or token.name not in ("link", "base"):
+            continue
+        values = attribute_dict(token.attrs)
         href = values.get("href", "").strip()
         if not href:
-            return
-        if tag == "base":
-            if self.base is None:
-                self.base = href
-            return
+            continue
+        if token.name == "base":
+            if base is None:
+                base = href
+            continue
         media_type = values.get("type", "").strip()
         if _is_oembed(values.get("rel", ""), media_type):
-            self.links.append((href, media_type.lower()))
-
-    handle_startendtag = handle_starttag
+            links.append((href, media_type.lower()))
+    return links, base
 
 
 def find_oembed_links(html: str, page_url: str) -> list[OEmbedLink]:
     """The oEmbed links a page's HTML announces, in document order, made absolute.
 
     Entities in ``href`` are unescaped (``&amp;`` → ``&``); relative hrefs are
-    resolved against ``<base href>`` if present, else ``page_url``.
+    resolved against ``<base href>`` if present, else ``page_url``. Linear in the
+    size of the page, whatever its markup.
     """
-    collector = _LinkCollector()
-    collector.feed(html)
-    collector.close()
+    links, base_href = _collect_links(html)
     base = page_url
-    if collector.base:
+    if base_href:
         with contextlib.suppress(ValueError):  # an unreadable <base href>: keep the page URL
-            base = urljoin(page_url, collector.base)
+            base = urljoin(page_url, base_href)
     found: list[OEmbedLink] = []
-    for href, media_type in collector.links:
+    for href, media_type in links:
         try:
             found.append(OEmbedLink(urljoin(base, href), media_type))
         except ValueError:
