@@ -15,6 +15,7 @@ from tests.render.safety import problems, tags
 
 from embedkit import _platforms
 from embedkit._platforms import for_provider_name
+from embedkit.present._dom import read
 from embedkit.present._sanitize import (
     KNOWN_SCRIPTS,
     MAX_ATTRIBUTES,
@@ -22,6 +23,8 @@ from embedkit.present._sanitize import (
     MAX_NESTING,
     MAX_TAGS,
     Sanitized,
+    _cleaner,
+    _filter_could_act,
     clean_allow,
     clean_style,
     iframe_hosts,
@@ -511,6 +514,39 @@ def test_random_tag_soup_never_yields_anything_executable(soup: str, provider: s
 def test_sanitizing_twice_changes_nothing(soup: str) -> None:
     once = sanitize(soup, "youtube").html
     assert sanitize(once, "youtube").html == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    soup=tag_soup(),
+    platform=st.sampled_from([None, "x", "youtube", "instagram", "mastodon", "facebook"]),
+)
+def test_nh3_without_its_attribute_filter_only_when_the_filter_would_remove_nothing(
+    soup: str, platform: str | None
+) -> None:
+    # nh3 runs without the Python attribute filter (a GIL round trip per attribute)
+    # only when the one read of the markup shows the filter would remove nothing.
+    if _filter_could_act(soup, read(soup)):
+        return
+    assert _cleaner(platform, filtered=False).clean(soup) == _cleaner(
+        platform, filtered=True
+    ).clean(soup)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<p style="color: red; background: url(x)">t</p>',
+        '<p title="&#106;avascript:x">t</p>',
+        '<p data-x="vbscript:x">t</p>',
+        '<p onclick="x()">t</p>',
+        '<p style="color:&amp;#x72;ed">t</p>',
+        '<svg><p style="color: red">t</p></svg>',
+        '<noscript><p style="x: url(y)">t</p></noscript>',
+    ],
+)
+def test_markup_the_filter_would_change_always_gets_the_filter(html: str) -> None:
+    assert _filter_could_act(html, read(html))
 
 
 @pytest.mark.parametrize(

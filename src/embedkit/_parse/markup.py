@@ -74,21 +74,22 @@ RAW_TEXT = frozenset(
 RCDATA = frozenset({"title", "textarea"})
 _FOREIGN = ("svg", "math")
 
-#: The next place markup may start: a start or end tag (group 1: "/", group 2: the
-#: name), or "<!", "<?", "</" + something else (comments and bogus comments).
-_NEXT = re.compile(r"<(?:(/?)([A-Za-z][^\t\n\f\r />]*+)|[!?]|/.)", re.DOTALL)
-#: The rest of a tag after its name: attributes (group 1) and the run of spaces and
-#: slashes before ">" (group 2: a "/" at its end makes the tag self-closing). The
-#: grammar is the attribute states of the WHATWG tokenizer; a tag it cannot finish
-#: (an unclosed quote, the end of the document) does not match. Every repetition is
-#: possessive, and "=" after a name must be followed by a value (or ">"), so a failed
-#: match never tries another reading of the same characters.
-_TAG_REST = re.compile(
+#: The next place markup may start: a tag (group 1: "/" for an end tag, group 2: the
+#: name; group 3: its attributes, group 4: the run of spaces and slashes before ">",
+#: whose last "/" makes it self-closing), or "<!", "<?", "</" + something else
+#: (comments and bogus comments). A tag that cannot finish (an unclosed quote, the end
+#: of the document) matches only up to its name. The attribute grammar is the
+#: attribute states of the WHATWG tokenizer; every repetition is possessive, and "="
+#: after a name must be followed by a value (or ">"), so a failed attempt never tries
+#: another reading of the same characters.
+_NEXT = re.compile(
+    r"<(?:(/?)([A-Za-z][^\t\n\f\r />]*+)(?:>|"
     r"((?:[\t\n\f\r /]*+[^\t\n\f\r />][^\t\n\f\r />=]*+[\t\n\f\r ]*+"
     r"""(?:=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+'|[^\t\n\f\r >"'][^\t\n\f\r >]*+|(?=>))|(?!=)))*+)"""
-    r"([\t\n\f\r /]*+)>"
+    r"([\t\n\f\r /]*+)>|)|[!?]|/.)",
+    re.DOTALL,
 )
-#: One attribute of a tag that :data:`_TAG_REST` matched: name, then the value
+#: One attribute of a tag that :data:`_NEXT` matched: name, then the value
 #: double-quoted, single-quoted or unquoted.
 _ATTRIBUTE = re.compile(
     r"[\t\n\f\r /]*+([^\t\n\f\r />][^\t\n\f\r />=]*+)[\t\n\f\r ]*+"
@@ -176,8 +177,8 @@ def _comment_end(html: str, lt: int, foreign: bool) -> int:
     return len(html) if close == -1 else close + 1
 
 
-def _attributes(text: str) -> Attributes:
-    """The attributes in the part of a tag that :data:`_TAG_REST` matched."""
+def _read_attributes(text: str) -> Attributes:
+    """The attributes in the part of a tag that :data:`_NEXT` matched."""
     found = []
     for name, double, single, bare in _ATTRIBUTE.findall(text):
         value = double or single or bare
@@ -185,58 +186,59 @@ def _attributes(text: str) -> Attributes:
     return tuple(found)
 
 
+#: Short attribute texts repeat (``class="twitter-tweet"``, ``lang="en" dir="ltr"``):
+#: they are read once. Longer ones are read every time, so the cache stays small.
+_read_short_attributes = functools.lru_cache(maxsize=4096)(_read_attributes)
+
+
+def _attributes(text: str) -> Attributes:
+    return _read_short_attributes(text) if len(text) <= 128 else _read_attributes(text)
+
+
 def iter_tokens(html: str) -> Iterator[Token]:
     """The document's tokens in order, with exact spans (see :class:`Token`).
 
     The spans cover the document without gaps or overlaps.
     """
+    new = tuple.__new__  # Token(...) without the named tuple's Python-level __new__
     length = len(html)
     pos = 0  # where the pending text run starts (the end of the last token)
     foreign = 0  # depth inside <svg>/<math>, where <![CDATA[ ... ]]> is a real section
     search = _NEXT.search
-    rest = _TAG_REST.match
     while True:
         found = search(html, pos)
         if found is None:
             break
         lt = found.start()
         if pos < lt:
-            yield Token("data", pos, lt)
+            yield new(Token, ("data", pos, lt, "", (), False))
         name = found.group(2)
         if name is None:  # "<!", "<?", "</" + not a letter
             end = lt + 3 if html.startswith("</>", lt) else _comment_end(html, lt, foreign > 0)
-            yield Token("comment", lt, end)
+            yield new(Token, ("comment", lt, end, "", (), False))
             pos = end
             continue
+        end = found.end()
+        if end == found.end(2):  # the document ends inside the tag
+            yield new(Token, ("broken", lt, length, "", (), False))
+            return
         name = name.lower()
-        closing = found.group(1) == "/"
-        at = found.end()
-        if html.startswith(">", at):  # the common case: no attributes
-            end = at + 1
-            attrs: Attributes = ()
-            self_closing = False
-        else:
-            tail = rest(html, at)
-            if tail is None:  # the document ends inside the tag
-                yield Token("broken", lt, length)
-                return
-            end = tail.end()
-            attrs = _attributes(tail.group(1)) if tail.group(1) else ()
-            self_closing = tail.group(2).endswith("/")
-        if closing:
-            yield Token("end", lt, end, name, attrs, self_closing)
-            pos = end
+        text, tail = found.group(3, 4)
+        attrs = _attributes(text) if text else ()
+        self_closing = tail is not None and tail.endswith("/")
+        pos = end
+        if found.group(1):
+            yield new(Token, ("end", lt, end, name, attrs, self_closing))
             if foreign and name in _FOREIGN:
                 foreign -= 1
             continue
-        yield Token("start", lt, end, name, attrs, self_closing)
-        pos = end
+        yield new(Token, ("start", lt, end, name, attrs, self_closing))
         if name in _FOREIGN:
             foreign += not self_closing
         elif foreign:
             continue
         elif name == "plaintext":
-            yield Token("raw", end, length, name)
+            yield new(Token, ("raw", end, length, name, (), False))
             return
         elif name in RAW_TEXT or name == "script":
             if name == "script":
@@ -244,10 +246,10 @@ def iter_tokens(html: str) -> Iterator[Token]:
             else:
                 match = _end_tag(name).search(html, end)
                 close = length if match is None else match.start()
-            yield Token("raw", end, close, name)
+            yield new(Token, ("raw", end, close, name, (), False))
             pos = close
     if pos < length:
-        yield Token("data", pos, length)
+        yield new(Token, ("data", pos, length, "", (), False))
 
 
 def tokenize(html: str) -> list[Token]:

@@ -61,9 +61,16 @@ _MONTH_NUMBERS = {name: i + 1 for i, name in enumerate(_MONTHS)}
 _MDY = re.compile(r"(?P<m>[A-Za-z]{3,9})\.?\s{1,3}(?P<d>\d{1,2}),?\s{1,3}(?P<y>\d{4})")
 
 
+#: What :func:`_clean` changes besides the ends: line breaks, tabs, no-break spaces,
+#: runs of spaces.
+_UNCLEAN = re.compile(r"[\t\u00a0\n\r\v\f\x1c-\x1e\x85\u2028\u2029]|  ")
+
+
 def _clean(text: str | None) -> str | None:
     if text is None:
         return None
+    if not _UNCLEAN.search(text):
+        return text.strip() or None
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
     out = "\n".join(line for line in lines if line)
     return out or None
@@ -79,10 +86,12 @@ def parse_date(text: str | None) -> datetime.date | datetime.datetime | None:
         return None
     text = text.strip()
     iso = text.replace("Z", "+00:00") if text.endswith("Z") else text
-    try:
-        parsed = datetime.datetime.fromisoformat(iso)
-    except ValueError:
-        parsed = None
+    parsed = None
+    if iso[:1].isdigit():  # an ISO date starts with its year (skips a costly ValueError)
+        try:
+            parsed = datetime.datetime.fromisoformat(iso)
+        except ValueError:
+            parsed = None
     if parsed is not None:
         if parsed.tzinfo is not None:
             return parsed.astimezone(datetime.UTC)
@@ -99,12 +108,22 @@ def parse_date(text: str | None) -> datetime.date | datetime.datetime | None:
     return None
 
 
+#: An absolute URL that ``urljoin`` would hand back unchanged: lower-case http(s), a
+#: host, no empty query or fragment, no path parameters, no brackets, nothing that
+#: ``urlsplit`` strips or rewrites.
+_PLAIN_URL = re.compile(
+    r"https?://[^/?#;\[\]\s\x00-\x1f\x7f][^?#;\[\]\s\x00-\x1f\x7f]*+"
+    r"(?:\?[^#;\[\]\s\x00-\x1f\x7f]++)?(?:#[^\[\]\s\x00-\x1f\x7f]++)?"
+)
+
+
 def _http_url(value: Any, base: Any = None) -> str | None:
     """``value`` as an absolute http(s) URL (relative ones joined to ``base``), else None."""
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_FIELD:
         return None
     value = value.strip()
-    if isinstance(base, str) and base.startswith(("http://", "https://")) and len(base) < 2048:
+    joinable = isinstance(base, str) and base.startswith(("http://", "https://"))
+    if joinable and len(base) < 2048 and not _PLAIN_URL.fullmatch(value):
         value = urljoin(base, value)
     if value.startswith("//"):
         value = "https:" + value

@@ -18,11 +18,10 @@ Markup longer than :data:`MAX_CHARS` is not read at all.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 
-from embedkit._parse.markup import RCDATA, attribute_dict, iter_tokens, unescape
+from embedkit._parse.markup import RCDATA, Attributes, iter_tokens, unescape
 
 __all__ = ["MAX_CHARS", "MAX_DEPTH", "Document", "Node", "parse", "read"]
 
@@ -43,22 +42,33 @@ _UNSEEN = frozenset({"script", "style", "svg", "iframe", "noembed", "noframes", 
 _FB_LOADER = re.compile(r"""["'](?P<src>(?:https:)?//connect\.facebook\.net/[^"'\s]{1,300})["']""")
 
 
-@dataclass
 class Node:
     """An element: its tag, attributes and children (nodes and text)."""
 
-    tag: str
-    attrs: dict[str, str]
-    children: list[Node | str] = dataclasses.field(default_factory=list)
+    __slots__ = ("attrs", "children", "tag")
+
+    def __init__(self, tag: str, attrs: dict[str, str]) -> None:
+        self.tag = tag
+        self.attrs = attrs
+        self.children: list[Node | str] = []
+
+    def __repr__(self) -> str:
+        return f"Node({self.tag!r}, {self.attrs!r}, {len(self.children)} children)"
 
     def find_all(self, tag: str) -> list[Node]:
         """Every descendant element with this tag, in document order."""
         found: list[Node] = []
-        for child in self.children:
-            if isinstance(child, Node):
-                if child.tag == tag:
-                    found.append(child)
-                found.extend(child.find_all(tag))
+        pending = [iter(self.children)]  # a walk without recursion: each node seen once
+        while pending:
+            for child in pending[-1]:
+                if isinstance(child, Node):
+                    if child.tag == tag:
+                        found.append(child)
+                    if child.children:
+                        pending.append(iter(child.children))
+                        break
+            else:
+                pending.pop()
         return found
 
     def text(self) -> str:
@@ -84,62 +94,78 @@ class Document:
 
     ``root``: the tree (``#root``). ``scripts``: every ``<script src>`` value and
     every Facebook SDK URL an inline script names, in document order, as written
-    (the sanitizer decides which are allowed). ``depth``: the deepest the stack of
-    open elements got, as a browser's tree builder would keep it. ``widest``: the most
-    attributes one tag has.
+    (the sanitizer decides which are allowed). ``attributes``: the attributes of
+    every start tag that has some, in document order. ``depth``: the deepest the
+    stack of open elements got, as a browser's tree builder would keep it.
     """
 
     root: Node
-    scripts: tuple[str, ...]
-    depth: int
-    widest: int
+    scripts: tuple[str, ...] = ()
+    attributes: tuple[Attributes, ...] = ()
+    depth: int = 0
+
+    @property
+    def widest(self) -> int:
+        """The most attributes one tag has."""
+        return max(map(len, self.attributes), default=0)
 
 
 def read(html: str) -> Document:
     """Read ``html`` once (nothing for markup over :data:`MAX_CHARS`); never raises."""
     root = Node("#root", {})
     if len(html) > MAX_CHARS:
-        return Document(root, (), 0, 0)
+        return Document(root)
     nodes = [root]  # the open elements that have a node (bounded), innermost last
     names: list[str] = []  # every open element, innermost last
     counts: dict[str, int] = {}
     scripts: list[str] = []
-    foreign = depth = widest = 0
-    for token in iter_tokens(html):
-        kind = token.kind
-        if kind == "data" or kind == "raw":
-            text = html[token.start : token.end]
-            if kind == "raw" and token.name == "script":
-                scripts.extend(m.group("src") for m in _FB_LOADER.finditer(text))
-            elif "&" in text and (kind == "data" or token.name in RCDATA):
-                text = unescape(text)
-            if text:
-                nodes[-1].children.append(text)
+    attributes: list[Attributes] = []
+    foreign = depth = 0
+    parent = root.children  # where text and elements go: the innermost node's children
+    for kind, start, end, name, attrs, self_closing in iter_tokens(html):
+        if kind == "data":
+            text = html[start:end]
+            parent.append(unescape(text) if "&" in text else text)
         elif kind == "start":
-            name = token.name
-            attrs = attribute_dict(token.attrs) if token.attrs else {}
-            widest = max(widest, len(token.attrs))
-            if name == "script" and attrs.get("src"):
-                scripts.append(attrs["src"])
-            node = Node(name, attrs)
-            nodes[-1].children.append(node)
-            if name in _VOID or (token.self_closing and (foreign or name in _FOREIGN)):
+            if attrs:
+                attributes.append(attrs)
+                values = dict(reversed(attrs))  # the first of a repeated name wins
+                if name == "script" and values.get("src"):
+                    scripts.append(values["src"])
+            else:
+                values = {}
+            node = Node(name, values)
+            parent.append(node)
+            if name in _VOID or (self_closing and (foreign or name in _FOREIGN)):
                 continue
             names.append(name)
             counts[name] = counts.get(name, 0) + 1
-            depth = max(depth, len(names))
-            foreign += name in _FOREIGN
-            if len(nodes) < MAX_DEPTH:
-                nodes.append(node)  # deeper nesting is flattened: no recursion blow-up
-        elif kind == "end" and counts.get(token.name):
+            if len(names) > depth:
+                depth = len(names)
+            if name in _FOREIGN:
+                foreign += 1
+            if len(nodes) < MAX_DEPTH:  # deeper nesting is flattened: no recursion blow-up
+                nodes.append(node)
+                parent = node.children
+        elif kind == "raw":
+            text = html[start:end]
+            if name == "script":
+                scripts.extend(m.group("src") for m in _FB_LOADER.finditer(text))
+            elif name in RCDATA and "&" in text:
+                text = unescape(text)
+            if text:
+                parent.append(text)
+        elif kind == "end" and counts.get(name):
             while True:  # close the innermost open element of that name, and its children
                 closed = names.pop()
                 counts[closed] -= 1
-                foreign -= closed in _FOREIGN
-                if closed == token.name:
+                if closed in _FOREIGN:
+                    foreign -= 1
+                if closed == name:
                     break
             del nodes[len(names) + 1 :]
-    return Document(root, tuple(scripts), depth, widest)
+            parent = nodes[-1].children
+    return Document(root, tuple(scripts), tuple(attributes), depth)
 
 
 def parse(html: str) -> Node:

@@ -151,8 +151,12 @@ KNOWN_SCRIPTS: frozenset[str] = _platforms.bundled_scripts()
 _FB_FRAGMENT = re.compile(r"xfbml=1&version=v\d{1,2}\.\d{1,2}")
 
 
+@functools.lru_cache(maxsize=1024)
 def _normalise_script(src: str) -> str | None:
-    """Protocol-relative → https, http → https, query dropped (fragment only for FB)."""
+    """Protocol-relative → https, http → https, query dropped (fragment only for FB).
+
+    Remembered: the same few script URLs come with every embed of a provider.
+    """
     src = htmllib.unescape(src.strip())
     if src.startswith("//"):
         src = "https:" + src
@@ -312,16 +316,49 @@ def _check_attribute(tag: str, attr: str, value: str) -> str | None:
         return None if _BAD_STYLE.search(value) else value
     if attr.startswith(("on", "data-embedkit")) or attr in ("srcdoc", "formaction"):
         return None
-    if (":" in value or "&" in value) and _BAD_URL_VALUE.match(
-        htmllib.unescape(value).replace("\x00", "")
-    ):
-        return None
-    return value
+    return None if _bad_url_value(value) else value
+
+
+def _bad_url_value(value: str) -> bool:
+    """A ``javascript:``-like value, even when its characters are written as references."""
+    return (":" in value or "&" in value) and bool(
+        _BAD_URL_VALUE.match(htmllib.unescape(value).replace("\x00", ""))
+    )
+
+
+#: Markup whose tokens depend on the tree a browser builds, not on the tokenizer alone:
+#: foreign content, ``<noscript>`` (parsed as markup with scripting off), ``<select>``,
+#: ``<frameset>`` and ``<template>`` (which ignore or move what they hold).
+_TREE_DEPENDENT = re.compile(r"<(?:svg|math|noscript|select|frameset|template)", re.IGNORECASE)
+
+
+def _filter_could_act(html: str, document: Document) -> bool:
+    """Whether nh3's attribute filter could remove anything from ``html``.
+
+    When it could not, nh3 runs without it: a Python callback per attribute makes nh3
+    take the GIL back for each one, which under many threads costs far more than the
+    check. The answer is read from the one pass of the linear tokenizer; markup where
+    that pass could see other attributes than nh3's tree builder always gets the
+    filter. Either way the re-serializer applies the same checks to nh3's output.
+    """
+    if _TREE_DEPENDENT.search(html):
+        return True
+    for attrs in document.attributes:
+        for name, value in attrs:
+            if name == "style":
+                if "&" in value or _BAD_STYLE.search(value):
+                    return True
+            elif _check_attribute("", name, value) is None:
+                return True
+    return False
 
 
 @functools.cache
-def _cleaner(platform: str | None) -> nh3.Cleaner:
-    """The nh3 cleaner of a platform record's policy (``None``: the default), built once."""
+def _cleaner(platform: str | None, *, filtered: bool) -> nh3.Cleaner:
+    """The nh3 cleaner of a platform record's policy (``None``: the default), built once.
+
+    ``filtered``: with :func:`_check_attribute` as nh3's attribute filter.
+    """
     record = _platforms.get(platform)
     policy = record.sanitizer if record else DEFAULT_POLICY
     attributes = {tag: set(names) for tag, names in policy.attributes.items()}
@@ -333,7 +370,7 @@ def _cleaner(platform: str | None) -> nh3.Cleaner:
         tags=set(policy.tags),
         clean_content_tags=set(_CLEAN_CONTENT),
         attributes=attributes,
-        attribute_filter=_check_attribute,
+        attribute_filter=_check_attribute if filtered else None,
         strip_comments=True,
         link_rel="noopener noreferrer",
         generic_attribute_prefixes={"data-"} if policy.data_prefix else None,
@@ -351,6 +388,8 @@ def _safe_url(value: str) -> bool:
     cleaned = value
     if not value.isprintable() or _INVISIBLE.search(value):
         cleaned = "".join(ch for ch in value if ch.isprintable() and not ch.isspace())
+    if cleaned.startswith(("http://", "https://")) and "[" not in cleaned and "]" not in cleaned:
+        return True  # what urlsplit says of it, without the work (brackets can raise)
     try:
         scheme = urlsplit(cleaned).scheme.lower()
     except ValueError:
@@ -368,7 +407,7 @@ def _kept_attributes(attrs: Attributes, styles: frozenset[str]) -> dict[str, str
             continue
         if name in _URL_ATTRS and not _safe_url(value):
             continue
-        if ":" in value and _BAD_URL_VALUE.match(value.replace("\x00", "")):
+        if _bad_url_value(value):
             continue
         if name == "style":
             value = clean_style(value, styles)
@@ -378,15 +417,25 @@ def _kept_attributes(attrs: Attributes, styles: frozenset[str]) -> dict[str, str
     return kept
 
 
-@dataclass(frozen=True)
 class _Iframes:
     """What the re-serializer does to the iframes of one embed."""
 
-    hosts: frozenset[str]
-    title: str
-    force_title: bool
-    fill: bool
-    allow: frozenset[str]
+    __slots__ = ("allow", "fill", "force_title", "hosts", "title")
+
+    def __init__(
+        self,
+        *,
+        hosts: frozenset[str],
+        title: str,
+        force_title: bool,
+        fill: bool,
+        allow: frozenset[str],
+    ) -> None:
+        self.hosts = hosts
+        self.title = title
+        self.force_title = force_title
+        self.fill = fill
+        self.allow = allow
 
     def fix(self, kept: dict[str, str]) -> None:
         kept["loading"] = "lazy"
@@ -402,51 +451,82 @@ class _Iframes:
             del kept["allowfullscreen"]
 
 
-def _rewrite(cleaned: str, tags: frozenset[str], styles: frozenset[str], frames: _Iframes) -> str:
-    """Re-serialise nh3 output, escaping everything again, and fix up iframes.
+class _Rewriter:
+    """Re-serialises nh3 output for one policy, escaping everything again.
 
-    One pass of the linear tokenizer. Only ``tags`` are written, each attribute is
-    checked again and escaped, every text is escaped, an iframe is written empty
-    (and only from an allowed host), and nothing inside an iframe is written.
+    One pass of the linear tokenizer. Only the policy's tags are written, each
+    attribute is checked again and escaped, every text is escaped, an iframe is
+    written empty (and only from an allowed host), and nothing inside an iframe is
+    written. What a start tag becomes depends only on its text (iframes aside), so
+    the tags providers repeat (``<p lang="en" dir="ltr">``) are rewritten once.
     """
-    out: list[str] = []
-    escape = htmllib.escape
-    skip = 0  # inside an iframe
-    for token in iter_tokens(cleaned):
-        kind = token.kind
-        if kind == "data" or kind == "raw":  # raw: an iframe's content (or, never, other)
-            if not skip:
-                text = cleaned[token.start : token.end]
-                if kind == "data" and "&" in text:
-                    text = unescape(text)
-                out.append(escape(text, quote=False))
-            continue
-        tag = token.name
-        if kind == "start":
-            if skip:
-                skip += tag == "iframe"
-                continue
-            if tag not in tags:
-                continue
-            kept = _kept_attributes(token.attrs, styles) if token.attrs else {}
-            if tag == "iframe":
-                skip = 1
-                if not _host_allowed(kept.get("src", ""), frames.hosts):
+
+    _MAX_REMEMBERED = 4096
+
+    def __init__(self, tags: frozenset[str], styles: frozenset[str]) -> None:
+        self.tags = tags
+        self.styles = styles
+        self._rewritten: dict[str, str] = {}
+
+    def _start_tag(self, tag: str, attrs: Attributes, self_closing: bool) -> str:
+        kept = _kept_attributes(attrs, self.styles) if attrs else {}
+        return self._render(tag, kept) + (f"</{tag}>" if self_closing and tag not in _VOID else "")
+
+    @staticmethod
+    def _render(tag: str, kept: dict[str, str]) -> str:
+        escape = htmllib.escape
+        return f"<{tag}" + "".join(f' {n}="{escape(v, quote=True)}"' for n, v in kept.items()) + ">"
+
+    def rewrite(self, cleaned: str, frames: _Iframes) -> str:
+        out: list[str] = []
+        escape = htmllib.escape
+        tags = self.tags
+        rewritten = self._rewritten
+        skip = 0  # inside an iframe
+        for kind, start, end, tag, attrs, self_closing in iter_tokens(cleaned):
+            if kind == "data" or kind == "raw":  # raw: an iframe's content (or, never, other)
+                if not skip:
+                    text = cleaned[start:end]
+                    if kind == "data" and "&" in text:
+                        text = unescape(text)
+                    if "&" in text or "<" in text or ">" in text:
+                        text = escape(text, quote=False)
+                    out.append(text)
+            elif kind == "start":
+                if skip:
+                    skip += tag == "iframe"
+                elif tag not in tags:
                     continue
-                frames.fix(kept)
-            rendered = "".join(f' {n}="{escape(v, quote=True)}"' for n, v in kept.items())
-            out.append(f"<{tag}{rendered}>")
-            if tag == "iframe":
-                out.append("</iframe>")
-            elif token.self_closing and tag not in _VOID:
-                out.append(f"</{tag}>")
-        elif kind == "end":
-            if skip:
-                skip -= tag == "iframe"
-                continue
-            if tag in tags and tag not in _VOID and tag != "iframe":
-                out.append(f"</{tag}>")
-    return "".join(out)
+                elif tag == "iframe":
+                    skip = 1
+                    kept = _kept_attributes(attrs, self.styles) if attrs else {}
+                    if _host_allowed(kept.get("src", ""), frames.hosts):
+                        frames.fix(kept)
+                        out.append(self._render(tag, kept) + "</iframe>")
+                else:
+                    source = cleaned[start:end]
+                    done = rewritten.get(source)
+                    if done is None:
+                        done = self._start_tag(tag, attrs, self_closing)
+                        if len(source) <= 256:
+                            if len(rewritten) >= self._MAX_REMEMBERED:
+                                rewritten.clear()
+                            rewritten[source] = done
+                    out.append(done)
+            elif kind == "end":
+                if skip:
+                    skip -= tag == "iframe"
+                elif tag in tags and tag not in _VOID and tag != "iframe":
+                    out.append(f"</{tag}>")
+        return "".join(out)
+
+
+@functools.cache
+def _rewriter(platform: str | None) -> _Rewriter:
+    """The re-serializer of a platform record's policy (``None``: the default)."""
+    record = _platforms.get(platform)
+    policy = record.sanitizer if record else DEFAULT_POLICY
+    return _Rewriter(policy.tags, policy.style_properties)
 
 
 def _script_urls(urls: Iterable[str]) -> frozenset[str]:
@@ -511,12 +591,15 @@ def sanitize_read(
         log.warning("provider HTML for %s is too deeply nested to sanitize", platform)
         return Sanitized(html="", scripts=())
     record = _platforms.get(platform)
-    policy = record.sanitizer if record else DEFAULT_POLICY
-    own = frozenset(h.strip().lower() for h in extra_iframe_hosts if h and h.strip())
-    hosts = (record.iframe_hosts if record else frozenset()) | own
-    allowed_scripts = (record.scripts if record else frozenset()) | _script_urls(extra_scripts)
-    scripts = _find_scripts(document.scripts, allowed_scripts)
-    cleaned = _cleaner(record.id if record else None).clean(html)
+    hosts = record.iframe_hosts if record else frozenset()
+    if extra_iframe_hosts:
+        hosts = hosts | frozenset(h.strip().lower() for h in extra_iframe_hosts if h and h.strip())
+    allowed_scripts = record.scripts if record else frozenset()
+    if extra_scripts:
+        allowed_scripts = allowed_scripts | _script_urls(extra_scripts)
+    scripts = _find_scripts(document.scripts, allowed_scripts) if document.scripts else ()
+    key = record.id if record else None
+    cleaned = _cleaner(key, filtered=_filter_could_act(html, document)).clean(html)
     title = (iframe_title or "").strip()
     frames = _Iframes(
         hosts=hosts,
@@ -525,7 +608,4 @@ def sanitize_read(
         fill=fill_iframes,
         allow=record.iframe_allow if record else DEFAULT_ALLOW,
     )
-    return Sanitized(
-        html=_rewrite(cleaned, policy.tags, policy.style_properties, frames).strip(),
-        scripts=scripts,
-    )
+    return Sanitized(html=_rewriter(key).rewrite(cleaned, frames).strip(), scripts=scripts)
