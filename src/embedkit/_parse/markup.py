@@ -22,9 +22,9 @@ which a naive reader ends too early), CDATA sections only inside ``<svg>``/``<ma
 and a tag whose attribute quote never closes, which ends the document (a browser
 drops such a tag and everything after it).
 
-Every step moves forward with ``str.find`` or an anchored regular expression whose
-repetitions are possessive, so nothing backtracks and the work is linear in the
-input. Two views of the same tokens:
+Every step moves forward with ``str.find`` or a regular expression whose repetitions
+are possessive, so nothing backtracks and the work is linear in the input. Two views
+of the same tokens:
 
 - :func:`tokenize` / :func:`iter_tokens`: :class:`Token` with its exact span, for
   readers that must keep every other byte of a document (the page renderer), and
@@ -73,6 +73,7 @@ RAW_TEXT = frozenset(
 #: The raw-text elements whose content has its character references decoded.
 RCDATA = frozenset({"title", "textarea"})
 _FOREIGN = ("svg", "math")
+_RAW_OR_SCRIPT = RAW_TEXT | {"script", "plaintext"}
 
 #: The next place markup may start: a tag (group 1: "/" for an end tag, group 2: the
 #: name; group 3: its attributes, group 4: the run of spaces and slashes before ">",
@@ -209,25 +210,23 @@ def iter_tokens(html: str) -> Iterator[Token]:
         found = search(html, pos)
         if found is None:
             break
-        lt = found.start()
+        lt, end = found.span()
         if pos < lt:
             yield new(Token, ("data", pos, lt, "", (), False))
-        name = found.group(2)
+        slash, name, text, tail = found.groups()
         if name is None:  # "<!", "<?", "</" + not a letter
             end = lt + 3 if html.startswith("</>", lt) else _comment_end(html, lt, foreign > 0)
             yield new(Token, ("comment", lt, end, "", (), False))
             pos = end
             continue
-        end = found.end()
-        if end == found.end(2):  # the document ends inside the tag
+        if html[end - 1] != ">":  # the document ends inside the tag
             yield new(Token, ("broken", lt, length, "", (), False))
             return
         name = name.lower()
-        text, tail = found.group(3, 4)
         attrs = _attributes(text) if text else ()
         self_closing = tail is not None and tail.endswith("/")
         pos = end
-        if found.group(1):
+        if slash:
             yield new(Token, ("end", lt, end, name, attrs, self_closing))
             if foreign and name in _FOREIGN:
                 foreign -= 1
@@ -237,12 +236,12 @@ def iter_tokens(html: str) -> Iterator[Token]:
             foreign += not self_closing
         elif foreign:
             continue
-        elif name == "plaintext":
-            yield new(Token, ("raw", end, length, name, (), False))
-            return
-        elif name in RAW_TEXT or name == "script":
+        elif name in _RAW_OR_SCRIPT:
             if name == "script":
                 close = _script_end(html, end)
+            elif name == "plaintext":
+                yield new(Token, ("raw", end, length, name, (), False))
+                return
             else:
                 match = _end_tag(name).search(html, end)
                 close = length if match is None else match.start()
