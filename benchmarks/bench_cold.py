@@ -21,14 +21,18 @@ measure the whole of it.
 The timed batches talk to a simulator in a child process: in the same process its
 request handling would share the GIL with the clients, and the benchmark would
 measure the simulator. It sets TCP_NODELAY and writes each answer in one send, so no
-delayed-ACK stall is measured either.
+delayed-ACK stall is measured either. Every post gets its own answer, as from X: its
+own text, links, author and date in the provider's markup, so nothing in the batch is
+served from a cache of one answer.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import math
 import multiprocessing
+import random
 import statistics
 import sys
 import tempfile
@@ -46,7 +50,7 @@ for entry in (ROOT, ROOT / "benchmarks"):
 import micawber  # noqa: E402
 from common import Row, table  # noqa: E402
 from micawber.cache import Cache  # noqa: E402
-from tests.simulator import ProviderSimulator  # noqa: E402
+from tests.simulator import ProviderSimulator, RecordedRequest  # noqa: E402
 
 from embedkit import Resolver  # noqa: E402
 from embedkit.resolve.cache import open_cache  # noqa: E402
@@ -62,10 +66,68 @@ def tweets(n: int, start: int = 1636212467429621760) -> list[str]:
     return [f"https://twitter.com/user{i}/status/{start + i}" for i in range(n)]
 
 
+_WORDS = [
+    "japan",
+    "korea",
+    "summit",
+    "trade",
+    "security",
+    "missile",
+    "talks",
+    "leaders",
+    "meeting",
+    "president",
+    "prime",
+    "minister",
+    "tokyo",
+    "seoul",
+    "live",
+    "video",
+    "statement",
+    "economy",
+]
+
+
+def tweet_answer(url: str) -> dict[str, object]:
+    """X's oEmbed answer for ``url``, shaped like a real one; every post its own."""
+    handle, _, post_id = url.rstrip("/").split("/")[-3:]
+    rng = random.Random(post_id)
+    words = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 30))).capitalize()
+    code = "".join(rng.choice("abcdefghijkLMNOPQ0123456789") for _ in range(10))
+    tag = rng.choice(_WORDS).capitalize()
+    day = datetime.date(2023, 1, 1) + datetime.timedelta(days=int(post_id) % 365)
+    html = (
+        f'<blockquote class="twitter-tweet"><p lang="en" dir="ltr">{words} &amp; more'
+        f' <a href="https://t.co/{code}">https://t.co/{code}</a> <a href="https://twitter.com'
+        f'/hashtag/{tag}?src=hash&amp;ref_src=twsrc%5Etfw">#{tag}</a></p>&mdash; {handle}'
+        f' (@{handle}) <a href="https://twitter.com/{handle}/status/{post_id}'
+        f'?ref_src=twsrc%5Etfw">{day:%B} {day.day}, {day.year}</a></blockquote>\n<script async'
+        ' src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>\n'
+    )
+    return {
+        "url": url,
+        "author_name": handle,
+        "author_url": f"https://twitter.com/{handle}",
+        "html": html,
+        "width": 550,
+        "height": None,
+        "type": "rich",
+        "cache_age": "3153600000",
+        "provider_name": "Twitter",
+        "provider_url": "https://twitter.com",
+        "version": "1.0",
+    }
+
+
+def _answer(request: RecordedRequest) -> dict[str, object]:
+    return tweet_answer(request.query.get("url", ""))
+
+
 def _serve(conn: Connection, folder: str) -> None:
     """Child process: a simulator whose Twitter endpoint answers after LATENCY."""
     with ProviderSimulator() as sim:
         providers = sim.providers_file(Path(folder), names=("Twitter",))
+        sim.route("/twitter/oembed", handler=_answer)
         sim.fault("/twitter/oembed", "delay", seconds=LATENCY)
         conn.send((str(providers), sim.endpoint_url("Twitter")))
         conn.recv()  # until the parent is done

@@ -9,6 +9,7 @@ before the clock starts.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from collections.abc import Callable
@@ -24,10 +25,20 @@ MIN_SECONDS = 0.02
 
 
 def _time(work: Callable[[T], object], item: T, repeat: int) -> float:
-    started = time.perf_counter()
-    for _ in range(repeat):
-        work(item)
-    return time.perf_counter() - started
+    """Seconds for ``repeat`` runs, the garbage collector paused.
+
+    A cyclic collection walks every live object, so where it falls would make the
+    larger input look slower for a reason that is not the algorithm under test.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        started = time.perf_counter()
+        for _ in range(repeat):
+            work(item)
+        return time.perf_counter() - started
+    finally:
+        gc.enable()
 
 
 def growth_ratio(
@@ -42,7 +53,12 @@ def growth_ratio(
 
 
 def assert_linear(
-    work: Callable[[T], object], make: Callable[[int], T], n: int, *, attempts: int = 3
+    work: Callable[[T], object],
+    make: Callable[[int], T],
+    n: int,
+    *,
+    attempts: int = 3,
+    max_n: int | None = None,
 ) -> None:
     """Fail when doubling the input multiplies the work by more than :data:`MAX_RATIO`.
 
@@ -50,13 +66,14 @@ def assert_linear(
     ``n`` is a starting size: it is doubled (up to 8 times larger) until one run
     takes long enough to measure, and short work is repeated rather than grown
     further (inputs far beyond the CPU caches grow slower for reasons that have
-    nothing to do with the algorithm). A noisy measurement
+    nothing to do with the algorithm), and never so far that ``2n`` passes ``max_n``
+    (for inputs that must stay under a bound of the code under test). A noisy measurement
     is retried (up to ``attempts`` times) before failing, so only a ratio that
     stays high, as a super-linear algorithm's does, fails.
     """
     once = _time(work, make(n), 1)
     for _ in range(3):
-        if once >= MIN_SECONDS:
+        if once >= MIN_SECONDS or (max_n is not None and 4 * n > max_n):
             break
         n *= 2
         once = _time(work, make(n), 1)

@@ -159,7 +159,8 @@ def httpurl(value: object) -> str:
     if not isinstance(value, str):
         return ""
     candidate = value.strip()
-    if any(ch.isspace() or not ch.isprintable() for ch in candidate):
+    # No whitespace and nothing unprintable (the only printable space is " ").
+    if not candidate.isprintable() or " " in candidate:
         return ""
     try:
         parts = urlsplit(candidate)

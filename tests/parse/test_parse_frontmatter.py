@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from tests.parse.growth import LIMIT, growth
+from tests.growth import assert_linear
 
 from embedkit import Resolver, render_document
 from embedkit._errors import ArticleError, DocumentError
@@ -115,4 +115,4 @@ def test_loading_is_linear() -> None:
     def make(n: int) -> str:
         return "---\n" + "".join(f"k{i}: [a, b, {{c: d}}]\n" for i in range(n)) + "---\nBody"
 
-    assert growth(make, lambda text: split_front_matter(str(text)), 200) < LIMIT
+    assert_linear(split_front_matter, make, 200)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.parse.growth import LIMIT, growth
+from tests.growth import assert_linear
 
 from embedkit._parse.pagemeta import MAX_DESCRIPTION, MAX_TITLE, PageMeta, page_metadata
 
@@ -132,7 +132,7 @@ def test_reading_is_linear() -> None:
         )
         return "<html><head>" + block * n + "<h1>h</h1>"
 
-    assert growth(make, lambda text: page_metadata(str(text)), 150) < LIMIT
+    assert_linear(page_metadata, make, 150)
 
 
 @settings(max_examples=60, deadline=None)

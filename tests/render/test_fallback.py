@@ -11,12 +11,14 @@ import datetime
 import json
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import responses
 from responses import matchers
+from tests.growth import assert_linear
 from tests.render.safety import problems, tags
 
 from embedkit._models import Ref
@@ -533,3 +535,45 @@ def test_deeply_nested_snapshot_markup_does_not_blow_the_stack() -> None:
     )
     snap = from_oembed({"type": "rich", "html": html}, REUTERS, "Twitter")
     assert snap.text == "deep text"
+
+
+# -- linear in the markup, whatever it holds -------------------------------------------
+
+_BLOCKQUOTES = {
+    "x": '<blockquote class="twitter-tweet"><p>{}</p>&mdash; A (@a) <a>May 1</a></blockquote>',
+    "instagram": '<blockquote class="instagram-media"><p>{}</p></blockquote>',
+    "facebook": '<blockquote class="fb-xfbml-parse-ignore"><p>{}</p></blockquote>',
+    "bluesky": '<blockquote class="bluesky-embed"><p>{}</p><a>A (@a)</a><a>x</a></blockquote>',
+    "tiktok": '<blockquote class="tiktok-embed"><p>{}</p></blockquote>',
+}
+
+HOSTILE_CONTENT: list[tuple[str, Callable[[int], str]]] = [
+    ("open tags", lambda n: "<a " * n),
+    ("bogus comment openers", lambda n: "<![" * n),
+    ("nested divs", lambda n: "<div>" * n + "deep"),
+    ("stray end tags under a deep stack", lambda n: "<div>" * n + "</x>" * n),
+    ("nested paragraphs with bylines", lambda n: "<p>A post shared by A (@a)" * n),
+    ("long attribute list", lambda n: "<p " + 'a="b" ' * n + ">x</p>"),
+    ("posted by", lambda n: "Posted by " * n),
+    ("unclosed comment", lambda n: "<!--" + "<p>x</p>" * n),
+    ("unclosed quote", lambda n: '<p title="' + "x " * n),
+    ("unclosed script", lambda n: "<script>" + "<p>x</p>" * n),
+    ("blockquotes", lambda n: '<blockquote class="x">' * n),
+    ("links", lambda n: "<a>@a</a>" * n),
+    ("times", lambda n: '<time datetime="2023-05-01">' * n),
+]
+
+
+@pytest.mark.parametrize("platform", sorted(_BLOCKQUOTES))
+@pytest.mark.parametrize(("name", "make"), HOSTILE_CONTENT, ids=[n for n, _ in HOSTILE_CONTENT])
+def test_reading_a_hostile_blockquote_is_linear(
+    name: str, make: Callable[[int], str], platform: str
+) -> None:
+    url = "https://example.com/p/1"
+    ref = _ref(url, platform)
+
+    def work(content: str) -> None:
+        html = _BLOCKQUOTES[platform].format(content)
+        from_oembed({"type": "rich", "html": html}, ref, "P", platform=platform)
+
+    assert_linear(work, make, 1_000)

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.growth import assert_linear
 from tests.render.safety import problems, tags
 
 from embedkit import _platforms
 from embedkit._platforms import for_provider_name
+from embedkit.present._dom import read
 from embedkit.present._sanitize import (
     KNOWN_SCRIPTS,
+    MAX_ATTRIBUTES,
     MAX_HTML_CHARS,
+    MAX_NESTING,
+    MAX_TAGS,
     Sanitized,
+    _cleaner,
+    _filter_could_act,
     clean_allow,
     clean_style,
     iframe_hosts,
@@ -508,6 +516,39 @@ def test_sanitizing_twice_changes_nothing(soup: str) -> None:
     assert sanitize(once, "youtube").html == once
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    soup=tag_soup(),
+    platform=st.sampled_from([None, "x", "youtube", "instagram", "mastodon", "facebook"]),
+)
+def test_nh3_without_its_attribute_filter_only_when_the_filter_would_remove_nothing(
+    soup: str, platform: str | None
+) -> None:
+    # nh3 runs without the Python attribute filter (a GIL round trip per attribute)
+    # only when the one read of the markup shows the filter would remove nothing.
+    if _filter_could_act(soup, read(soup)):
+        return
+    assert _cleaner(platform, filtered=False).clean(soup) == _cleaner(
+        platform, filtered=True
+    ).clean(soup)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<p style="color: red; background: url(x)">t</p>',
+        '<p title="&#106;avascript:x">t</p>',
+        '<p data-x="vbscript:x">t</p>',
+        '<p onclick="x()">t</p>',
+        '<p style="color:&amp;#x72;ed">t</p>',
+        '<svg><p style="color: red">t</p></svg>',
+        '<noscript><p style="x: url(y)">t</p></noscript>',
+    ],
+)
+def test_markup_the_filter_would_change_always_gets_the_filter(html: str) -> None:
+    assert _filter_could_act(html, read(html))
+
+
 @pytest.mark.parametrize(
     "bad",
     [
@@ -558,6 +599,62 @@ def test_huge_provider_html_is_refused_quickly(html: str) -> None:
 def test_deeply_nested_but_small_html_is_still_sanitized() -> None:
     html = "<div>" * 2_000 + "deep" + "</div>" * 2_000
     assert "deep" in sanitize(html, None).html
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<div>" * (MAX_NESTING + 1) + "x",
+        "<div/>" * (MAX_NESTING + 1) + "x",  # not self-closing in HTML: still nested
+        "<p " + " ".join(f"a{i}=1" for i in range(MAX_ATTRIBUTES + 1)) + ">x</p>",
+    ],
+    ids=["nesting", "self-closing-nesting", "attributes"],
+)
+def test_markup_past_the_tree_builders_bounds_is_refused(html: str) -> None:
+    assert sanitize(html, None) == Sanitized(html="", scripts=())
+
+
+def test_markup_within_the_bounds_is_sanitized() -> None:
+    assert "x" in sanitize("<div>" * MAX_NESTING + "x", None).html
+    assert "x" in sanitize("<svg>" + "<path/>" * (MAX_NESTING + 1) + "</svg>x", None).html
+    attributes = " ".join(f"a{i}=1" for i in range(MAX_ATTRIBUTES))
+    assert sanitize(f"<p {attributes}>x</p>", None).html == "<p>x</p>"
+
+
+_QUOTE = '<blockquote class="twitter-tweet"><p>{}</p></blockquote>'
+
+#: Hostile provider markup, timed at sizes within the size and tag bounds (so nh3
+#: and both of embedkit's passes do the work), from the starting size given. Nested
+#: divs are timed past MAX_NESTING: below it nh3's tree builder is quadratic in the
+#: depth, which is why that bound exists.
+HOSTILE_MARKUP: list[tuple[str, Callable[[int], str], int]] = [
+    ("open tags", lambda n: "<a " * n, 1_000),
+    ("bogus comment openers", lambda n: "<![" * n, 1_000),
+    ("nested divs past the bound", lambda n: "<div>" * n, MAX_NESTING + 1),
+    ("stray end tags under a deep stack", lambda n: "<div>" * 1_000 + "</x>" * n, 1_000),
+    ("long attribute list", lambda n: "<p " + 'a="b" ' * n + ">x</p>", 1_000),
+    ("distinct attributes", lambda n: "<p " + " ".join(f"a{i}=b" for i in range(n)) + ">", 1_000),
+    ("many tags with attributes", lambda n: "<p a=b>x</p>" * n, 1_000),
+    ("posted by", lambda n: _QUOTE.format("Posted by " * n), 1_000),
+    ("unclosed comment", lambda n: "<p>x</p><!--" + "<p>x</p>" * n, 1_000),
+    ("unclosed quote", lambda n: '<p title="' + "x " * n, 1_000),
+    ("unclosed script", lambda n: "<script>" + "<p>x</p>" * n, 1_000),
+    ("double-escaped script", lambda n: "<script><!--" + "<script>" * n, 1_000),
+    ("iframes", lambda n: '<iframe src="https://www.youtube.com/embed/x"></iframe>' * n, 1_000),
+    ("character references", lambda n: _QUOTE.format("&amp;&#x26;&" * n), 1_000),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "n"), HOSTILE_MARKUP, ids=[name for name, _, _ in HOSTILE_MARKUP]
+)
+def test_sanitizing_is_linear(name: str, make: Callable[[int], str], n: int) -> None:
+    def work(html: str) -> None:
+        assert len(html) <= MAX_HTML_CHARS
+        assert html.count("<") <= MAX_TAGS
+        sanitize(html, "x", extra_iframe_hosts=["www.youtube.com"])
+
+    assert_linear(work, make, n, max_n=4 * n)
 
 
 # -- iframe permissions (issue 8, item 7) --------------------------------------------------

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.growth import assert_linear
 from tests.simulator import FIXTURES, ProviderSimulator
 
 from embedkit._errors import BlockedAddress, Forbidden, NotFound
@@ -126,6 +128,60 @@ def test_wordpress_entities_in_href_are_unescaped() -> None:
 )
 def test_find_oembed_links(html: str, expected: list[OEmbedLink]) -> None:
     assert find_oembed_links(html, PAGE) == expected
+
+
+_JSON_LINK = '<link rel="alternate" type="application/json+oembed" href="/o">'
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        f"<!-- {_JSON_LINK} -->",
+        f"<script>document.write('{_JSON_LINK}')</script>",
+        f"<noscript>{_JSON_LINK}</noscript>",
+        f"<title>{_JSON_LINK}</title>",
+        f"<textarea>{_JSON_LINK}</textarea>",
+        f'<meta content="{_JSON_LINK}">',
+        f'<p title="never closed>{_JSON_LINK}',
+    ],
+    ids=["comment", "script", "noscript", "title", "textarea", "attribute", "unclosed-quote"],
+)
+def test_a_link_a_browser_reads_as_text_is_not_announced(html: str) -> None:
+    assert find_oembed_links(html, PAGE) == []
+
+
+def test_the_first_of_repeated_attributes_wins_as_in_a_browser() -> None:
+    html = '<link rel="alternate" type="application/json+oembed" href="/first" href="/second">'
+    assert find_oembed_links(html, PAGE) == [
+        OEmbedLink("https://page.example/first", "application/json+oembed")
+    ]
+
+
+@pytest.mark.parametrize("html", ["<![:", "<![", "</", "<a b='", "&#", "<!DOCTYPE"])
+def test_markup_that_broke_the_standard_parser_is_read(html: str) -> None:
+    assert find_oembed_links(html, PAGE) == []
+    assert find_oembed_links(_JSON_LINK + html, PAGE) == [
+        OEmbedLink("https://page.example/o", "application/json+oembed")
+    ]
+
+
+HOSTILE_PAGES: list[tuple[str, Callable[[int], str]]] = [
+    ("open tags", lambda n: "<a " * n),
+    ("bogus comment openers", lambda n: "<![" * n),
+    ("nested divs", lambda n: "<div>" * n + _JSON_LINK),
+    ("stray end tags under a deep stack", lambda n: "<div>" * n + "</x>" * n + _JSON_LINK),
+    ("long attribute list", lambda n: "<link " + 'a="b" c=d ' * n + 'rel="alternate">'),
+    ("unclosed comment", lambda n: "<!--" + _JSON_LINK * n),
+    ("unclosed quote", lambda n: _JSON_LINK + '<link href="' + "x " * n),
+    ("unclosed script", lambda n: "<script>" + _JSON_LINK * n),
+    ("many links", lambda n: _JSON_LINK * n),
+    ("posted by", lambda n: "<p>" + "Posted by " * n),
+]
+
+
+@pytest.mark.parametrize(("name", "make"), HOSTILE_PAGES, ids=[n for n, _ in HOSTILE_PAGES])
+def test_reading_a_hostile_page_is_linear(name: str, make: Callable[[int], str]) -> None:
+    assert_linear(lambda page: find_oembed_links(page, PAGE), make, 2_000)
 
 
 def test_choose_link_prefers_json_then_document_order_and_skips_other_schemes() -> None:

@@ -1,59 +1,264 @@
-"""A linear HTML tokenizer for reading metadata, and ``html_to_text``.
+"""The one HTML tokenizer: linear in its input, and markup where browsers see markup.
 
-Why not a tree builder: the standard library's :class:`html.parser.HTMLParser`
-is quadratic on Python 3.11 for malformed input (``"<a " * 40_000``, 120 KB,
-takes minutes; ``"<![" * n`` raises ``AssertionError``), and spec tree
-builders are quadratic on deep nesting (``"<div>" * 100_000`` takes 90 s in
-Lexbor) because each start tag searches the stack of open elements. Reading a
-page's metadata needs no tree: this tokenizer follows the tokenization rules of
-the WHATWG HTML standard closely enough for that (tags and attributes as the
-standard's encoding "prescan" reads them, comments, raw-text elements such as
-``<script>`` and ``<style>``, character references) and is linear by
-construction: every step moves forward, and a construct that never ends (an
-unclosed comment, quote or ``<script>``) ends the document, as it does in a
-browser.
+Every reader of untrusted HTML in embedkit goes through this module: the page scan
+that finds standalone URLs (:mod:`embedkit.page._autoembed`), the sanitizer's passes
+and the fallback's blockquote tree (:mod:`embedkit.present`), oEmbed discovery, page
+metadata, feeds' ``html_to_text``.
 
-    >>> markup = '<p class=x>Japan &amp; <b>Korea</b><!-- c --><script>a<b</script>'
-    >>> [(t.name, t.attrs) if isinstance(t, Tag) else t.data for t in tokens(markup)]
-    ... # doctest: +NORMALIZE_WHITESPACE
-    [('p', {'class': 'x'}), 'Japan & ', ('b', {}), 'Korea', ('b', {}), ('script', {}),
-     'a<b', ('script', {})]
+Why not the standard library: :class:`html.parser.HTMLParser` is quadratic on
+Python 3.11 for malformed input (``"<a " * 20_000``, 60 KB, takes half a minute;
+``"<![:"`` raises ``AssertionError``), and it treats only ``script`` and ``style`` as
+raw text. Why not a tree builder: spec tree builders are quadratic on deep nesting
+(each start tag searches the stack of open elements); the few trees embedkit builds
+bound their depth themselves.
+
+What it follows from the WHATWG tokenizer is what decides *where markup is*: tags
+and attributes (character references decoded, names lower-cased), comments
+(``<!-->``, ``--!>``), bogus comments and doctypes, raw text (``style``, ``xmp``,
+``iframe``, ``noembed``, ``noframes``, ``noscript``) and RCDATA (``title``,
+``textarea``) up to their end tag, everything after ``<plaintext>``, the script data
+states (including the double-escaped ``<script><!--<script>…</script>…-->`` form,
+which a naive reader ends too early), CDATA sections only inside ``<svg>``/``<math>``,
+and a tag whose attribute quote never closes, which ends the document (a browser
+drops such a tag and everything after it).
+
+Every step moves forward with ``str.find`` or a regular expression whose repetitions
+are possessive, so nothing backtracks and the work is linear in the input. Two views
+of the same tokens:
+
+- :func:`tokenize` / :func:`iter_tokens`: :class:`Token` with its exact span, for
+  readers that must keep every other byte of a document (the page renderer), and
+  for fast single passes (the sanitizer);
+- :func:`tokens`: decoded :class:`Tag` and :class:`Text` values, for readers that
+  want attributes as a dict and text with character references decoded.
+
+>>> [t.kind for t in tokenize("<p>a</p><xmp><p>b</p></xmp>")]
+['start', 'data', 'end', 'start', 'raw', 'end']
+>>> tokenize('<p title="open>https://x.example/</p>')[-1].kind
+'broken'
+>>> markup = '<p class=x>Japan &amp; <b>Korea</b><!-- c --><script>a<b</script>'
+>>> [(t.name, t.attrs) if isinstance(t, Tag) else t.data for t in tokens(markup)]
+... # doctest: +NORMALIZE_WHITESPACE
+[('p', {'class': 'x'}), 'Japan & ', ('b', {}), 'Korea', ('b', {}), ('script', {}),
+ 'a<b', ('script', {})]
 """
 
 from __future__ import annotations
 
-import html
+import functools
+import html as htmllib
 import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-__all__ = ["RAW_TEXT_ELEMENTS", "Tag", "Text", "html_to_text", "tokens"]
+__all__ = [
+    "RAW_TEXT",
+    "RCDATA",
+    "Tag",
+    "Text",
+    "Token",
+    "attribute_dict",
+    "html_to_text",
+    "iter_tokens",
+    "tokenize",
+    "tokens",
+    "unescape",
+]
 
-#: Elements whose content is text up to their end tag (never markup).
-RAW_TEXT_ELEMENTS = frozenset(
-    {"script", "style", "xmp", "iframe", "noembed", "noframes", "textarea", "title"}
+#: Elements whose content is text to the browser, up to the matching end tag
+#: (``script`` and ``plaintext`` have their own rules and are not listed).
+RAW_TEXT = frozenset(
+    {"style", "xmp", "iframe", "noembed", "noframes", "noscript", "title", "textarea"}
 )
-_ESCAPABLE_RAW = frozenset({"textarea", "title"})  # RCDATA: character references decoded
+#: The raw-text elements whose content has its character references decoded.
+RCDATA = frozenset({"title", "textarea"})
+_FOREIGN = ("svg", "math")
+_RAW_OR_SCRIPT = RAW_TEXT | {"script", "plaintext"}
+
+#: The next place markup may start: a tag (group 1: "/" for an end tag, group 2: the
+#: name; group 3: its attributes, group 4: the run of spaces and slashes before ">",
+#: whose last "/" makes it self-closing), or "<!", "<?", "</" + something else
+#: (comments and bogus comments). A tag that cannot finish (an unclosed quote, the end
+#: of the document) matches only up to its name. The attribute grammar is the
+#: attribute states of the WHATWG tokenizer; every repetition is possessive, and "="
+#: after a name must be followed by a value (or ">"), so a failed attempt never tries
+#: another reading of the same characters.
+_NEXT = re.compile(
+    r"<(?:(/?)([A-Za-z][^\t\n\f\r />]*+)(?:>|"
+    r"((?:[\t\n\f\r /]*+[^\t\n\f\r />][^\t\n\f\r />=]*+[\t\n\f\r ]*+"
+    r"""(?:=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+'|[^\t\n\f\r >"'][^\t\n\f\r >]*+|(?=>))|(?!=)))*+)"""
+    r"([\t\n\f\r /]*+)>|)|[!?]|/.)",
+    re.DOTALL,
+)
+#: One attribute of a tag that :data:`_NEXT` matched: name, then the value
+#: double-quoted, single-quoted or unquoted.
+_ATTRIBUTE = re.compile(
+    r"[\t\n\f\r /]*+([^\t\n\f\r />][^\t\n\f\r />=]*+)[\t\n\f\r ]*+"
+    r"""(?:=[\t\n\f\r ]*+(?:"([^"]*+)"|'([^']*+)'|([^\t\n\f\r >"'][^\t\n\f\r >]*+))?)?"""
+)
+_COMMENT_END = re.compile(r"--!?>")
+_SCRIPT_DATA = re.compile(r"<!--|</script(?=[\t\n\f\r />])", re.IGNORECASE)
+_SCRIPT_ESCAPED = re.compile(r"-->|<(/?)script(?=[\t\n\f\r />])", re.IGNORECASE)
+_SCRIPT_DOUBLE = re.compile(r"-->|</script(?=[\t\n\f\r />])", re.IGNORECASE)
+
+Attributes = tuple[tuple[str, str], ...]
+
+unescape = htmllib.unescape
+
+
+class Token(NamedTuple):
+    """One token and its span ``[start, end)`` in the document.
+
+    ``kind`` is ``start``/``end`` (a tag; ``name`` lower-cased, ``attrs`` in source
+    order with names lower-cased and character references decoded), ``data`` (text
+    between tags, not decoded: see :func:`unescape`), ``raw`` (the content of a
+    raw-text element, a script or ``<plaintext>``, named by ``name``: text to the
+    browser, possibly empty), ``comment`` (comments, doctypes, processing
+    instructions, CDATA outside foreign content), or ``broken`` (a tag that never
+    ends: it and the rest of the document are not markup to a browser).
+    """
+
+    kind: str
+    start: int
+    end: int
+    name: str = ""
+    attrs: Attributes = ()
+    self_closing: bool = False
+
+
+@functools.lru_cache(maxsize=32)
+def _end_tag(name: str) -> re.Pattern[str]:
+    return re.compile(r"</" + re.escape(name) + r"(?=[\t\n\f\r />])", re.IGNORECASE)
+
+
+def _script_end(html: str, pos: int) -> int:
+    """Where a script's content ends (the ``<`` of its real ``</script``), or the end."""
+    state = "data"
+    while True:
+        if state == "data":
+            found = _SCRIPT_DATA.search(html, pos)
+            if found is None:
+                return len(html)
+            if found.group(0) != "<!--":
+                return found.start()
+            # "<!-->" closes at once: the dashes of "<!--" count towards "-->".
+            state, pos = "escaped", found.start() + 2
+        elif state == "escaped":
+            found = _SCRIPT_ESCAPED.search(html, pos)
+            if found is None:
+                return len(html)
+            if found.group(0) == "-->":
+                state = "data"
+            elif found.group(1):
+                return found.start()
+            else:
+                state = "double"
+            pos = found.end()
+        else:  # double-escaped: "</script" returns to escaped, "-->" to data
+            found = _SCRIPT_DOUBLE.search(html, pos)
+            if found is None:
+                return len(html)
+            state = "data" if found.group(0) == "-->" else "escaped"
+            pos = found.end()
+
+
+def _comment_end(html: str, lt: int, foreign: bool) -> int:
+    """The end of a comment, doctype, bogus comment or (in foreign content) CDATA."""
+    if html.startswith("<!--", lt):
+        if html.startswith(">", lt + 4):
+            return lt + 5  # "<!-->"
+        if html.startswith("->", lt + 4):
+            return lt + 6  # "<!--->"
+        found = _COMMENT_END.search(html, lt + 4)
+        return len(html) if found is None else found.end()
+    if foreign and html.startswith("<![CDATA[", lt):
+        close = html.find("]]>", lt + 9)
+        return len(html) if close == -1 else close + 3
+    close = html.find(">", lt + 1)
+    return len(html) if close == -1 else close + 1
+
+
+def _read_attributes(text: str) -> Attributes:
+    """The attributes in the part of a tag that :data:`_NEXT` matched."""
+    found = []
+    for name, double, single, bare in _ATTRIBUTE.findall(text):
+        value = double or single or bare
+        found.append((name.lower(), unescape(value) if "&" in value else value))
+    return tuple(found)
+
+
+#: Short attribute texts repeat (``class="twitter-tweet"``, ``lang="en" dir="ltr"``):
+#: they are read once. Longer ones are read every time, so the cache stays small.
+_read_short_attributes = functools.lru_cache(maxsize=4096)(_read_attributes)
+
+
+def _attributes(text: str) -> Attributes:
+    return _read_short_attributes(text) if len(text) <= 128 else _read_attributes(text)
+
+
+def iter_tokens(html: str) -> Iterator[Token]:
+    """The document's tokens in order, with exact spans (see :class:`Token`).
+
+    The spans cover the document without gaps or overlaps.
+    """
+    new = tuple.__new__  # Token(...) without the named tuple's Python-level __new__
+    length = len(html)
+    pos = 0  # where the pending text run starts (the end of the last token)
+    foreign = 0  # depth inside <svg>/<math>, where <![CDATA[ ... ]]> is a real section
+    search = _NEXT.search
+    while True:
+        found = search(html, pos)
+        if found is None:
+            break
+        lt, end = found.span()
+        if pos < lt:
+            yield new(Token, ("data", pos, lt, "", (), False))
+        slash, name, text, tail = found.groups()
+        if name is None:  # "<!", "<?", "</" + not a letter
+            end = lt + 3 if html.startswith("</>", lt) else _comment_end(html, lt, foreign > 0)
+            yield new(Token, ("comment", lt, end, "", (), False))
+            pos = end
+            continue
+        if html[end - 1] != ">":  # the document ends inside the tag
+            yield new(Token, ("broken", lt, length, "", (), False))
+            return
+        name = name.lower()
+        attrs = _attributes(text) if text else ()
+        self_closing = tail is not None and tail.endswith("/")
+        pos = end
+        if slash:
+            yield new(Token, ("end", lt, end, name, attrs, self_closing))
+            if foreign and name in _FOREIGN:
+                foreign -= 1
+            continue
+        yield new(Token, ("start", lt, end, name, attrs, self_closing))
+        if name in _FOREIGN:
+            foreign += not self_closing
+        elif foreign:
+            continue
+        elif name in _RAW_OR_SCRIPT:
+            if name == "script":
+                close = _script_end(html, end)
+            elif name == "plaintext":
+                yield new(Token, ("raw", end, length, name, (), False))
+                return
+            else:
+                match = _end_tag(name).search(html, end)
+                close = length if match is None else match.start()
+            yield new(Token, ("raw", end, close, name, (), False))
+            pos = close
+    if pos < length:
+        yield new(Token, ("data", pos, length, "", (), False))
+
+
+def tokenize(html: str) -> list[Token]:
+    """The document's tokens in order, with exact spans (see :class:`Token`)."""
+    return list(iter_tokens(html))
+
+
+# -- the decoded view ------------------------------------------------------------
+
 _MAX_ATTRIBUTES = 64
-_MARKUP = re.compile(r"<[A-Za-z!?/]")
-_TAG_NAME = re.compile(r"[^\t\n\f\r />]*")
-_SPACE = re.compile(r"[\t\n\f\r /]*")
-_ATTR_NAME = re.compile(r"[^\t\n\f\r />=][^\t\n\f\r />=]*|=[^\t\n\f\r />=]*")
-_SPACES = re.compile(r"[\t\n\f\r ]*")
-_UNQUOTED = re.compile(r"[^\t\n\f\r >]*")
-_END_TAGS = {
-    name: re.compile(rf"</{name}(?=[\t\n\f\r />])|</{name}$", re.IGNORECASE)
-    for name in RAW_TEXT_ELEMENTS
-}
-_BLOCK = frozenset(
-    {
-        "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt",
-        "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header",
-        "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
-    }
-)  # fmt: skip
-_HIDDEN = frozenset({"script", "style", "template", "noscript", "svg", "math", "head", "title"})
-_WHITESPACE = re.compile(r"\s+")
 
 
 class Tag(NamedTuple):
@@ -72,43 +277,18 @@ class Text(NamedTuple):
     raw: bool
 
 
-def _is_letter(char: str) -> bool:
-    return ("a" <= char <= "z") or ("A" <= char <= "Z")
+def attribute_dict(attrs: Attributes) -> dict[str, str]:
+    """Attributes as a browser keeps them: the first of a repeated name wins.
 
-
-def _attributes(text: str, pos: int) -> tuple[dict[str, str], int] | None:
-    """Attributes from ``pos`` up to and including ``>``; ``None`` at end of input."""
-    attrs: dict[str, str] = {}
-    length = len(text)
-    while True:
-        pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
-        if pos >= length:
-            return None
-        if text[pos] == ">":
-            return attrs, pos + 1
-        name_match = _ATTR_NAME.match(text, pos)
-        assert name_match is not None  # the character is none of the stop characters
-        name = name_match.group().lower()
-        pos = _SPACES.match(text, name_match.end()).end()  # type: ignore[union-attr]
-        value = ""
-        if pos < length and text[pos] == "=":
-            pos = _SPACES.match(text, pos + 1).end()  # type: ignore[union-attr]
-            if pos >= length:
-                return None
-            quote = text[pos]
-            if quote in "\"'":
-                close = text.find(quote, pos + 1)
-                if close < 0:
-                    return None  # an unclosed quote runs to the end: the tag never ends
-                value = text[pos + 1 : close]
-                pos = close + 1
-            else:
-                unquoted = _UNQUOTED.match(text, pos)
-                assert unquoted is not None
-                value = unquoted.group()
-                pos = unquoted.end()
-        if name and name not in attrs and len(attrs) < _MAX_ATTRIBUTES:
-            attrs[name] = html.unescape(value) if "&" in value else value
+    At most 64 are kept (a tag with more is hostile, not a page's metadata).
+    """
+    kept: dict[str, str] = {}
+    for name, value in attrs:
+        if name not in kept:
+            kept[name] = value
+            if len(kept) >= _MAX_ATTRIBUTES:
+                break
+    return kept
 
 
 def tokens(text: str) -> Iterator[Tag | Text]:
@@ -117,62 +297,36 @@ def tokens(text: str) -> Iterator[Tag | Text]:
     Tag and attribute names are lower-cased; attribute values and ordinary text
     have character references decoded; the content of a raw-text element comes
     as one ``Text(raw=True)`` (decoded only for ``<title>`` and ``<textarea>``).
+    Nothing follows a tag that never ends.
     """
-    pos = 0
-    length = len(text)
-    while pos < length:
-        found = _MARKUP.search(text, pos)  # a "<" before anything else is text
-        if found is None:
-            yield Text(html.unescape(text[pos:]), raw=False)
+    for token in iter_tokens(text):
+        kind = token.kind
+        if kind == "data":
+            data = text[token.start : token.end]
+            yield Text(unescape(data) if "&" in data else data, raw=False)
+        elif kind == "start":
+            yield Tag(token.name, attribute_dict(token.attrs), False, token.self_closing)
+        elif kind == "end":
+            yield Tag(token.name, {}, True)
+        elif kind == "raw":
+            data = text[token.start : token.end]
+            if token.name in RCDATA and "&" in data:
+                data = unescape(data)
+            yield Text(data, raw=True)
+        elif kind == "broken":
             return
-        lt = found.start()
-        if lt > pos:
-            yield Text(html.unescape(text[pos:lt]), raw=False)
-        nxt = text[lt + 1 : lt + 2]
-        if _is_letter(nxt):
-            name_match = _TAG_NAME.match(text, lt + 1)
-            assert name_match is not None
-            name = name_match.group().lower()
-            parsed = _attributes(text, name_match.end())
-            if parsed is None:
-                return
-            attrs, pos = parsed
-            yield Tag(name, attrs, end=False, self_closing=text[pos - 2] == "/")
-            if name in RAW_TEXT_ELEMENTS:
-                closing = _END_TAGS[name].search(text, pos)
-                stop = closing.start() if closing else length
-                content = text[pos:stop]
-                if name in _ESCAPABLE_RAW and "&" in content:
-                    content = html.unescape(content)
-                yield Text(content, raw=True)
-                if closing is None:
-                    return
-                close = text.find(">", closing.end())
-                if close < 0:
-                    return
-                yield Tag(name, {}, end=True)
-                pos = close + 1
-            elif name == "plaintext":
-                yield Text(text[pos:], raw=True)
-                return
-        elif nxt == "/" and _is_letter(text[lt + 2 : lt + 3]):
-            name_match = _TAG_NAME.match(text, lt + 2)
-            assert name_match is not None
-            parsed = _attributes(text, name_match.end())  # end tags may carry (ignored) attributes
-            if parsed is None:
-                return
-            pos = parsed[1]
-            yield Tag(name_match.group().lower(), {}, end=True)
-        elif text.startswith("<!--", lt):
-            close = text.find("-->", lt + 4)
-            if close < 0:
-                return
-            pos = close + 3
-        else:  # "<!", "<?", "</" + non-letter: a doctype, a processing instruction, a comment
-            close = text.find(">", lt + 2)
-            if close < 0:
-                return
-            pos = close + 1
+
+
+_BLOCK = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt",
+        "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+        "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+    }
+)  # fmt: skip
+#: Elements whose content a reader does not see (raw-text ones are skipped anyway).
+_HIDDEN = frozenset({"template", "svg", "math", "head"})
+_WHITESPACE = re.compile(r"\s+")
 
 
 def html_to_text(markup: str, *, max_chars: int | None = None) -> str:
@@ -190,7 +344,7 @@ def html_to_text(markup: str, *, max_chars: int | None = None) -> str:
     hidden = 0
     for token in tokens(markup):
         if isinstance(token, Tag):
-            if token.name in _HIDDEN and token.name not in RAW_TEXT_ELEMENTS:
+            if token.name in _HIDDEN:
                 if not token.self_closing:
                     hidden = max(0, hidden + (-1 if token.end else 1))
             elif token.name in _BLOCK:

@@ -7,9 +7,10 @@ with other text, and anything inside ``pre``, ``code``, ``script``, ``style``,
 ``textarea``, ``template`` or an existing ``<figure class="embedkit">`` are left
 alone, so rendering a page twice changes nothing the second time.
 
-The document is read with the standard library's HTML parser; the scan reports
-each standalone URL with its span, so the renderer (:mod:`embedkit.page._render`) can
-replace exactly those blocks and leave every other byte of the page unchanged.
+The document is read with the linear tokenizer of :mod:`embedkit._parse.markup`; the
+scan reports each standalone URL with its span, so the renderer
+(:mod:`embedkit.page._render`) can replace exactly those blocks and leave every other
+byte of the page unchanged.
 The scan also finds consent placeholders and the provider scripts they list.
 
     >>> find_standalone_urls("<p>See https://a.example/x</p>\\n<p>https://b.example/y</p>")
@@ -23,7 +24,7 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from embedkit.page._tokenize import Token, tokenize
+from embedkit._parse.markup import Token, tokenize
 
 __all__ = [
     "CONSENT_MARKER",
@@ -188,7 +189,7 @@ class _Paragraph:
 class PageScanner:
     """Walk a document's tokens once, recording standalone URLs and their offsets.
 
-    The tokens come from :func:`~embedkit.page._tokenize.tokenize`, which sees
+    The tokens come from :func:`~embedkit._parse.markup.tokenize`, which sees
     markup where a browser does: text inside raw-text elements, scripts, comments
     or a tag that never closes is never scanned.
     """

@@ -33,6 +33,7 @@ import jinja2
 
 from embedkit._errors import ConfigError, DocumentError, InvalidReference
 from embedkit._models import Embed
+from embedkit._parse.markup import tokenize
 from embedkit.page._autoembed import (
     CONSENT_MARKER,
     PageScanner,
@@ -44,7 +45,6 @@ from embedkit.page._autoembed import (
     scan,
 )
 from embedkit.page._body import sanitize_body
-from embedkit.page._tokenize import tokenize
 from embedkit.resolve._refs import parse_ref
 
 __all__ = [

@@ -36,7 +36,7 @@ from embedkit._values import as_int
 from embedkit.present._dom import Node, parse
 from embedkit.present._snapshot import PostSnapshot, layout_of
 
-__all__ = ["from_oembed", "name_and_handle", "parse_date", "shared_by"]
+__all__ = ["from_oembed", "from_oembed_tree", "name_and_handle", "parse_date", "shared_by"]
 
 #: Text fields longer than this are cut before any pattern looks at them.
 MAX_FIELD = 4096
@@ -61,9 +61,16 @@ _MONTH_NUMBERS = {name: i + 1 for i, name in enumerate(_MONTHS)}
 _MDY = re.compile(r"(?P<m>[A-Za-z]{3,9})\.?\s{1,3}(?P<d>\d{1,2}),?\s{1,3}(?P<y>\d{4})")
 
 
+#: What :func:`_clean` changes besides the ends: line breaks, tabs, no-break spaces,
+#: runs of spaces.
+_UNCLEAN = re.compile(r"[\t\u00a0\n\r\v\f\x1c-\x1e\x85\u2028\u2029]|  ")
+
+
 def _clean(text: str | None) -> str | None:
     if text is None:
         return None
+    if not _UNCLEAN.search(text):
+        return text.strip() or None
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
     out = "\n".join(line for line in lines if line)
     return out or None
@@ -79,10 +86,12 @@ def parse_date(text: str | None) -> datetime.date | datetime.datetime | None:
         return None
     text = text.strip()
     iso = text.replace("Z", "+00:00") if text.endswith("Z") else text
-    try:
-        parsed = datetime.datetime.fromisoformat(iso)
-    except ValueError:
-        parsed = None
+    parsed = None
+    if iso[:1].isdigit():  # an ISO date starts with its year (skips a costly ValueError)
+        try:
+            parsed = datetime.datetime.fromisoformat(iso)
+        except ValueError:
+            parsed = None
     if parsed is not None:
         if parsed.tzinfo is not None:
             return parsed.astimezone(datetime.UTC)
@@ -99,12 +108,22 @@ def parse_date(text: str | None) -> datetime.date | datetime.datetime | None:
     return None
 
 
+#: An absolute URL that ``urljoin`` would hand back unchanged: lower-case http(s), a
+#: host, no empty query or fragment, no path parameters, no brackets, nothing that
+#: ``urlsplit`` strips or rewrites.
+_PLAIN_URL = re.compile(
+    r"https?://[^/?#;\[\]\s\x00-\x1f\x7f][^?#;\[\]\s\x00-\x1f\x7f]*+"
+    r"(?:\?[^#;\[\]\s\x00-\x1f\x7f]++)?(?:#[^\[\]\s\x00-\x1f\x7f]++)?"
+)
+
+
 def _http_url(value: Any, base: Any = None) -> str | None:
     """``value`` as an absolute http(s) URL (relative ones joined to ``base``), else None."""
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_FIELD:
         return None
     value = value.strip()
-    if isinstance(base, str) and base.startswith(("http://", "https://")) and len(base) < 2048:
+    joinable = isinstance(base, str) and base.startswith(("http://", "https://"))
+    if joinable and len(base) < 2048 and not _PLAIN_URL.fullmatch(value):
         value = urljoin(base, value)
     if value.startswith("//"):
         value = "https:" + value
@@ -291,6 +310,21 @@ def from_oembed(
     ``platform`` is the matched provider's platform; without it the platform the
     URL belongs to (``ref.kind``) chooses the markup parser.
     """
+    return from_oembed_tree(data, ref, provider, platform=platform)
+
+
+def from_oembed_tree(
+    data: Mapping[str, Any],
+    ref: Ref,
+    provider: str | None,
+    *,
+    platform: str | None = None,
+    tree: Node | None = None,
+) -> PostSnapshot:
+    """:func:`from_oembed` with ``data["html"]`` already read (``tree``: its root).
+
+    Presentation reads an answer's markup once, for the sanitizer and for this.
+    """
     oembed_type = data.get("type") if isinstance(data.get("type"), str) else None
     kind = platform or ref.kind
     fields: dict[str, Any] = {
@@ -305,7 +339,7 @@ def from_oembed(
     html = data.get("html")
     parser = _PARSERS.get(kind or "")
     if isinstance(html, str) and parser is not None:
-        for name, value in parser(parse(html)).items():
+        for name, value in parser(tree if tree is not None else parse(html)).items():
             if value is not None:
                 fields[name] = value
     named = name_and_handle(fields["author_name"] or "")

@@ -46,9 +46,10 @@ from embedkit import _platforms
 from embedkit._models import EmbedKind, Ref
 from embedkit._platforms import Platform, PlatformSettings
 from embedkit._values import positive_int
-from embedkit.present._blockquotes import from_oembed
+from embedkit.present._blockquotes import from_oembed_tree
 from embedkit.present._card import is_card, present_card
-from embedkit.present._sanitize import Sanitized, sanitize
+from embedkit.present._dom import Document, read
+from embedkit.present._sanitize import Sanitized, sanitize, sanitize_read
 from embedkit.present._snapshot import (
     SNAPSHOT_FORMAT,
     PostSnapshot,
@@ -152,17 +153,30 @@ def _best_snapshot(
     data: Mapping[str, Any] | None,
     snapshot: Mapping[str, Any] | None,
     extra: PostSnapshot | None,
+    read_from: tuple[Mapping[str, Any], Document] | None,
 ) -> PostSnapshot:
+    """The best snapshot there is, its gaps filled from the weaker sources.
+
+    ``read_from``: an answer whose ``html`` is already read, and that read.
+    """
     sources: list[PostSnapshot | None] = []
     # For a fresh entry the data *is* the snapshot: parse the blockquote once.
-    candidates = (data,) if snapshot is None or snapshot == data else (data, snapshot)
+    candidates = (
+        (data,)
+        if snapshot is None or snapshot is data or snapshot == data
+        else (
+            data,
+            snapshot,
+        )
+    )
     for candidate in candidates:
         if not candidate:
             continue
         if candidate.get("format") == SNAPSHOT_FORMAT:
             sources.append(snapshot_from_dict(candidate))
         else:
-            sources.append(from_oembed(candidate, ref, provider, platform=platform))
+            tree = read_from[1].root if read_from and candidate is read_from[0] else None
+            sources.append(from_oembed_tree(candidate, ref, provider, platform=platform, tree=tree))
     sources.append(extra)
     sources.append(from_url(ref, provider))
     present_sources = [s for s in sources if s is not None]
@@ -224,7 +238,14 @@ def present(
     layout = layout_of(shown.id if shown else None, oembed_type)
     if ref.no_oembed and shown is not None and shown.oembed:
         layout = "link"  # a page the platform does not embed (a YouTube channel): a card
-    snap = _best_snapshot(ref, provider, platform, data, snapshot, extra_snapshot)
+    live_data = data
+    if not live_data and snapshot and snapshot.get("format") != SNAPSHOT_FORMAT:
+        live_data = snapshot  # a stale entry may carry only its last good snapshot
+    # The provider's markup is read once: for the sanitizer and for the fallback.
+    raw = live_data.get("html") if live_data else None
+    document = read(raw) if isinstance(raw, str) else None
+    read_from = (live_data, document) if live_data and document is not None else None
+    snap = _best_snapshot(ref, provider, platform, data, snapshot, extra_snapshot, read_from)
     name = display_name(shown.id if shown else None, provider, ref.url)
     noun = _NOUNS.get(layout, "post")
     common = {
@@ -256,13 +277,12 @@ def present(
     scripts: tuple[str, ...] = ()
     policy = matched.id if matched else None
     trusted = _trusted_scripts(ref, matched, settings)
-    if not data and snapshot and snapshot.get("format") != SNAPSHOT_FORMAT:
-        data = snapshot  # a stale entry may carry only its last good snapshot
-    if status in _LIVE and data and isinstance(data.get("html"), str):
-        ratio = aspect_ratio(data, layout)
-        title = data.get("title") if isinstance(data.get("title"), str) else None
-        cleaned = sanitize(
-            data["html"],
+    if status in _LIVE and live_data and isinstance(raw, str):
+        ratio = aspect_ratio(live_data, layout)
+        title = live_data.get("title") if isinstance(live_data.get("title"), str) else None
+        cleaned = sanitize_read(
+            raw,
+            document,
             policy,
             extra_scripts=trusted,
             extra_iframe_hosts=_own_hosts(ref, matched),

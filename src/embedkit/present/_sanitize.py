@@ -39,38 +39,49 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import nh3
 
 from embedkit import _platforms
+from embedkit._parse.markup import Attributes, iter_tokens, unescape
 from embedkit._platforms import DEFAULT_ALLOW, DEFAULT_POLICY
 from embedkit._redaction import get_logger
+from embedkit.present._dom import Document, read
 
 __all__ = [
     "KNOWN_SCRIPTS",
+    "MAX_ATTRIBUTES",
     "MAX_HTML_CHARS",
+    "MAX_NESTING",
     "MAX_TAGS",
     "Sanitized",
     "clean_allow",
     "clean_style",
     "iframe_hosts",
     "sanitize",
+    "sanitize_read",
 ]
 
 
 log = get_logger(__name__)
 
-#: Provider HTML longer than this, or with more tags than :data:`MAX_TAGS`, is not
-#: sanitized at all (the embed shows its static fallback): the HTML parser's cost
-#: grows with nesting depth, and no real embed comes close to these sizes.
+#: Provider HTML longer than this, with more tags than :data:`MAX_TAGS`, elements
+#: nested deeper than :data:`MAX_NESTING` or a tag with more attributes than
+#: :data:`MAX_ATTRIBUTES` is not sanitized at all (the embed shows its static
+#: fallback). nh3's tree builder, like every spec tree builder, searches the stack
+#: of open elements for each tag, so its cost grows with the product of size and
+#: depth (and with the attributes of one tag); these bounds keep it linear in the
+#: input, and no real embed comes close to them.
 MAX_HTML_CHARS = 256 * 1024
 MAX_TAGS = 10_000
+MAX_NESTING = 2_048
+MAX_ATTRIBUTES = 256
 
 
 @dataclass(frozen=True)
@@ -138,11 +149,14 @@ _FB_SDK = "https://connect.facebook.net/en_US/sdk.js"
 KNOWN_SCRIPTS: frozenset[str] = _platforms.bundled_scripts()
 
 _FB_FRAGMENT = re.compile(r"xfbml=1&version=v\d{1,2}\.\d{1,2}")
-_FB_LOADER = re.compile(r"""["'](?P<src>(?:https:)?//connect\.facebook\.net/[^"'\s]{1,300})["']""")
 
 
+@functools.lru_cache(maxsize=1024)
 def _normalise_script(src: str) -> str | None:
-    """Protocol-relative → https, http → https, query dropped (fragment only for FB)."""
+    """Protocol-relative → https, http → https, query dropped (fragment only for FB).
+
+    Remembered: the same few script URLs come with every embed of a provider.
+    """
     src = htmllib.unescape(src.strip())
     if src.startswith("//"):
         src = "https:" + src
@@ -161,42 +175,16 @@ def _normalise_script(src: str) -> str | None:
     return url
 
 
-class _ScriptFinder(HTMLParser):
-    """Collects ``<script src>`` URLs and Facebook SDK loader URLs from raw HTML."""
+def _find_scripts(srcs: Iterable[str], allowed: frozenset[str]) -> tuple[str, ...]:
+    """The script URLs in ``srcs`` that are exactly on ``allowed``, each once.
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.srcs: list[str] = []
-        self._in_script = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "script":
-            self._in_script = True
-            src = dict(attrs).get("src")
-            if src:
-                self.srcs.append(src)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script":
-            self._in_script = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_script:
-            self.srcs.extend(m.group("src") for m in _FB_LOADER.finditer(data))
-
-
-def _find_scripts(raw: str, allowed: frozenset[str]) -> tuple[str, ...]:
-    """The ``<script src>`` URLs in ``raw`` that are exactly on ``allowed``, each once."""
+    ``srcs`` are the ``<script src>`` values and Facebook loader URLs of the raw
+    markup, as :func:`embedkit.present._dom.read` found them.
+    """
     if not allowed:
         return ()
-    finder = _ScriptFinder()
-    try:
-        finder.feed(raw)
-        finder.close()
-    except Exception:  # html.parser is lenient; never let a parse hiccup break rendering
-        return ()
     found: list[str] = []
-    for src in finder.srcs:
+    for src in srcs:
         url = _normalise_script(src)
         if url is not None and url in allowed and url not in found:
             found.append(url)
@@ -331,23 +319,94 @@ _ATTR_NAME = re.compile(r"^[a-z][a-z0-9_.:-]*$")
 _VOID = frozenset({"br", "img", "hr", "wbr"})
 
 
-def _attr_filter(hosts: frozenset[str]) -> Callable[[str, str, str], str | None]:
-    def check(tag: str, attr: str, value: str) -> str | None:
-        if attr.startswith(("on", "data-embedkit")) or attr in ("srcdoc", "formaction"):
-            return None  # data-embedkit-* is the page's own contract, not the provider's
-        if tag == "iframe" and attr == "src":
-            return value if _host_allowed(value, hosts) else None
-        if attr == "style":
-            return None if _BAD_STYLE.search(value) else value
-        if _BAD_URL_VALUE.match(htmllib.unescape(value).replace("\x00", "")):
-            return None
-        return value
+def _check_attribute(tag: str, attr: str, value: str) -> str | None:
+    """nh3's attribute filter, the same for every policy (``value`` arrives decoded).
 
-    return check
+    Event handlers, ``srcdoc``, ``formaction`` and ``data-embedkit-*`` (the page's own
+    contract, not the provider's) go; a style that tries ``expression()``, ``url()``,
+    escapes or comments goes whole; a ``javascript:``-like value goes even when its
+    characters are written as references. Iframe hosts are checked afterwards, by
+    the re-serializer, with the hosts of the one embed.
+    """
+    del tag  # the same rules on every element
+    if attr == "style":
+        return None if _BAD_STYLE.search(value) else value
+    if attr.startswith(("on", "data-embedkit")) or attr in ("srcdoc", "formaction"):
+        return None
+    return None if _bad_url_value(value) else value
+
+
+def _bad_url_value(value: str) -> bool:
+    """A ``javascript:``-like value, even when its characters are written as references."""
+    return (":" in value or "&" in value) and bool(
+        _BAD_URL_VALUE.match(htmllib.unescape(value).replace("\x00", ""))
+    )
+
+
+#: Markup whose tokens depend on the tree a browser builds, not on the tokenizer alone:
+#: foreign content, ``<noscript>`` (parsed as markup with scripting off), ``<select>``,
+#: ``<frameset>`` and ``<template>`` (which ignore or move what they hold).
+_TREE_DEPENDENT = re.compile(r"<(?:svg|math|noscript|select|frameset|template)", re.IGNORECASE)
+
+
+def _filter_could_act(html: str, document: Document) -> bool:
+    """Whether nh3's attribute filter could remove anything from ``html``.
+
+    When it could not, nh3 runs without it: a Python callback per attribute makes nh3
+    take the GIL back for each one, which under many threads costs far more than the
+    check. The answer is read from the one pass of the linear tokenizer; markup where
+    that pass could see other attributes than nh3's tree builder always gets the
+    filter. Either way the re-serializer applies the same checks to nh3's output.
+    """
+    if _TREE_DEPENDENT.search(html):
+        return True
+    for attrs in document.attributes:
+        for name, value in attrs:
+            if name == "style":
+                if "&" in value or _BAD_STYLE.search(value):
+                    return True
+            elif _check_attribute("", name, value) is None:
+                return True
+    return False
+
+
+@functools.cache
+def _cleaner(platform: str | None, *, filtered: bool) -> nh3.Cleaner:
+    """The nh3 cleaner of a platform record's policy (``None``: the default), built once.
+
+    ``filtered``: with :func:`_check_attribute` as nh3's attribute filter.
+    """
+    record = _platforms.get(platform)
+    policy = record.sanitizer if record else DEFAULT_POLICY
+    attributes = {tag: set(names) for tag, names in policy.attributes.items()}
+    set_values: dict[str, dict[str, str]] = {}
+    if "iframe" in policy.tags:
+        attributes["iframe"] = set(attributes.get("iframe", set())) - {"loading"}
+        set_values["iframe"] = {"loading": "lazy"}
+    return nh3.Cleaner(
+        tags=set(policy.tags),
+        clean_content_tags=set(_CLEAN_CONTENT),
+        attributes=attributes,
+        attribute_filter=_check_attribute if filtered else None,
+        strip_comments=True,
+        link_rel="noopener noreferrer",
+        generic_attribute_prefixes={"data-"} if policy.data_prefix else None,
+        set_tag_attribute_values=set_values or None,
+        url_schemes={"http", "https"},
+        url_relative="deny",
+        filter_style_properties=set(policy.style_properties),
+    )
+
+
+_INVISIBLE = re.compile(r"\s")
 
 
 def _safe_url(value: str) -> bool:
-    cleaned = "".join(ch for ch in value if ch.isprintable() and not ch.isspace())
+    cleaned = value
+    if not value.isprintable() or _INVISIBLE.search(value):
+        cleaned = "".join(ch for ch in value if ch.isprintable() and not ch.isspace())
+    if cleaned.startswith(("http://", "https://")) and "[" not in cleaned and "]" not in cleaned:
+        return True  # what urlsplit says of it, without the work (brackets can raise)
     try:
         scheme = urlsplit(cleaned).scheme.lower()
     except ValueError:
@@ -355,68 +414,47 @@ def _safe_url(value: str) -> bool:
     return scheme in ("http", "https")
 
 
-class _Rewriter(HTMLParser):
-    """Re-serialises nh3 output, escaping everything again, and fixes up iframes."""
+def _kept_attributes(attrs: Attributes, styles: frozenset[str]) -> dict[str, str]:
+    """The attributes the re-serializer keeps, checked again (the first of a name wins)."""
+    kept: dict[str, str] = {}
+    for name, value in attrs:
+        if name in kept or not _ATTR_NAME.match(name):
+            continue
+        if name.startswith(("on", "data-embedkit")) or name in ("srcdoc", "formaction"):
+            continue
+        if name in _URL_ATTRS and not _safe_url(value):
+            continue
+        if _bad_url_value(value):
+            continue
+        if name == "style":
+            value = clean_style(value, styles)
+            if not value:
+                continue
+        kept[name] = value
+    return kept
+
+
+class _Iframes:
+    """What the re-serializer does to the iframes of one embed."""
+
+    __slots__ = ("allow", "fill", "force_title", "hosts", "title")
 
     def __init__(
         self,
-        tags: frozenset[str],
+        *,
         hosts: frozenset[str],
         title: str,
-        *,
         force_title: bool,
         fill: bool,
-        styles: frozenset[str],
         allow: frozenset[str],
     ) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags = tags
         self.hosts = hosts
         self.title = title
         self.force_title = force_title
         self.fill = fill
-        self.styles = styles
         self.allow = allow
-        self.out: list[str] = []
-        self.skip = 0
 
-    def set_cdata_mode(self, elem: str, *, escapable: bool = False) -> None:
-        """Never treat anything as raw text: nh3 output has no script or style."""
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.skip:
-            if tag == "iframe":
-                self.skip += 1
-            return
-        if tag not in self.tags:
-            return
-        kept: dict[str, str] = {}
-        for name, value in attrs:
-            value = value or ""
-            if not _ATTR_NAME.match(name) or name.startswith(("on", "data-embedkit")):
-                continue
-            if name == "srcdoc":
-                continue
-            if name in _URL_ATTRS and not _safe_url(value):
-                continue
-            if _BAD_URL_VALUE.match(value.replace("\x00", "")):
-                continue
-            if name == "style":
-                value = clean_style(value, self.styles)
-                if not value:
-                    continue
-            kept.setdefault(name, value)
-        if tag == "iframe":
-            self.skip = 1
-            if not _host_allowed(kept.get("src", ""), self.hosts):
-                return
-            self._fix_iframe(kept)
-        rendered = "".join(f' {n}="{htmllib.escape(v, quote=True)}"' for n, v in kept.items())
-        self.out.append(f"<{tag}{rendered}>")
-        if tag == "iframe":
-            self.out.append("</iframe>")
-
-    def _fix_iframe(self, kept: dict[str, str]) -> None:
+    def fix(self, kept: dict[str, str]) -> None:
         kept["loading"] = "lazy"
         if self.force_title or not kept.get("title", "").strip():
             kept["title"] = self.title
@@ -429,22 +467,83 @@ class _Rewriter(HTMLParser):
         if "allowfullscreen" in kept and "fullscreen" not in self.allow:
             del kept["allowfullscreen"]
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag not in _VOID and tag != "iframe":
-            self.handle_endtag(tag)
 
-    def handle_endtag(self, tag: str) -> None:
-        if self.skip:
-            if tag == "iframe":
-                self.skip -= 1
-            return
-        if tag in self.tags and tag not in _VOID and tag != "iframe":
-            self.out.append(f"</{tag}>")
+class _Rewriter:
+    """Re-serialises nh3 output for one policy, escaping everything again.
 
-    def handle_data(self, data: str) -> None:
-        if not self.skip:
-            self.out.append(htmllib.escape(data, quote=False))
+    One pass of the linear tokenizer. Only the policy's tags are written, each
+    attribute is checked again and escaped, every text is escaped, an iframe is
+    written empty (and only from an allowed host), and nothing inside an iframe is
+    written. What a start tag becomes depends only on its text (iframes aside), so
+    the tags providers repeat (``<p lang="en" dir="ltr">``) are rewritten once.
+    """
+
+    _MAX_REMEMBERED = 4096
+
+    def __init__(self, tags: frozenset[str], styles: frozenset[str]) -> None:
+        self.tags = tags
+        self.styles = styles
+        self._rewritten: dict[str, str] = {}
+
+    def _start_tag(self, tag: str, attrs: Attributes, self_closing: bool) -> str:
+        kept = _kept_attributes(attrs, self.styles) if attrs else {}
+        return self._render(tag, kept) + (f"</{tag}>" if self_closing and tag not in _VOID else "")
+
+    @staticmethod
+    def _render(tag: str, kept: dict[str, str]) -> str:
+        escape = htmllib.escape
+        return f"<{tag}" + "".join(f' {n}="{escape(v, quote=True)}"' for n, v in kept.items()) + ">"
+
+    def rewrite(self, cleaned: str, frames: _Iframes) -> str:
+        out: list[str] = []
+        escape = htmllib.escape
+        tags = self.tags
+        rewritten = self._rewritten
+        skip = 0  # inside an iframe
+        for kind, start, end, tag, attrs, self_closing in iter_tokens(cleaned):
+            if kind == "data" or kind == "raw":  # raw: an iframe's content (or, never, other)
+                if not skip:
+                    text = cleaned[start:end]
+                    if kind == "data" and "&" in text:
+                        text = unescape(text)
+                    if "&" in text or "<" in text or ">" in text:
+                        text = escape(text, quote=False)
+                    out.append(text)
+            elif kind == "start":
+                if skip:
+                    skip += tag == "iframe"
+                elif tag not in tags:
+                    continue
+                elif tag == "iframe":
+                    skip = 1
+                    kept = _kept_attributes(attrs, self.styles) if attrs else {}
+                    if _host_allowed(kept.get("src", ""), frames.hosts):
+                        frames.fix(kept)
+                        out.append(self._render(tag, kept) + "</iframe>")
+                else:
+                    source = cleaned[start:end]
+                    done = rewritten.get(source)
+                    if done is None:
+                        done = self._start_tag(tag, attrs, self_closing)
+                        if len(source) <= 256:
+                            if len(rewritten) >= self._MAX_REMEMBERED:
+                                rewritten.clear()
+                            rewritten[source] = done
+                    out.append(done)
+            elif kind == "end":
+                if skip:
+                    skip -= tag == "iframe"
+                elif tag in tags and tag not in _VOID and tag != "iframe":
+                    out.append(f"</{tag}>")
+        return "".join(out)
+
+
+@functools.cache
+def _rewriter(platform: str | None) -> _Rewriter:
+    """The re-serializer of a platform record's policy (``None``: the default)."""
+    record = _platforms.get(platform)
+    policy = record.sanitizer if record else DEFAULT_POLICY
+    return _Rewriter(policy.tags, policy.style_properties)
 
 
 def _script_urls(urls: Iterable[str]) -> frozenset[str]:
@@ -473,47 +572,57 @@ def sanitize(
     title); without it an iframe keeps its own title or gets the platform's name.
     ``fill_iframes`` sets width and height to 100% for a responsive wrapper.
     """
+    return sanitize_read(
+        html,
+        None,
+        platform,
+        extra_scripts=extra_scripts,
+        extra_iframe_hosts=extra_iframe_hosts,
+        iframe_title=iframe_title,
+        fill_iframes=fill_iframes,
+    )
+
+
+def sanitize_read(
+    html: str,
+    document: Document | None,
+    platform: str | None,
+    *,
+    extra_scripts: Iterable[str] = (),
+    extra_iframe_hosts: Iterable[str] = (),
+    iframe_title: str | None = None,
+    fill_iframes: bool = False,
+) -> Sanitized:
+    """:func:`sanitize`, with ``html`` already read (``document``: its :func:`read`).
+
+    Presentation reads an answer's markup once, for this and for the fallback.
+    """
     if not html or not html.strip():
         return Sanitized(html="", scripts=())
     if len(html) > MAX_HTML_CHARS or html.count("<") > MAX_TAGS:
         # real embed markup is a few KB; deeply nested megabytes only cost CPU time
         log.warning("provider HTML for %s is too large to sanitize; using the fallback", platform)
         return Sanitized(html="", scripts=())
+    document = document if document is not None else read(html)
+    if document.depth > MAX_NESTING or document.widest > MAX_ATTRIBUTES:
+        log.warning("provider HTML for %s is too deeply nested to sanitize", platform)
+        return Sanitized(html="", scripts=())
     record = _platforms.get(platform)
-    policy = record.sanitizer if record else DEFAULT_POLICY
-    own = frozenset(h.strip().lower() for h in extra_iframe_hosts if h and h.strip())
-    hosts = (record.iframe_hosts if record else frozenset()) | own
-    allowed_scripts = (record.scripts if record else frozenset()) | _script_urls(extra_scripts)
-    scripts = _find_scripts(html, allowed_scripts)
-    attributes = {tag: set(names) for tag, names in policy.attributes.items()}
-    set_values: dict[str, dict[str, str]] = {}
-    if "iframe" in policy.tags:
-        attributes["iframe"] = set(attributes.get("iframe", set())) - {"loading"}
-        set_values["iframe"] = {"loading": "lazy"}
-    cleaned = nh3.clean(
-        html,
-        tags=set(policy.tags),
-        clean_content_tags=set(_CLEAN_CONTENT),
-        attributes=attributes,
-        attribute_filter=_attr_filter(hosts),
-        strip_comments=True,
-        link_rel="noopener noreferrer",
-        generic_attribute_prefixes={"data-"} if policy.data_prefix else None,
-        set_tag_attribute_values=set_values or None,
-        url_schemes={"http", "https"},
-        url_relative="deny",
-        filter_style_properties=set(policy.style_properties),
-    )
+    hosts = record.iframe_hosts if record else frozenset()
+    if extra_iframe_hosts:
+        hosts = hosts | frozenset(h.strip().lower() for h in extra_iframe_hosts if h and h.strip())
+    allowed_scripts = record.scripts if record else frozenset()
+    if extra_scripts:
+        allowed_scripts = allowed_scripts | _script_urls(extra_scripts)
+    scripts = _find_scripts(document.scripts, allowed_scripts) if document.scripts else ()
+    key = record.id if record else None
+    cleaned = _cleaner(key, filtered=_filter_could_act(html, document)).clean(html)
     title = (iframe_title or "").strip()
-    rewriter = _Rewriter(
-        policy.tags | {"iframe"} if "iframe" in policy.tags else policy.tags,
-        hosts,
-        title or (record.name if record else "Embedded content"),
+    frames = _Iframes(
+        hosts=hosts,
+        title=title or (record.name if record else "Embedded content"),
         force_title=bool(title),
         fill=fill_iframes,
-        styles=policy.style_properties,
         allow=record.iframe_allow if record else DEFAULT_ALLOW,
     )
-    rewriter.feed(cleaned)
-    rewriter.close()
-    return Sanitized(html="".join(rewriter.out).strip(), scripts=scripts)
+    return Sanitized(html=_rewriter(key).rewrite(cleaned, frames).strip(), scripts=scripts)

@@ -88,7 +88,7 @@ def layout_of(platform: str | None, oembed_type: str | None = None) -> _platform
 def merge(best: PostSnapshot, *weaker: PostSnapshot | None) -> PostSnapshot:
     """``best`` with its empty fields filled from ``weaker`` sources, in order."""
     # Field values are immutable (str, int, dates), so no deep copy is needed.
-    names = [f.name for f in dataclasses.fields(PostSnapshot)]
+    names = _FIELD_NAMES
     values = {name: getattr(best, name) for name in names}
     for other in weaker:
         if other is None:
@@ -98,6 +98,9 @@ def merge(best: PostSnapshot, *weaker: PostSnapshot | None) -> PostSnapshot:
             if values[name] in (None, "") and value not in (None, ""):
                 values[name] = value
     return PostSnapshot(**values)
+
+
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(PostSnapshot))
 
 
 def snapshot_to_dict(s: PostSnapshot) -> dict[str, Any]:
