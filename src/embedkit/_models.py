@@ -1,12 +1,101 @@
-"""The values that flow through the resolver: references, oEmbed data, embeds."""
+"""The values that flow through the resolver: references, oEmbed data, embeds.
+
+An :class:`Embed` is immutable all the way down, so the resolver can hand the same
+one to every caller that asks for the same post: its ``data`` is a
+:class:`ReadOnlyDict` whose nested objects and arrays are read-only too
+(:func:`read_only`). They are still a ``dict`` and ``list`` to ``json.dumps``,
+``isinstance`` and ``dataclasses.asdict``; ``dict(embed.data)`` is a copy to change.
+
+>>> data = read_only({"title": "Hi", "sizes": [1, 2]})
+>>> data["title"] = "changed"
+Traceback (most recent call last):
+  ...
+TypeError: an embed's data is read-only: copy it with dict(...) to change it
+>>> import json; json.dumps(data)
+'{"title": "Hi", "sizes": [1, 2]}'
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
-__all__ = ["Embed", "EmbedKind", "EmbedStatus", "Ref"]
+__all__ = ["Embed", "EmbedKind", "EmbedStatus", "ReadOnlyDict", "ReadOnlyList", "Ref", "read_only"]
+
+_READ_ONLY = "an embed's data is read-only: copy it with dict(...) to change it"
+
+
+def _refuse(*_args: Any, **_kwargs: Any) -> NoReturn:
+    raise TypeError(_READ_ONLY)
+
+
+class ReadOnlyDict(dict[str, Any]):
+    """A ``dict`` that refuses every change (see the module docs).
+
+    It pickles and copies as itself; ``dict(...)`` and ``.copy()`` give a plain,
+    changeable ``dict``.
+    """
+
+    __slots__ = ()
+
+    __setitem__ = _refuse
+    __delitem__ = _refuse
+    __ior__ = _refuse
+    clear = _refuse
+    pop = _refuse
+    popitem = _refuse
+    setdefault = _refuse
+    update = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (dict(self),))
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self)
+
+
+class ReadOnlyList(list[Any]):
+    """A ``list`` that refuses every change; ``list(...)`` gives a changeable copy."""
+
+    __slots__ = ()
+
+    __setitem__ = _refuse
+    __delitem__ = _refuse
+    __iadd__ = _refuse
+    __imul__ = _refuse
+    append = _refuse
+    clear = _refuse
+    extend = _refuse
+    insert = _refuse
+    pop = _refuse
+    remove = _refuse
+    reverse = _refuse
+    sort = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (list(self),))
+
+    def __repr__(self) -> str:
+        return list.__repr__(self)
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ReadOnlyDict({key: _frozen(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return ReadOnlyList([_frozen(item) for item in value])
+    return value
+
+
+def read_only(data: Mapping[str, Any]) -> ReadOnlyDict:
+    """A read-only deep copy of JSON-like ``data`` (objects, arrays and scalars).
+
+    Nested dicts become :class:`ReadOnlyDict`, lists and tuples :class:`ReadOnlyList`;
+    the nesting depth is the caller's to bound (cache entries are at most 8 deep).
+    """
+    return ReadOnlyDict({key: _frozen(item) for key, item in data.items()})
+
 
 EmbedStatus = Literal["fresh", "cached", "stale", "gone", "fallback"]
 #: What an embed's markup is made from: the provider's answer (or the post's static
@@ -51,7 +140,10 @@ class Embed:
     (the provider says the post was deleted), ``fallback`` (no oEmbed data at all).
     ``html`` is the markup to insert; ``fallback_html`` is the static fallback,
     available for every embed. ``scripts`` are the allow-listed provider scripts a
-    page must load once for ``html`` to come alive.
+    page must load once for ``html`` to come alive. ``data`` is the provider's
+    answer (or the last snapshot); embeds from a :class:`~embedkit.Resolver` carry
+    it read-only (:class:`ReadOnlyDict`), because the same embed is handed to every
+    caller that asks for the same post while its cache entry is unchanged.
 
     ``kind`` is ``"card"`` when ``html`` is a link card built from the page's own
     metadata (an article URL no provider or discovery embeds, a YouTube channel page,

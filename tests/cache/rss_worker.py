@@ -4,10 +4,12 @@ Run by test_cache_locks.py's slow test (and by hand)::
 
     python -m tests.cache.rss_worker CACHE_DB TOTAL CHECKPOINT...
 
-Each resolve is a miss that takes the single-flight lock and fetches. The
-provider is an ``httpx.MockTransport`` answering the recorded Reuters post, so
-the run needs no server and measures the resolver, not a socket. Prints one JSON
-object: RSS in KiB at each checkpoint and the lock table's size at the end.
+Each post is resolved twice: a miss that takes the single-flight lock and
+fetches, then a hit served from the cache (which the resolver remembers, up to
+its ``presentation_memo``). The provider is an ``httpx.MockTransport`` answering
+the recorded Reuters post, so the run needs no server and measures the resolver,
+not a socket. Prints one JSON object: RSS in KiB at each checkpoint, the lock
+table's size and the number of remembered hits at the end.
 """
 
 from __future__ import annotations
@@ -40,14 +42,18 @@ def main(argv: list[str]) -> None:
     rss: dict[int, int] = {}
     with Resolver(cache=f"sqlite:///{db}", http=http) as resolver:
         for n in range(1, total + 1):
-            embed = resolver.resolve(f"https://x.com/reporter/status/{10**15 + n}")
+            post = f"https://x.com/reporter/status/{10**15 + n}"
+            embed = resolver.resolve(post)
             assert embed.status == "fresh", embed
+            embed = resolver.resolve(post)
+            assert embed.status == "cached", embed
             if n in checkpoints:
                 gc.collect()
                 rss[n] = rss_kib()
         locks = len(getattr(resolver.cache, "locks", ()))
+        remembered = len(resolver._hot)
     http.close()
-    print(json.dumps({"rss_kib": rss, "locks": locks}))
+    print(json.dumps({"rss_kib": rss, "locks": locks, "remembered": remembered}))
 
 
 if __name__ == "__main__":

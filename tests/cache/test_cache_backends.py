@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from embedkit._errors import CacheError
-from embedkit.resolve.cache import CacheBackend, Entry, cache_key, open_cache
+from embedkit.resolve.cache import CacheBackend, Entry, VersionedBackend, cache_key, open_cache
 
 NOW = 1_700_000_000.0
 TWEET = "https://x.com/reuters/status/1636212467429621760"
@@ -273,3 +273,33 @@ def test_threads_hammering_one_backend(backend: CacheBackend) -> None:
             got = backend.get(f"t{n}-{i}")
             assert got is not None
             assert got.data == {"n": n, "i": i, "s": "日本"}
+
+
+def test_every_backend_versions_its_entries(backend: CacheBackend) -> None:
+    assert isinstance(backend, VersionedBackend)
+    assert backend.version("k1") is None
+    assert backend.get_versioned("k1") is None
+    backend.set(make("k1", data={"html": "a"}))
+    first = backend.version("k1")
+    assert first is not None
+    assert backend.get_versioned("k1") == (make("k1", data={"html": "a"}), first)
+    assert backend.version("k1") == first  # reading changes nothing
+    backend.set(make("k1", data={"html": "a"}))  # the same entry again: still a new write
+    second = backend.version("k1")
+    assert second not in (None, first)
+    backend.set(make("k2"))
+    assert backend.version("k1") == second  # another key's write leaves it alone
+    backend.purge(url=TWEET)
+    assert backend.version("k1") is None
+    backend.set(make("k1"))
+    assert backend.version("k1") not in (None, first, second)
+    backend.delete("k1")
+    assert backend.version("k1") is None
+
+
+def test_a_closed_backend_refuses_version_reads(cache_url: str) -> None:
+    cache = open_cache(cache_url)
+    cache.set(make("k1"))
+    cache.close()
+    with pytest.raises(CacheError):
+        cache.version("k1")  # type: ignore[attr-defined]

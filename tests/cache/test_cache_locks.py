@@ -272,4 +272,5 @@ def test_rss_after_100k_distinct_resolves_stays_near_rss_after_10k(tmp_path: Pat
     report = json.loads(result.stdout)
     rss = {int(n): kib for n, kib in report["rss_kib"].items()}
     assert report["locks"] == 0
+    assert report["remembered"] == 4096  # the resolver's default presentation_memo
     assert rss[100000] - rss[10000] < 4 * 1024, rss  # KiB: within 4 MiB

@@ -235,3 +235,78 @@ def test_read_only_names_a_corrupt_file(tmp_path: Path) -> None:
     path.write_bytes(b"not a database at all " * 100)
     with pytest.raises(CacheError, match="not a usable SQLite database"):
         open_cache(f"sqlite:///{path}", mode="ro")
+
+
+#: The schema of a cache file written before entries had versions (embedkit 0.x).
+OLD_SCHEMA = """
+CREATE TABLE entries (
+    key TEXT PRIMARY KEY, url TEXT NOT NULL, provider TEXT, provider_norm TEXT,
+    params TEXT NOT NULL, data TEXT, fetched_at REAL NOT NULL, expires_at REAL NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('ok', 'gone')), snapshot TEXT, snapshot_at REAL,
+    error TEXT
+);
+CREATE TABLE blocks (provider TEXT PRIMARY KEY, until REAL NOT NULL);
+PRAGMA user_version = 1;
+INSERT INTO entries VALUES ('k', 'https://youtu.be/x', 'YouTube', 'youtube', '{}',
+    '{"html": "k"}', 1700000000.0, 1700000060.0, 'ok', NULL, NULL, NULL);
+"""
+
+
+def old_file(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(OLD_SCHEMA)
+    conn.close()
+
+
+def columns(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {row[1] for row in conn.execute("PRAGMA table_info(entries)")}
+
+
+def test_a_file_from_before_versions_gets_the_column_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "embeds.db"
+    old_file(path)
+    cache = SQLiteCache(path)
+    try:
+        assert "version" in columns(path)
+        assert cache.get_versioned("k") == (make("k"), None)  # an old row: no version
+        assert cache.version("k") is None
+        cache.set(make("k"))
+        found = cache.get_versioned("k")
+        assert found is not None
+        assert found[1] is not None
+        assert cache.version("k") == found[1]
+    finally:
+        cache.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1  # old readers still read
+
+
+def test_read_only_reads_a_file_from_before_versions_without_changing_it(tmp_path: Path) -> None:
+    path = tmp_path / "embeds.db"
+    old_file(path)
+    reader = SQLiteCache(path, mode="ro")
+    try:
+        assert reader.get("k") == make("k")
+        assert reader.get_versioned("k") == (make("k"), None)
+        assert reader.version("k") is None
+    finally:
+        reader.close()
+    assert "version" not in columns(path)
+
+
+def test_every_write_is_a_new_version_and_writers_never_share_one(tmp_path: Path) -> None:
+    path = tmp_path / "embeds.db"
+    first, second = SQLiteCache(path), SQLiteCache(path)
+    try:
+        seen = set()
+        for writer in (first, second) * 50:
+            writer.set(make("k"))
+            seen.add(first.version("k"))
+            assert second.version("k") == first.version("k")
+        assert len(seen) == 100
+        second.delete("k")
+        assert first.version("k") is None
+    finally:
+        first.close()
+        second.close()

@@ -9,6 +9,12 @@ The provider scripts the embeds need (``widgets.js``...) are emitted once, befor
 ``</body>``; in consent mode the page gets the one first-party consent script
 instead (see :func:`consent_script_path`).
 
+The page is scanned once. What the inserted embeds add to it (scripts already
+present, consent placeholders) is read from each embed's own markup, once per
+distinct markup (:func:`_fragment`); an embed whose markup could change how the
+rest of the page reads (an element left open, a stray end tag, a ``</body>``)
+makes the finished page be scanned again instead, as a whole.
+
 Example::
 
     >>> from embedkit import Resolver
@@ -20,6 +26,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import json
 import os
@@ -32,6 +39,7 @@ from typing import Any, Protocol
 import jinja2
 
 from embedkit._errors import ConfigError, DocumentError, InvalidReference
+from embedkit._memo import LruMemo
 from embedkit._models import Embed
 from embedkit._parse.markup import tokenize
 from embedkit.page._autoembed import (
@@ -98,6 +106,7 @@ class DocumentSource(EmbedSource, Protocol):
 _STATIC = Path(__file__).resolve().parents[1] / "static"
 
 
+@functools.lru_cache(maxsize=4096)
 def _valid(url: str) -> bool:
     try:
         parse_ref(url)
@@ -137,37 +146,137 @@ class _Embedded:
     ``scripts``: the provider scripts of live embeds. ``consent_scripts``: the
     scripts the inserted consent placeholders list (only embeds this pass
     inserted count, never markup that was on the page already), or ``None``
-    when no placeholder was inserted.
+    when no placeholder was inserted. ``present``: the ``<script src>`` URLs on the
+    new document; ``body_end``: where its ``</body>`` starts (``None``: a fragment).
     """
 
     html: str
     scripts: tuple[str, ...]
     consent_scripts: tuple[str, ...] | None
+    present: tuple[str, ...] = ()
+    body_end: int | None = None
 
 
-def _embed_found(html: str, found: list[Standalone], by_url: dict[str, Embed]) -> _Embedded:
+@dataclass(frozen=True, slots=True)
+class _Fragment:
+    """What one embed's markup adds to a page (see :func:`_fragment`).
+
+    ``scripts``: its ``<script src>`` URLs; ``consent``: the scripts its consent
+    placeholders list, ``None`` without a placeholder; ``neutral``: the markup
+    leaves the page around it reading exactly as before.
+    """
+
+    scripts: tuple[str, ...]
+    consent: tuple[str, ...] | None
+    neutral: bool
+
+
+#: Elements that never have content (the HTML standard's void elements).
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta",
+     "param", "source", "track", "wbr"}
+)  # fmt: skip
+#: What the markup of the embeds seen lately adds to a page: one scan per distinct markup.
+_FRAGMENTS: LruMemo[str, _Fragment] = LruMemo(1024)
+#: Longer markup is read again each time (its scan costs what its size does) rather
+#: than kept: the memo stays within 1024 × 64 KiB whatever providers send.
+_FRAGMENT_MEMO_MAX = 64 * 1024
+
+
+def _balanced(markup: str) -> bool:
+    """Whether every element ``markup`` opens it closes, and it closes nothing else."""
+    depth: dict[str, int] = {}
+    for token in tokenize(markup):
+        if token.kind == "start":
+            if token.name in _VOID or (token.self_closing and token.name in ("svg", "math")):
+                continue
+            depth[token.name] = depth.get(token.name, 0) + 1
+        elif token.kind == "end":
+            if token.name == "body" or not depth.get(token.name):
+                return False
+            depth[token.name] -= 1
+    return not any(depth.values())
+
+
+def _fragment(markup: str) -> _Fragment:
+    """What ``markup`` adds to the page it is inserted in, remembered per markup.
+
+    It is *neutral* when the page scanned with it in place reads the same
+    everywhere else: it starts and ends with a tag, opens and closes its own
+    elements only (so it ends outside any raw text, comment, script or opaque
+    element: a ``</body>`` right after it still counts), and holds no
+    ``</body>`` of its own. Then its scripts and consent placeholders are the
+    page's too; otherwise the renderer scans the finished page again.
+    """
+    known = _FRAGMENTS.get(markup)
+    if known is not None:
+        return known
+    probe = scan(markup + "</body>")
+    neutral = (
+        markup.startswith("<")
+        and markup.endswith(">")
+        and probe.body_end == len(markup)
+        and _balanced(markup)
+    )
+    found = _Fragment(
+        scripts=tuple(probe.script_srcs),
+        consent=tuple(probe.consent_scripts) if probe.placeholders else None,
+        neutral=neutral,
+    )
+    if len(markup) <= _FRAGMENT_MEMO_MAX:
+        _FRAGMENTS.put(markup, found)
+    return found
+
+
+def _embed_found(
+    html: str, page: PageScanner, found: list[Standalone], by_url: dict[str, Embed]
+) -> _Embedded:
     parts: list[str] = []
     scripts: dict[str, None] = {}
     consent: dict[str, None] | None = None
+    present = list(page.script_srcs)
+    body_end = page.body_end
+    neutral = True
     pos = 0
     for item in found:
         embed = by_url.get(item.url)
         if embed is None or not _embeddable(embed):
             continue
+        markup = embed.html
         parts.append(html[pos : item.start])
-        parts.append(embed.html)
+        parts.append(markup)
         pos = item.end
+        if page.body_end is not None and body_end is not None and item.start < page.body_end:
+            body_end += len(markup) - (item.end - item.start)
         scripts.update(dict.fromkeys(embed.scripts))
-        if has_consent_placeholder(embed.html):
+        fragment = _fragment(markup)
+        neutral = neutral and fragment.neutral
+        if not fragment.neutral:
+            listed = placeholder_scripts(markup) if has_consent_placeholder(markup) else None
+        else:
+            present.extend(fragment.scripts)
+            listed = fragment.consent
+        if listed is not None:
             consent = {} if consent is None else consent
-            consent.update(dict.fromkeys(placeholder_scripts(embed.html)))
+            consent.update(dict.fromkeys(listed))
     parts.append(html[pos:])
-    return _Embedded("".join(parts), tuple(scripts), None if consent is None else tuple(consent))
+    new = "".join(parts)
+    if not neutral:  # an embed may change how the rest reads: scan the result itself
+        again = scan(new)
+        present, body_end = again.script_srcs, again.body_end
+    return _Embedded(
+        new,
+        tuple(scripts),
+        None if consent is None else tuple(consent),
+        tuple(present),
+        body_end,
+    )
 
 
 def _embed_all(html: str, source: EmbedSource) -> _Embedded:
-    found = find_standalone(html)
-    return _embed_found(html, found, _resolve((f.url for f in found), source))
+    page = scan(html)
+    found = sorted(page.found, key=lambda item: item.start)  # what find_standalone gives
+    return _embed_found(html, page, found, _resolve((f.url for f in found), source))
 
 
 def embed_urls(html: str, source: EmbedSource) -> tuple[str, tuple[str, ...]]:
@@ -225,7 +334,6 @@ def script_tags(
 
 
 def _page_tags(
-    page: PageScanner,
     done: _Embedded,
     *,
     nonce: str | None,
@@ -242,7 +350,7 @@ def _page_tags(
         nonce=nonce,
         consent=consent,
         consent_script_url=consent_script_url or CONSENT_SCRIPT_NAME,
-        present=page.script_srcs,
+        present=done.present,
     )
 
 
@@ -282,15 +390,12 @@ def render_html(
         html = sanitize_body(html)
     done = _embed_all(html, source)
     new = done.html
-    page = scan(new)
-    tags = _page_tags(
-        page, done, nonce=nonce, consent=consent, consent_script_url=consent_script_url
-    )
+    tags = _page_tags(done, nonce=nonce, consent=consent, consent_script_url=consent_script_url)
     if not tags:
         return new
-    if page.body_end is None:
+    if done.body_end is None:
         return new + ("" if not new or new.endswith("\n") else "\n") + tags
-    return new[: page.body_end] + tags + new[page.body_end :]
+    return new[: done.body_end] + tags + new[done.body_end :]
 
 
 # -- assets -------------------------------------------------------------------------
@@ -414,9 +519,7 @@ def render_document(
         body = sanitize_body(body)
     done = _embed_all(body, resolver)
     body = done.html
-    tags = _page_tags(
-        scan(body), done, nonce=nonce, consent=resolver.consent or None, consent_script_url=None
-    )
+    tags = _page_tags(done, nonce=nonce, consent=resolver.consent or None, consent_script_url=None)
     context = {key: value for key, value in meta.items() if isinstance(key, str)}
     context.setdefault("title", path.stem.replace("-", " ").replace("_", " ").capitalize())
     template = resolver.environment.get_template(page_template)

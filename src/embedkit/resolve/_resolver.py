@@ -29,17 +29,18 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
 from embedkit import _platforms
 from embedkit._config import DEFAULT_TIMEOUT, env_flag, env_float
 from embedkit._errors import CacheError, FetchError, InvalidResponse, NotFound, RateLimited
 from embedkit._memo import LruMemo
-from embedkit._models import Embed, EmbedStatus, Ref
+from embedkit._models import Embed, EmbedStatus, Ref, read_only
 from embedkit._platforms import PlatformSettings
 from embedkit._redaction import get_logger
 from embedkit._templating import make_environment
@@ -52,7 +53,7 @@ from embedkit.resolve._oembed import OEmbedFetcher
 from embedkit.resolve._providers import Match, ProviderRegistry
 from embedkit.resolve._refs import parse_ref
 from embedkit.resolve._xapi import from_x_api
-from embedkit.resolve.cache import CacheBackend, Entry, cache_key, open_cache
+from embedkit.resolve.cache import CacheBackend, Entry, VersionedBackend, cache_key, open_cache
 from embedkit.resolve.cache._base import entry_problem
 from embedkit.resolve.cache._locks import LocalLocks
 from embedkit.resolve.cache._policy import (
@@ -95,8 +96,14 @@ class Resolver:
     (expired ones as ``stale``) and everything else falls back. ``consent=True``
     renders every embed as its fallback with a "load" button. ``discovery``
     lets URLs no provider matches find their oEmbed endpoint through the page.
+
     The rendered HTML of the last ``presentation_memo`` cache entries is kept in
-    memory, so a cache hit costs a lookup rather than a sanitize-and-render.
+    memory, so a cache hit costs a lookup rather than a sanitize-and-render; and
+    the finished :class:`Embed` of the last ``presentation_memo`` references served
+    from a fresh entry is kept too. While that entry is fresh and its version in
+    the cache is unchanged (the backend reads the version alone: another process's
+    refresh, tombstone or purge changes it), the same embed is handed out again.
+    ``refresh=True`` never takes that path.
     """
 
     def __init__(
@@ -160,6 +167,7 @@ class Resolver:
         self._match_ref = functools.lru_cache(maxsize=presentation_memo)(self.registry.match_ref)
         self._expanded: LruMemo[str, Ref] = LruMemo(presentation_memo)
         self._presented: LruMemo[tuple[object, ...], Presented] = LruMemo(presentation_memo)
+        self._hot = _HotMemo(presentation_memo)
         # Single-flight: the cache's own locks (shared by a fleet on Redis); a backend
         # of someone else's without lock() gets process-local ones.
         self._locks = LocalLocks()
@@ -195,7 +203,13 @@ class Resolver:
         Raises only :class:`InvalidReference` (and :class:`TypeError` for an
         unknown parameter); everything else ends in an embed.
         """
-        return self._resolve_safely(self._parse(ref), decisions.html_params(params), refresh)
+        parsed = self._parse(ref) if params else None  # (an invalid ref is reported first)
+        clean = decisions.html_params(params) if params else {}
+        if not refresh:
+            embed = self._hot_hit(ref, clean)
+            if embed is not None:
+                return embed
+        return self._resolve_safely(parsed or self._parse(ref), clean, refresh)
 
     def resolve_many(
         self,
@@ -215,16 +229,28 @@ class Resolver:
         """
         parsed = [self._parse(ref) for ref in refs]
         clean = decisions.html_params(params)
+        results: list[Embed | None] = [None] * len(parsed)
+        if not refresh:  # what the cache answers at once is not worth a thread
+            for index, ref in enumerate(parsed):
+                embed = results[index] = self._hot_hit(ref.raw, clean)
+                if embed is not None and on_result is not None:
+                    on_result(embed)
+        missing = [index for index, embed in enumerate(results) if embed is None]
 
-        def one(ref: Ref) -> Embed:
-            embed = self._resolve_safely(ref, clean, refresh)
+        def one(index: int) -> Embed:
+            embed = self._resolve_safely(parsed[index], clean, refresh)
             if on_result is not None:
                 on_result(embed)
             return embed
 
-        if len(parsed) <= 1 or self.max_workers <= 1 or getattr(_WORKER, "active", False):
-            return [one(ref) for ref in parsed]  # (a callback resolving again runs in place)
-        return list(self._workers().map(one, parsed))
+        if len(missing) <= 1 or self.max_workers <= 1 or getattr(_WORKER, "active", False):
+            done: Iterable[Embed] = [one(index) for index in missing]  # (a callback
+            # resolving again runs in place)
+        else:
+            done = self._workers().map(one, missing)
+        for index, embed in zip(missing, done, strict=True):
+            results[index] = embed
+        return cast("list[Embed]", results)
 
     def _workers(self) -> ThreadPoolExecutor:
         """The resolver's thread pool, started once: a batch does not wait for new threads."""
@@ -260,6 +286,27 @@ class Resolver:
             return self._locks.lock(key, self.lock_ttl)
         return cast("AbstractContextManager[bool]", lock(key, self.lock_ttl))
 
+    def _hot_hit(self, raw: str, params: dict[str, str]) -> Embed | None:
+        """The embed last served for ``raw`` and ``params``, if its entry is unchanged.
+
+        It is handed out again only while the entry it came from is fresh by the
+        resolver's clock and the cache still holds that very version of it; any
+        doubt (a backend error included) sends the caller down the full path.
+        """
+        if type(raw) is not str:  # only what parse_ref could have accepted
+            return None
+        hit = self._hot.get((raw, *params.items()) if params else raw)
+        if hit is None:
+            return None
+        try:
+            if hit.cache is not self.cache or not self.clock() < hit.expires_at:
+                return None
+            if cast("VersionedBackend", self.cache).version(hit.key) != hit.version:
+                return None
+        except Exception:  # the full path meets the same trouble and reports it
+            return None
+        return hit.embed
+
     def _resolve_safely(self, ref: Ref, params: dict[str, str], refresh: bool) -> Embed:
         """The "never raises" boundary: whatever goes wrong below ends in a fallback."""
         try:
@@ -276,6 +323,9 @@ class Resolver:
     def _resolve(self, ref: Ref, params: dict[str, str], refresh: bool) -> Embed:
         # One deadline for everything fetched for this reference: a short link's
         # expansion, a discovery page and the oEmbed answer share it.
+        # A short link's target is known only as long as its expansion is remembered:
+        # its embed is never handed out again without looking.
+        hot = not ref.needs_redirect
         with self.http.budget():
             if ref.needs_redirect and not self.offline:
                 ref = self._expand(ref)
@@ -287,18 +337,32 @@ class Resolver:
                     ready = _platforms.url_embed(record, ref, self.platform_settings) is not None
                     shown = self._embed(ref, found, "fresh" if ready else "fallback", None, None)
                     return shown or self._bare(ref, found, "the embed could not be shown")
-            return self._resolve_key(ref, found, cache_key(ref.url, params), params, refresh)
+            return self._resolve_key(
+                ref, found, cache_key(ref.url, params), params, refresh, hot=hot
+            )
 
     def _resolve_key(
-        self, ref: Ref, found: Match | None, key: str, params: dict[str, str], refresh: bool
+        self,
+        ref: Ref,
+        found: Match | None,
+        key: str,
+        params: dict[str, str],
+        refresh: bool,
+        *,
+        hot: bool = False,
     ) -> Embed:
-        entry = self._cache_get(key)
+        entry, version = self._cache_get_versioned(key)
         action = self._next_action(entry, found, refresh)
         if action == "serve":
             assert entry is not None
             status: EmbedStatus = "gone" if entry.state == "gone" else "cached"
             embed = self._embed(ref, found, status, entry, None)
             if embed is not None:
+                if hot and version is not None and not _asks_x_api(found, status, entry):
+                    self._hot.put(
+                        (ref.raw, *params.items()) if params else ref.raw,
+                        _Hot(self.cache, key, version, entry.expires_at, embed),
+                    )
                 return embed
             # A stored entry that cannot be presented is treated as absent.
             self._cache_drop(key)
@@ -501,7 +565,7 @@ class Resolver:
             status="fallback",
             provider=found.provider.name if found else None,
             html=markup,
-            data={},
+            data=read_only({}),
             fetched_at=None,
             expires_at=None,
             error=error,
@@ -524,7 +588,7 @@ class Resolver:
         data = entry.data if entry and entry.data is not None else None
         snapshot = entry.snapshot if entry else None
         extra = None
-        if snapshot is None and platform == "x" and status in ("gone", "fallback"):
+        if _asks_x_api(found, status, entry):
             extra = self._x_api_snapshot(ref)
         memo_key = None
         if extra is None:
@@ -563,7 +627,7 @@ class Resolver:
             status=status,
             provider=provider,
             html=shown.html,
-            data=dict(data or snapshot or {}),
+            data=read_only(data or snapshot or {}),
             fetched_at=entry.fetched_at if entry else None,
             expires_at=entry.expires_at if entry else None,
             error=error or (entry.error if entry and status != "cached" else None),
@@ -607,21 +671,34 @@ class Resolver:
 
     def _cache_get(self, key: str) -> Entry | None:
         """The entry under ``key``; None when there is none or it cannot be used."""
+        return self._cache_get_versioned(key)[0]
+
+    def _cache_get_versioned(self, key: str) -> tuple[Entry | None, Hashable | None]:
+        """The entry under ``key`` and its version (``None`` when the backend has none).
+
+        ``(None, None)`` when there is no entry or it cannot be used.
+        """
+        version: Hashable | None = None
         try:
-            entry = self.cache.get(key)
+            get_versioned = getattr(self.cache, "get_versioned", None)
+            if get_versioned is not None and getattr(self.cache, "version", None) is not None:
+                found = get_versioned(key)
+                entry, version = (None, None) if found is None else found
+            else:
+                entry = self.cache.get(key)
         except CacheError as exc:
             log.warning("cache read failed, treating as a miss: %s", exc)
-            return None
+            return None, None
         except Exception as exc:  # a backend that could not read a stored entry
             log.warning("cache entry %s is unreadable, treating as a miss: %s", key, exc)
-            return None
+            return None, None
         if entry is None:
-            return None
+            return None, None
         problem = entry_problem(entry)
         if problem is not None:
             log.warning("cache entry %s is unusable (%s), treating as a miss", key, problem)
-            return None
-        return entry
+            return None, None
+        return entry, version
 
     def _cache_drop(self, key: str) -> None:
         try:
@@ -652,6 +729,93 @@ class Resolver:
 
 
 _WORKER = threading.local()
+
+
+class _Hot(NamedTuple):
+    """An embed served from a fresh entry, and what says it still may be.
+
+    ``cache`` is the backend it came from, ``key`` the entry's cache key,
+    ``version`` the entry's version when it was read, ``expires_at`` its expiry.
+    """
+
+    cache: object
+    key: str
+    version: Hashable
+    expires_at: float
+    embed: Embed
+
+
+#: The most the remembered embeds of one resolver may weigh (their text, roughly).
+HOT_MEMO_BYTES = 64 * 1024 * 1024
+
+
+def _weight(value: object) -> int:
+    """Roughly how many bytes ``value``'s text takes (JSON-like data, bounded depth)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, Mapping):
+        return sum(len(k) + _weight(v) for k, v in value.items()) + 64
+    if isinstance(value, list | tuple):
+        return sum(_weight(v) for v in value) + 64
+    return 16
+
+
+def _embed_weight(embed: Embed) -> int:
+    return (
+        len(embed.ref) + len(embed.url) + len(embed.html) + len(embed.fallback_html)
+        + _weight(embed.data) + _weight(embed.scripts) + 512
+    )  # fmt: skip
+
+
+class _HotMemo:
+    """The last :class:`_Hot` embeds by (reference, parameters): an LRU.
+
+    It holds at most ``size`` embeds (``size`` 0 or less: none) weighing at most
+    ``max_bytes`` together (an embed heavier than that alone is not kept). A hit
+    takes no lock (``OrderedDict``'s operations are atomic under the GIL); adding
+    takes one, so the weight stays exact.
+    """
+
+    def __init__(self, size: int, max_bytes: int = HOT_MEMO_BYTES) -> None:
+        self.size = size
+        self.max_bytes = max_bytes
+        self.weight = 0
+        self._items: OrderedDict[Hashable, tuple[_Hot, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: Hashable) -> _Hot | None:
+        found = self._items.get(key)
+        if found is None:
+            return None
+        try:  # noqa: SIM105 (suppress() costs more than the lookup: this is the hot path)
+            self._items.move_to_end(key)
+        except KeyError:  # forgotten by another thread meanwhile
+            pass
+        return found[0]
+
+    def put(self, key: Hashable, hot: _Hot) -> None:
+        weight = _embed_weight(hot.embed)
+        if self.size <= 0 or weight > self.max_bytes:
+            return
+        with self._lock:
+            items = self._items
+            old = items.pop(key, None)
+            if old is not None:
+                self.weight -= old[1]
+            items[key] = (hot, weight)
+            self.weight += weight
+            while len(items) > self.size or self.weight > self.max_bytes:
+                self.weight -= items.popitem(last=False)[1][1]
+
+
+def _asks_x_api(found: Match | None, status: EmbedStatus, entry: Entry | None) -> bool:
+    """Whether presenting this embed consults the X API fallback (a fetch of its own)."""
+    platform = found.provider.platform if found else None
+    snapshot = entry.snapshot if entry else None
+    return snapshot is None and platform == "x" and status in ("gone", "fallback")
 
 
 def _mark_worker() -> None:

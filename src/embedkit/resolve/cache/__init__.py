@@ -23,7 +23,13 @@ True
 
 from __future__ import annotations
 
-from embedkit.resolve.cache._base import CacheBackend, CacheStats, Entry, cache_key
+from embedkit.resolve.cache._base import (
+    CacheBackend,
+    CacheStats,
+    Entry,
+    VersionedBackend,
+    cache_key,
+)
 from embedkit.resolve.cache._memory import MemoryCache
 from embedkit.resolve.cache._open import ENV_VAR, default_cache_url, open_cache
 from embedkit.resolve.cache._policy import CachePolicy, is_fresh, on_failure, on_gone, on_success
@@ -39,6 +45,7 @@ __all__ = [
     "MemoryCache",
     "RedisCache",
     "SQLiteCache",
+    "VersionedBackend",
     "cache_key",
     "default_cache_url",
     "is_fresh",

@@ -11,6 +11,13 @@ caller mutating what it stored or read never changes the cache.
 
 >>> cache_key("https://x.com/reuters/status/1", {"theme": "dark", "maxwidth": 550})
 'https://x.com/reuters/status/1 maxwidth=550&theme=dark'
+
+Versions: the built-in backends also give every stored entry a *version*, a small
+token that changes with every write of that key (:class:`VersionedBackend`). The
+resolver keeps the embeds it finished for fresh entries in memory and, on a hit,
+asks the backend only for the version (a short read, never the payload): another
+process's refresh, tombstone, purge or delete changes or removes it, so what is
+served is never older than what the cache holds.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -31,6 +38,7 @@ __all__ = [
     "CacheStats",
     "Entry",
     "EntryState",
+    "VersionedBackend",
     "cache_key",
     "entry_from_json",
     "entry_problem",
@@ -154,6 +162,30 @@ class CacheBackend(Protocol):
         ...
 
 
+@runtime_checkable
+class VersionedBackend(Protocol):
+    """A backend that versions its entries: what makes a cache hit cheap.
+
+    A version is a small hashable token that changes on every write of a key
+    (``set``, including a refresh, a failure record or a tombstone) and disappears
+    with the entry (``delete``, ``purge``, expiry). Tokens are unique across
+    processes, so two writers never give one key the same version. An entry
+    written without a version (by an older embedkit sharing the cache) has
+    ``None``, and is read in full every time.
+    """
+
+    def get_versioned(self, key: str) -> tuple[Entry, Hashable | None] | None:
+        """The entry under ``key`` and its version, read together; ``None`` when absent."""
+        ...
+
+    def version(self, key: str) -> Hashable | None:
+        """The version of the entry under ``key`` now; ``None`` when there is none.
+
+        Reads only the version, never the entry itself.
+        """
+        ...
+
+
 _WHITESPACE = re.compile(r"\s")
 
 
@@ -190,9 +222,18 @@ def cache_key(url: str, params: Mapping[str, object]) -> str:
     return f"{url} {'&'.join(pairs)}" if pairs else url
 
 
-def _entry_to_dict(entry: Entry) -> dict[str, Any]:
+#: How a versioned JSON entry starts: ``{"v":1,"ver":"`` then 16 hex digits and ``"``.
+VERSION_HEAD = f'{{"v":{ENTRY_FORMAT},"ver":"'.encode()
+#: The length of that versioned start, token and closing quote included.
+VERSION_PREFIX_BYTES = len(VERSION_HEAD) + 17
+
+
+def _entry_to_dict(entry: Entry, version: str | None = None) -> dict[str, Any]:
+    head: dict[str, Any] = {"v": ENTRY_FORMAT}
+    if version is not None:
+        head["ver"] = version
     return {
-        "v": ENTRY_FORMAT,
+        **head,
         "key": entry.key,
         "url": entry.url,
         "provider": entry.provider,
@@ -207,23 +248,45 @@ def _entry_to_dict(entry: Entry) -> dict[str, Any]:
     }
 
 
-def entry_to_json(entry: Entry) -> str:
+def entry_to_json(entry: Entry, *, version: str | None = None) -> str:
     """Serialize ``entry`` to compact JSON (raises TypeError/ValueError if it cannot).
 
     An entry that :func:`entry_problem` refuses, or whose JSON is over
     :data:`MAX_ENTRY_BYTES`, raises ValueError: the cache never stores what it
-    could not serve back.
+    could not serve back. ``version`` (16 lower-case hex digits) is written right
+    after the format number, so the first :data:`VERSION_PREFIX_BYTES` bytes of the
+    text are the entry's version (:func:`json_version`); readers ignore it.
+
+    >>> entry = Entry("k", "u", None, {}, None, 0.0, 1.0)
+    >>> entry_to_json(entry, version="00000000000000ff")[:VERSION_PREFIX_BYTES]
+    '{"v":1,"ver":"00000000000000ff"'
     """
     problem = entry_problem(entry)
     if problem is not None:
         raise ValueError(problem)
+    if version is not None and not re.fullmatch(r"[0-9a-f]{16}", version):
+        raise ValueError("an entry version is 16 lower-case hex digits")
     try:
-        text = json.dumps(_entry_to_dict(entry), ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(_entry_to_dict(entry, version), ensure_ascii=False, separators=(",", ":"))
     except RecursionError:
         raise ValueError("the entry nests too deeply") from None
     if len(text) > MAX_ENTRY_BYTES:
         raise ValueError(f"the entry is larger than {MAX_ENTRY_BYTES} bytes")
     return text
+
+
+def json_version(text: bytes) -> bytes | None:
+    """The version at the start of a stored JSON entry, or ``None`` when it has none.
+
+    >>> json_version(b'{"v":1,"ver":"00000000000000ff","key":"k"}')
+    b'{"v":1,"ver":"00000000000000ff"'
+    >>> json_version(b'{"v":1,"key":"k"}') is None
+    True
+    """
+    head = text[:VERSION_PREFIX_BYTES]
+    if len(head) == VERSION_PREFIX_BYTES and head.startswith(VERSION_HEAD) and head[-1:] == b'"':
+        return head
+    return None
 
 
 def _finite(value: object) -> bool:

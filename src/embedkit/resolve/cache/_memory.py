@@ -3,7 +3,9 @@
 It lives as long as the process and is shared by every thread that holds it.
 Entries are kept as JSON text, exactly as the other backends store them, so
 values come back as fresh plain ``dict``/``list`` objects and behave the same
-whichever backend a test or a site uses.
+whichever backend a test or a site uses. Each write gives the key a new version
+(a number no other write in the process uses): :meth:`MemoryCache.version` is a
+dictionary lookup.
 
 >>> from embedkit.resolve.cache._base import Entry
 >>> cache = MemoryCache()
@@ -14,8 +16,10 @@ whichever backend a test or a site uses.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import Counter
+from collections.abc import Hashable
 from contextlib import AbstractContextManager
 
 from embedkit._errors import CacheError
@@ -30,6 +34,9 @@ from embedkit.resolve.cache._locks import LocalLocks
 
 __all__ = ["MemoryCache"]
 
+#: Versions for every memory cache of the process: no two writes share one.
+_VERSIONS = itertools.count(1)
+
 
 class MemoryCache:
     """A process-local cache: thread-safe, gone when the process ends."""
@@ -39,7 +46,7 @@ class MemoryCache:
 
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
-        self._entries: dict[str, str] = {}
+        self._entries: dict[str, tuple[str, int]] = {}  # key: (JSON text, version)
         self._blocks: dict[str, float] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -57,10 +64,20 @@ class MemoryCache:
         return entry_from_json(text)
 
     def get(self, key: str) -> Entry | None:
+        found = self.get_versioned(key)
+        return None if found is None else found[0]
+
+    def get_versioned(self, key: str) -> tuple[Entry, Hashable | None] | None:
         with self._lock:
             self._check_open()
-            text = self._entries.get(key)
-        return None if text is None else self._decode(text)
+            stored = self._entries.get(key)
+        return None if stored is None else (self._decode(stored[0]), stored[1])
+
+    def version(self, key: str) -> Hashable | None:
+        with self._lock:
+            self._check_open()
+            stored = self._entries.get(key)
+        return None if stored is None else stored[1]
 
     def set(self, entry: Entry) -> None:
         try:
@@ -69,7 +86,7 @@ class MemoryCache:
             raise CacheError(f"memory cache: entry {entry.key!r} is not JSON data: {exc}") from exc
         with self._lock:
             self._check_open()
-            self._entries[entry.key] = text
+            self._entries[entry.key] = (text, next(_VERSIONS))
 
     def delete(self, key: str) -> bool:
         with self._lock:
@@ -85,7 +102,7 @@ class MemoryCache:
         with self._lock:
             self._check_open()
             doomed = []
-            for key, text in self._entries.items():
+            for key, (text, _version) in self._entries.items():
                 entry = self._decode(text)
                 if wanted is not None and (entry.provider or "").casefold() != wanted:
                     continue
@@ -99,7 +116,7 @@ class MemoryCache:
     def stats(self, now: float) -> CacheStats:
         with self._lock:
             self._check_open()
-            texts = list(self._entries.values())
+            texts = [text for text, _version in self._entries.values()]
         entries = [self._decode(text) for text in texts]
         providers = Counter(entry.provider or NO_PROVIDER for entry in entries)
         return CacheStats(

@@ -8,6 +8,10 @@ behind never removes the wrong entry. Rate-limit stops are keys
 ``<prefix>block:<provider>`` holding the end time, with a PX expiry so they
 clean themselves up.
 
+Every write starts the JSON value with a random version (``{"v":1,"ver":"<16 hex>"``),
+so :meth:`RedisCache.version` is a ``GETRANGE`` of those first bytes, never the
+whole entry; a value written by an older embedkit has no version and is read in full.
+
 Single-flight locks are keys ``<prefix>lock:<key>`` set with ``SET NX PX`` and a
 random token; the holder deletes its own token only (a compare-and-delete
 script), and the PX expiry frees a lock whose holder died. Within one process
@@ -37,7 +41,7 @@ import math
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -47,10 +51,12 @@ from embedkit._errors import CacheError, ConfigError
 from embedkit._redaction import get_logger, redact, redact_url
 from embedkit.resolve.cache._base import (
     NO_PROVIDER,
+    VERSION_PREFIX_BYTES,
     CacheStats,
     Entry,
     entry_from_json,
     entry_to_json,
+    json_version,
 )
 from embedkit.resolve.cache._locks import LocalLocks
 
@@ -284,13 +290,24 @@ class RedisCache:
     # -- the backend protocol -------------------------------------------------
 
     def get(self, key: str) -> Entry | None:
+        found = self.get_versioned(key)
+        return None if found is None else found[0]
+
+    def get_versioned(self, key: str) -> tuple[Entry, Hashable | None] | None:
         with self._guarded(f"reading {key!r}"):
             value = self._client.get(self._entry_key(key))
-            return None if value is None else entry_from_json(value)
+            if value is None:
+                return None
+            return entry_from_json(value), json_version(value)
+
+    def version(self, key: str) -> Hashable | None:
+        with self._guarded(f"reading the version of {key!r}"):
+            head = self._client.getrange(self._entry_key(key), 0, VERSION_PREFIX_BYTES - 1)
+            return json_version(head) if head else None
 
     def set(self, entry: Entry) -> None:
         with self._guarded(f"writing {entry.key!r}"):
-            text = entry_to_json(entry)
+            text = entry_to_json(entry, version=secrets.token_hex(8))
             self._set_script(
                 keys=[self._entry_key(entry.key), *self._indexes(entry)],
                 args=[text, self._px(entry), entry.key],

@@ -11,6 +11,16 @@ of one.
 
 Connections come from a small pool, so the backend can be shared by a thread
 pool; each thread borrows a connection for one operation and gives it back.
+A read is one ``SELECT`` (one statement is its own snapshot: no explicit
+transaction around it).
+
+Every write gives the row a new ``version``: a random 63-bit number, so writers in
+different processes never give a key the same one. :meth:`SQLiteCache.version`
+reads that column alone (a primary-key lookup that never touches the payload),
+which is what a resolver's cache hit costs. The column was added without a new
+schema version: a file from an older embedkit gets it on first open for writing
+(``ALTER TABLE ... ADD COLUMN``, instant), and an older embedkit sharing the file
+keeps reading and writing it (its rows have no version and are read in full).
 
 The schema is versioned with ``PRAGMA user_version``: a file written by a newer
 embedkit is refused with a :class:`~embedkit._errors.CacheError` rather than
@@ -36,9 +46,10 @@ from __future__ import annotations
 import json
 import os
 import queue
+import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
@@ -67,7 +78,8 @@ CREATE TABLE IF NOT EXISTS entries (
     state         TEXT NOT NULL CHECK (state IN ('ok', 'gone')),
     snapshot      TEXT,
     snapshot_at   REAL,
-    error         TEXT
+    error         TEXT,
+    version       INTEGER
 );
 CREATE INDEX IF NOT EXISTS entries_provider ON entries (provider_norm);
 CREATE INDEX IF NOT EXISTS entries_url ON entries (url);
@@ -81,6 +93,9 @@ CREATE TABLE IF NOT EXISTS blocks (
 _COLUMNS = (
     "key, url, provider, params, data, fetched_at, expires_at, state, snapshot, snapshot_at, error"
 )
+_SELECT = f"SELECT {_COLUMNS} FROM entries WHERE key = ?"
+_SELECT_VERSIONED = f"SELECT {_COLUMNS}, version FROM entries WHERE key = ?"
+_SELECT_VERSION = "SELECT version FROM entries WHERE key = ?"
 
 
 def _dumps(value: Mapping[str, Any] | None) -> str | None:
@@ -127,6 +142,8 @@ class SQLiteCache:
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         self._closed = False
+        #: Whether the file has the version column (an old file opened read-only may not).
+        self._versioned = False
         #: Single-flight locks for this process's threads (other processes on the
         #: same file are not coordinated: a fleet that must be shares Redis).
         self.locks = LocalLocks()
@@ -254,10 +271,26 @@ class SQLiteCache:
                 f"sqlite cache at {self.location} is not an embedkit cache (schema version "
                 f"{version}); nothing was changed"
             )
+        self._versioned = self._has_version_column(conn)  # read-only: never added here
+
+    def _has_version_column(self, conn: sqlite3.Connection) -> bool:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(entries)")}
+        return "version" in columns
+
+    def _add_version_column(self, conn: sqlite3.Connection) -> None:
+        """A file from before entry versions: add the column (under the write lock)."""
+        if self._has_version_column(conn):
+            return
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        if not self._has_version_column(conn):  # another process may have added it
+            conn.execute("ALTER TABLE entries ADD COLUMN version INTEGER")
 
     def _init_schema(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
+            self._add_version_column(conn)
+            self._versioned = True
             return
         if version > SCHEMA_VERSION:
             raise CacheError(
@@ -283,6 +316,7 @@ class SQLiteCache:
             if statement.strip():
                 conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._versioned = True
 
     # -- the backend protocol -------------------------------------------------
 
@@ -303,12 +337,77 @@ class SQLiteCache:
             error=error,
         )
 
-    def get(self, key: str) -> Entry | None:
-        def read(conn: sqlite3.Connection) -> Entry | None:
-            row = conn.execute(f"SELECT {_COLUMNS} FROM entries WHERE key = ?", (key,)).fetchone()
-            return None if row is None else self._row_to_entry(row)
+    def _select(self, sql: str, key: str) -> tuple[Any, ...] | None:
+        """One primary-key ``SELECT``: a pooled connection, no explicit transaction.
 
-        return self._run(read, write=False)
+        The common case costs the statement alone; anything unusual (an empty
+        pool, a busy or closed database) goes through :meth:`_run`, which
+        connects, retries and words the error.
+        """
+        if not self._closed:
+            try:
+                conn = self._pool.get_nowait()
+            except queue.Empty:
+                pass
+            else:
+                try:
+                    row: tuple[Any, ...] | None = conn.execute(sql, (key,)).fetchone()
+                except sqlite3.Error:
+                    pass  # busy, closed meanwhile...: the careful path below says what
+                else:
+                    self._pool.put(conn)
+                    return row
+                self._give_back(conn)
+
+        def read(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
+            found: tuple[Any, ...] | None = conn.execute(sql, (key,)).fetchone()
+            return found
+
+        return self._run(read, transaction=False)
+
+    def _give_back(self, conn: sqlite3.Connection) -> None:
+        """Return a connection after a failed statement: to the pool if still usable."""
+        try:
+            usable = not conn.in_transaction
+        except sqlite3.Error:  # closed meanwhile
+            usable = False
+        with self._guard:
+            usable = usable and not self._closed
+            if not usable and conn in self._all:
+                self._all.remove(conn)
+        if usable:
+            self._pool.put(conn)
+        else:
+            with suppress(sqlite3.Error):
+                conn.close()
+
+    def get(self, key: str) -> Entry | None:
+        try:
+            row = self._select(_SELECT, key)
+            return None if row is None else self._row_to_entry(row)
+        except (ValueError, TypeError) as exc:
+            raise self._unusable(exc) from exc
+
+    def get_versioned(self, key: str) -> tuple[Entry, Hashable | None] | None:
+        if not self._versioned:
+            entry = self.get(key)
+            return None if entry is None else (entry, None)
+        try:
+            row = self._select(_SELECT_VERSIONED, key)
+            return None if row is None else (self._row_to_entry(row[:-1]), row[-1])
+        except (ValueError, TypeError) as exc:
+            raise self._unusable(exc) from exc
+
+    def version(self, key: str) -> Hashable | None:
+        if not self._versioned:
+            return None
+        row = self._select(_SELECT_VERSION, key)
+        return None if row is None else row[0]
+
+    def _unusable(self, exc: Exception) -> CacheError:
+        return CacheError(
+            f"sqlite cache at {self.location} holds or was given an unusable entry: {exc}"
+        )
 
     def set(self, entry: Entry) -> None:
         try:
@@ -321,9 +420,9 @@ class SQLiteCache:
         def write(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "INSERT OR REPLACE INTO entries (key, url, provider, provider_norm, params, "
-                "data, fetched_at, expires_at, state, snapshot, snapshot_at, error) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
+                "data, fetched_at, expires_at, state, snapshot, snapshot_at, error, version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, secrets.randbits(63)),
             )
 
         self._run(write, write=True)
