@@ -25,20 +25,10 @@ MIN_SECONDS = 0.02
 
 
 def _time(work: Callable[[T], object], item: T, repeat: int) -> float:
-    """Seconds for ``repeat`` runs, the garbage collector paused.
-
-    A cyclic collection walks every live object, so where it falls would make the
-    larger input look slower for a reason that is not the algorithm under test.
-    """
-    gc.collect()
-    gc.disable()
-    try:
-        started = time.perf_counter()
-        for _ in range(repeat):
-            work(item)
-        return time.perf_counter() - started
-    finally:
-        gc.enable()
+    started = time.perf_counter()
+    for _ in range(repeat):
+        work(item)
+    return time.perf_counter() - started
 
 
 def growth_ratio(
@@ -70,7 +60,27 @@ def assert_linear(
     (for inputs that must stay under a bound of the code under test). A noisy measurement
     is retried (up to ``attempts`` times) before failing, so only a ratio that
     stays high, as a super-linear algorithm's does, fails.
+
+    The garbage collector is paused while timing: a cyclic collection walks every live
+    object, so where one falls would make the larger input look slower for a reason
+    that is not the algorithm under test.
     """
+    gc.collect()
+    gc.disable()
+    try:
+        _assert_linear(work, make, n, attempts=attempts, max_n=max_n)
+    finally:
+        gc.enable()
+
+
+def _assert_linear(
+    work: Callable[[T], object],
+    make: Callable[[int], T],
+    n: int,
+    *,
+    attempts: int,
+    max_n: int | None,
+) -> None:
     once = _time(work, make(n), 1)
     for _ in range(3):
         if once >= MIN_SECONDS or (max_n is not None and 4 * n > max_n):
