@@ -1,4 +1,4 @@
-"""A raw TCP listener on 127.0.0.1, for servers that misbehave below HTTP.
+"""Local servers for tests: a raw TCP listener and a quiet threading HTTP server.
 
 The provider simulator speaks correct HTTP; the tests of hostile servers need to
 write exactly the bytes they choose (malformed headers, a proxy refusing its
@@ -13,10 +13,33 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 from collections.abc import Callable
+from http.server import ThreadingHTTPServer
 
-__all__ = ["Loopback", "read_head"]
+__all__ = ["LocalHTTPServer", "Loopback", "read_head"]
+
+#: What a client that gives up on a request leaves behind on the server side.
+_CLIENT_LEFT = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, TimeoutError)
+
+
+class LocalHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server for tests on 127.0.0.1 that never blocks a test's end.
+
+    The clients under test hang up on purpose (deadlines, size caps, cancelled
+    batches); that is not a server error, so it is not printed. Anything else a
+    handler raises still is.
+    """
+
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], _CLIENT_LEFT):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def read_head(conn: socket.socket) -> bytes:

@@ -31,12 +31,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
+from tests.loopback import LocalHTTPServer
 
 __all__ = [
     "ALIASES",
@@ -338,12 +339,6 @@ DEFAULT_PROVIDER_NAMES: tuple[str, ...] = (
 )
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-
-
 class ProviderSimulator:
     """A threading HTTP server on 127.0.0.1 that plays oEmbed providers.
 
@@ -360,7 +355,7 @@ class ProviderSimulator:
         self._faults: dict[str, list[_Fault]] = {}
         self._requests: list[RecordedRequest] = []
         self._stopping = threading.Event()
-        self._server = _Server(("127.0.0.1", 0), _make_handler(self))
+        self._server = LocalHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Any
 
 from embedkit.resolve.cache import Entry, open_cache
 
@@ -30,7 +31,9 @@ def entry(writer: int, n: int, *, blob: int = 0) -> Entry:
     )
 
 
-def write_and_read(url: str, writer: int, writers: int, start_at: float, seconds: float) -> dict:
+def write_and_read(
+    url: str, writer: int, writers: int, start_at: float, seconds: float
+) -> dict[str, Any]:
     """Write entries and read others' as fast as possible; count what went wrong."""
     errors: list[str] = []
     written = reads = seen = 0

@@ -93,7 +93,7 @@ def test_values_are_copies(backend: CacheBackend) -> None:
     got = backend.get("k1")
     assert got is not None
     assert got.data == {"html": "<p>a</p>", "list": [1]}
-    got.data["list"].append(2)  # type: ignore[index]
+    got.data["list"].append(2)
     again = backend.get("k1")
     assert again is not None
     assert again.data == {"html": "<p>a</p>", "list": [1]}

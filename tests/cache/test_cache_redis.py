@@ -5,12 +5,16 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from tests.cache.redis_helpers import RedisServer, free_port, start_redis
 
 from embedkit._errors import CacheError, ConfigError
 from embedkit.resolve.cache import Entry, open_cache
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 redis = pytest.importorskip("redis", reason="the redis package (embedkit[redis]) is not installed")
 
@@ -26,7 +30,7 @@ def make(key: str, *, ttl: float = 3600, provider: str | None = "YouTube") -> En
 
 
 @pytest.fixture
-def raw(redis_server: RedisServer) -> Iterator[redis.Redis]:
+def raw(redis_server: RedisServer) -> Iterator[Redis]:
     client = redis.Redis(host="127.0.0.1", port=redis_server.port)
     try:
         yield client
@@ -38,7 +42,7 @@ def prefix() -> str:
     return f"t-{uuid.uuid4().hex[:10]}:"
 
 
-def test_layout_of_keys(redis_server: RedisServer, raw: redis.Redis) -> None:
+def test_layout_of_keys(redis_server: RedisServer, raw: Redis) -> None:
     p = prefix()
     cache = open_cache(redis_server.url(prefix=p))
     cache.set(make("k1"))
@@ -63,7 +67,7 @@ def test_layout_of_keys(redis_server: RedisServer, raw: redis.Redis) -> None:
     ],
 )
 def test_entry_key_expiry_outlives_the_entry(
-    redis_server: RedisServer, raw: redis.Redis, extra: str, ttl: float, expected_seconds: float
+    redis_server: RedisServer, raw: Redis, extra: str, ttl: float, expected_seconds: float
 ) -> None:
     p = prefix()
     cache = open_cache(redis_server.url(prefix=p, extra=extra))
@@ -74,7 +78,7 @@ def test_entry_key_expiry_outlives_the_entry(
     cache.close()
 
 
-def test_retention_none_never_expires(redis_server: RedisServer, raw: redis.Redis) -> None:
+def test_retention_none_never_expires(redis_server: RedisServer, raw: Redis) -> None:
     p = prefix()
     cache = open_cache(redis_server.url(prefix=p, extra="retention=none"))
     cache.set(make("k"))
@@ -83,9 +87,7 @@ def test_retention_none_never_expires(redis_server: RedisServer, raw: redis.Redi
     cache.close()
 
 
-def test_index_lives_as_long_as_its_longest_member(
-    redis_server: RedisServer, raw: redis.Redis
-) -> None:
+def test_index_lives_as_long_as_its_longest_member(redis_server: RedisServer, raw: Redis) -> None:
     p = prefix()
     cache = open_cache(redis_server.url(prefix=p, extra="retention=100"))
     cache.set(make("long", ttl=5000))
@@ -94,7 +96,7 @@ def test_index_lives_as_long_as_its_longest_member(
     cache.close()
 
 
-def test_expired_keys_leave_purge_correct(redis_server: RedisServer, raw: redis.Redis) -> None:
+def test_expired_keys_leave_purge_correct(redis_server: RedisServer, raw: Redis) -> None:
     p = prefix()
     cache = open_cache(redis_server.url(prefix=p, extra="retention=0.05"))
     cache.set(make("gone-soon", ttl=0))
@@ -146,7 +148,7 @@ def test_other_databases_are_separate(redis_server: RedisServer) -> None:
     db3.close()
 
 
-def test_block_key_expires_after_its_end(redis_server: RedisServer, raw: redis.Redis) -> None:
+def test_block_key_expires_after_its_end(redis_server: RedisServer, raw: Redis) -> None:
     p = prefix()
     cache = open_cache(redis_server.url(prefix=p))
     cache.block("Twitter", time.time() + 30)
@@ -155,9 +157,7 @@ def test_block_key_expires_after_its_end(redis_server: RedisServer, raw: redis.R
     cache.close()
 
 
-def test_unreadable_value_is_a_cache_error_on_get(
-    redis_server: RedisServer, raw: redis.Redis
-) -> None:
+def test_unreadable_value_is_a_cache_error_on_get(redis_server: RedisServer, raw: Redis) -> None:
     p = prefix()
     cache = open_cache(redis_server.url(prefix=p))
     raw.set(f"{p}embed:k", b"\xff not json")

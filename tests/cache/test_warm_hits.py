@@ -244,7 +244,9 @@ def test_a_redis_value_written_without_a_version_is_seen(redis_url: str, provide
         prefix = redis_url.split("prefix=")[1]
         client = redis.Redis.from_url(redis_url.split("?")[0])
         name = f"{prefix}embed:{CANONICAL}"
-        stored = json.loads(client.get(name))
+        raw = client.get(name)
+        assert isinstance(raw, bytes)
+        stored = json.loads(raw)
         assert stored["ver"]  # what this embedkit writes
         del stored["ver"]  # what an older one writes when it refreshes the post
         stored["data"]["html"] = stored["data"]["html"].replace("first words", "older words")

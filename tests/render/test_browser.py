@@ -34,12 +34,13 @@ import threading
 import zlib
 from collections.abc import Iterator
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from tests.loopback import LocalHTTPServer
 from tests.render.cdp import Browser, Page, find_chromium
 from tests.render.conftest import (
     RELATED,
@@ -116,7 +117,7 @@ def site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     folder = tmp_path / "site"
     folder.mkdir()
     (folder / "favicon.ico").write_bytes(b"")  # the browser asks for it; not our page's error
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(folder)))
+    server = LocalHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -533,10 +533,11 @@ def test_every_fallback_is_static_and_its_images_are_polite(
     env: jinja2.Environment, name: str
 ) -> None:
     data = _load(name)
+    given = data.get("url")
     url = (
-        data.get("url")
-        if str(data.get("url", "")).startswith("https://")
-        else ("https://example.org/post/1")
+        given
+        if isinstance(given, str) and given.startswith("https://")
+        else "https://example.org/post/1"
     )
     ref = Ref(raw=url, url=url, kind=None)
     shown = present(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import given
@@ -38,7 +38,7 @@ def read(name: str) -> str:
 
 
 @pytest.fixture
-def open_http():
+def open_http() -> Iterator[HttpClient]:
     """Discovery pages are author URLs; the simulator is on loopback, so allow it."""
     with HttpClient(timeout=0.5, allow_private_networks=True) as http:
         yield http

@@ -6,7 +6,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote
@@ -14,6 +14,7 @@ from urllib.parse import unquote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.loopback import LocalHTTPServer
 
 from embedkit._errors import ConfigError, InvalidReference
 from embedkit.resolve._providers import (
@@ -620,7 +621,7 @@ def registry_server() -> Iterator[str]:
         "/providers.json": json.dumps(NEW_REGISTRY).encode(),
         "/broken.json": b"<html>not json</html>",
     }
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _RegistryHandler)
+    server = LocalHTTPServer(("127.0.0.1", 0), _RegistryHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

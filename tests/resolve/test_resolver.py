@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -51,11 +52,11 @@ def clock() -> Clock:
     return Clock()
 
 
-def make(providers: Path, tmp_path: Path, clock: Clock, **kw: object) -> Resolver:
+def make(providers: Path, tmp_path: Path, clock: Clock, **kw: Any) -> Resolver:
     kw.setdefault("timeout", 0.5)
     return Resolver(
         cache=f"sqlite:///{tmp_path}/cache.db", providers=providers, clock=clock, env={}, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_reuters_in_every_form_is_one_request_and_one_entry(
@@ -171,7 +172,7 @@ def test_provider_faults_without_cache_give_a_fallback(
     tmp_path: Path,
     clock: Clock,
     fault: str,
-    opts: dict,
+    opts: dict[str, Any],
     error_word: str,
 ) -> None:
     simulator.fault(TWITTER, fault, **opts)

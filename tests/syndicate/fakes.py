@@ -44,9 +44,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.loopback import LocalHTTPServer
 
 __all__ = [
     "DEFAULT_HANG",
@@ -156,7 +158,7 @@ class _FakeServer:
         self._requests: list[Request] = []
         self._faults: list[Fault] = []
         self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LocalHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.on_request: Callable[[Request], None] | None = None
         self.on_post: Callable[[dict[str, Any]], None] | None = None
@@ -178,7 +180,7 @@ class _FakeServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _any
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = LocalHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True

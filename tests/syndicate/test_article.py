@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from tests.loopback import LocalHTTPServer
 
 from embedkit._errors import ArticleError, BlockedAddress, NotFound
 from embedkit._parse.markup import html_to_text
@@ -301,7 +302,7 @@ def site() -> Iterator[str]:
         ),
         "/empty": (200, "text/html", b"<html><body>nothing</body></html>"),
     }
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server = LocalHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
