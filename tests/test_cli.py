@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.simulator import REUTERS_STATUS_ID, ProviderSimulator
+from tests.simulator import FIXTURES, REUTERS_STATUS_ID, ProviderSimulator
 
+from embedkit import Resolver
 from embedkit.cli._main import cli
+from embedkit.net._http import HttpClient
 
 REUTERS = f"https://twitter.com/Reuters/status/{REUTERS_STATUS_ID}"
 CANONICAL = f"https://x.com/reuters/status/{REUTERS_STATUS_ID}"
@@ -44,7 +46,8 @@ def test_resolve_json_lines(
     assert [row["ref"] for row in rows] == refs
     assert {row["url"] for row in rows} == {CANONICAL}
     assert {row["status"] for row in rows} <= {"fresh", "cached"}
-    assert set(rows[0]) == {"ref", "url", "status", "provider", "html", "error"}
+    assert set(rows[0]) == {"ref", "url", "status", "kind", "provider", "html", "error"}
+    assert {row["kind"] for row in rows} == {"embed"}
     assert simulator.last("/twitter/oembed").query["maxwidth"] == "500"
 
 
@@ -228,3 +231,30 @@ def test_a_corrupt_cache_never_breaks_a_page(
     assert "carrying on without the cache" in warnings[0]
     assert "Traceback" not in result.output
     assert corrupt.read_bytes() == b"this is not a database" * 200  # left alone
+
+
+def test_resolve_json_says_a_link_card_is_a_card(
+    runner: CliRunner, simulator: ProviderSimulator, tmp_path: Path
+) -> None:
+    # The article is cached as a card by a resolver that reaches the page through the
+    # simulator; the command then reads it from the same cache, offline.
+    path = "/2023/03/15/n-korean-missile-lands-off-s-korea"
+    article = f"https://news.example.com{path}"
+    page = FIXTURES.parent / "render" / "n-korean-missile.html"
+    simulator.page(path, html=page.read_text("utf-8"))
+    cache = f"sqlite:///{tmp_path}/cache.db"
+    public = "93.184.216.34"
+    with (
+        HttpClient(
+            transport=simulator.transport(), dns=lambda host, port: [public], timeout=2.0
+        ) as http,
+        Resolver(cache=cache, http=http, env={}) as resolver,
+    ):
+        assert resolver.resolve(article).kind == "card"
+    result = runner.invoke(
+        cli, ["resolve", "--format", "json", "--offline", "--cache", cache, article]
+    )
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)
+    assert (row["kind"], row["status"]) == ("card", "cached")
+    assert "embedkit-linkcard" in row["html"]

@@ -39,7 +39,6 @@ import errno
 import os
 import random
 import sqlite3
-import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +46,7 @@ from typing import Literal, TypeVar
 from urllib.parse import quote, unquote
 
 from embedkit._errors import ConfigError
+from embedkit._files import special_kind
 
 __all__ = [
     "Mode",
@@ -101,15 +101,6 @@ def path_from_url(url: str) -> Path:
     return Path(path).expanduser()
 
 
-_KINDS = (
-    (stat.S_ISDIR, "a folder"),
-    (stat.S_ISCHR, "a device"),
-    (stat.S_ISBLK, "a device"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
 def check_path(path: Path, what: str) -> bool:
     """Whether ``path`` exists; :class:`ConfigError` when it cannot be a database file.
 
@@ -121,10 +112,30 @@ def check_path(path: Path, what: str) -> bool:
         return False  # a file where a folder should be: creating it will say so
     except OSError as exc:
         raise ConfigError(f"{what} {shown_path(path)}: {_os_problem(exc)}") from exc
-    for test, kind in _KINDS:
-        if test(info.st_mode):
-            raise ConfigError(f"{what} {shown_path(path)} is {kind}, not a database file")
+    kind = special_kind(info.st_mode)
+    if kind is not None:
+        raise ConfigError(f"{what} {shown_path(path)} is {kind}, not a database file")
     return True
+
+
+def prepare(path: Path, mode: Mode, what: str, error: type[Exception]) -> None:
+    """Check ``path`` before it is opened in ``mode``; create its folder for ``"rwc"``.
+
+    :class:`ConfigError` when the file cannot be a database or, in the other modes,
+    does not exist; ``error`` (the caller's own error class) when its folder cannot
+    be made. ``what`` names the file in messages ("the ledger", "the cache").
+    """
+    if not check_path(path, what) and mode != "rwc":
+        name = what.removeprefix("the ").removeprefix("sqlite ")
+        raise ConfigError(f"no {name} at {shown_path(path)}: the file does not exist")
+    if mode == "rwc":
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise error(
+                f"cannot create the folder {shown_path(path.parent)} for {what}: "
+                f"{exc.strerror or exc}"
+            ) from exc
 
 
 def _os_problem(exc: OSError) -> str:

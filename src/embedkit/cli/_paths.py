@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 from pathlib import Path
 from typing import Any
 
 import click
+
+from embedkit._files import special_kind
 
 __all__ = [
     "CommandError",
@@ -30,14 +31,6 @@ __all__ = [
     "shown",
     "write_output",
 ]
-
-_KINDS = (
-    (stat.S_ISDIR, "a folder"),
-    (stat.S_ISCHR, "a device"),
-    (stat.S_ISBLK, "a device"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISSOCK, "a socket"),
-)
 
 
 class CommandError(click.ClickException):
@@ -68,13 +61,6 @@ def _os_problem(exc: OSError) -> str:
     return f"cannot be used ({exc.strerror or exc})"
 
 
-def _kind(mode: int) -> str | None:
-    for test, kind in _KINDS:
-        if test(mode):
-            return kind
-    return None
-
-
 def input_problem(path: str, *, folder_ok: bool = False, file_ok: bool = True) -> str | None:
     """What is wrong with ``path`` as an input file (or folder), or None."""
     try:
@@ -88,7 +74,7 @@ def input_problem(path: str, *, folder_ok: bool = False, file_ok: bool = True) -
         return "does not exist"
     except OSError as exc:
         return _os_problem(exc)
-    kind = _kind(info.st_mode)
+    kind = special_kind(info.st_mode)
     if kind == "a folder" and folder_ok:
         try:
             os.listdir(path)
@@ -141,7 +127,7 @@ class OutputFile(click.ParamType):  # type: ignore[type-arg]
             return path  # created by write_output, parent folders too
         except OSError as exc:
             self.fail(f"{shown(path)} {_os_problem(exc)}", param, ctx)
-        kind = _kind(info.st_mode)
+        kind = special_kind(info.st_mode)
         if kind is not None:
             self.fail(f"{shown(path)} is {kind}; give the name of a file to write", param, ctx)
         return path

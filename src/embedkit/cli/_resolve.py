@@ -28,8 +28,8 @@ __all__ = ["resolve"]
 @click.argument("refs", nargs=-1, required=True, metavar="REF...")
 @format_option(
     "text: each embed's HTML, one after another; json: one object per line and per "
-    "REF, in order (ref, url, status, provider, html, error; status 'invalid' for a "
-    "REF that is not a usable URL).",
+    "REF, in order (ref, url, status, kind, provider, html, error; status 'invalid' "
+    "for a REF that is not a usable URL; kind 'card' for a link card, else 'embed').",
     aliases={"html": "text"},
 )
 @click.option("--maxwidth", type=click.IntRange(min=1), help="Maximum embed width in pixels.")
@@ -111,6 +111,7 @@ def _invalid(ref: str, problem: str, fmt: str) -> None:
                 "ref": ref,
                 "url": None,
                 "status": "invalid",
+                "kind": None,
                 "provider": None,
                 "html": None,
                 "error": problem,
@@ -125,6 +126,7 @@ def _print(embed: Embed, fmt: str) -> None:
                 "ref": embed.ref,
                 "url": embed.url,
                 "status": embed.status,
+                "kind": embed.kind,
                 "provider": embed.provider,
                 "html": embed.html,
                 "error": embed.error,

@@ -441,7 +441,11 @@ def write_assets(out_dir: str | os.PathLike[str]) -> list[Path]:
 MARKDOWN_EXTENSIONS = ("extra", "sane_lists")
 
 
-def _markdown(text: str, path: Path) -> tuple[dict[str, Any], str]:
+def markdown_document(text: str, path: Path) -> tuple[dict[str, Any], str]:
+    """A Markdown document's front matter and its body as HTML (embeds not yet placed).
+
+    ``path`` names the document in the :class:`DocumentError` for bad front matter.
+    """
     import markdown
 
     from embedkit._parse.frontmatter import FrontMatterError, split_front_matter
@@ -512,7 +516,7 @@ def render_document(
             meta["title"] = title
         body = text
     elif suffix in (".md", ".markdown"):
-        meta, body = _markdown(text, path)
+        meta, body = markdown_document(text, path)
     else:
         raise DocumentError(f"cannot render {str(path)!r}: expected a .md or .html file")
     if not trusted_body:

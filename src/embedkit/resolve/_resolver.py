@@ -1,10 +1,11 @@
 """The resolver: a reference in, an :class:`~embedkit._models.Embed` out, whatever happens.
 
-The pipeline (see DESIGN.md)::
+The pipeline (docs/references-and-providers.md, docs/cache.md, docs/cards.md)::
 
     reference → refs (parse, canonicalize) → providers (match by host)
               → cache: fresh? → Embed(cached)
-              → oEmbed fetch → sanitize → cache write → Embed(fresh)
+              → oEmbed fetch (or discovery, or the page's link card)
+              → sanitize → cache write → Embed(fresh)
               → on error: stale entry? → Embed(stale); 404/410 → Embed(gone)
               → static fallback from what is known → Embed(fallback)
 

@@ -35,7 +35,7 @@ from embedkit._redaction import get_logger
 from embedkit._version import __version__
 from embedkit.net._http import GuardedTransport, HttpClient
 from embedkit.page import find_standalone_urls, render_html, script_tags
-from embedkit.page._render import _markdown
+from embedkit.page._render import markdown_document
 from embedkit.resolve import ProviderRegistry, Resolver, parse_ref
 from embedkit.resolve.cache import cache_key, is_fresh
 from embedkit.serve._limits import LimitsMiddleware, TokenBuckets, json_error_body
@@ -259,7 +259,7 @@ class _Service:
 
     def _render(self, text: str, fmt: str, nonce: str | None) -> str:
         if fmt == "markdown":
-            _meta, text = _markdown(text, Path("the request body"))
+            _meta, text = markdown_document(text, Path("the request body"))
         urls = set(find_standalone_urls(text))
         if len(urls) > self.settings.max_embeds:
             raise BadParameter(

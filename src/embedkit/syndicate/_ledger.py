@@ -264,16 +264,7 @@ class Ledger:
         self._lease = lease
         self._lock = threading.RLock()
         shown = _sqlite.shown_path(self.path)
-        if not _sqlite.check_path(self.path, "the ledger") and mode != "rwc":
-            raise ConfigError(f"no ledger at {shown}: the file does not exist")
-        if mode == "rwc":
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise LedgerError(
-                    f"cannot create the folder {_sqlite.shown_path(self.path.parent)} for "
-                    f"the ledger: {exc.strerror or exc}"
-                ) from exc
+        _sqlite.prepare(self.path, mode, "the ledger", LedgerError)
         try:
             self._db = _sqlite.connect(
                 self.path, mode=mode, busy_timeout=busy_timeout, what="the ledger"

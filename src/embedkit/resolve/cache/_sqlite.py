@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from embedkit import _sqlite
-from embedkit._errors import CacheError, ConfigError
+from embedkit._errors import CacheError
 from embedkit.resolve.cache._base import NO_PROVIDER, CacheStats, Entry
 from embedkit.resolve.cache._locks import LocalLocks
 
@@ -147,17 +147,7 @@ class SQLiteCache:
         #: Single-flight locks for this process's threads (other processes on the
         #: same file are not coordinated: a fleet that must be shares Redis).
         self.locks = LocalLocks()
-        if not _sqlite.check_path(self.path, "sqlite cache") and mode != "rwc":
-            shown = _sqlite.shown_path(self.path)
-            raise ConfigError(f"no cache at {shown}: the file does not exist")
-        if mode == "rwc":
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise CacheError(
-                    f"sqlite cache: cannot create the folder "
-                    f"{_sqlite.shown_path(self.path.parent)}: {exc.strerror or exc}"
-                ) from exc
+        _sqlite.prepare(self.path, mode, "the sqlite cache", CacheError)
         if mode == "ro":
             self._run(self._check_schema)
             return
