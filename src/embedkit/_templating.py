@@ -191,6 +191,7 @@ def make_environment(
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates are read once per process, not stat()ed per render
     )
     environment.filters["longdate"] = longdate
     environment.filters["isodate"] = isodate

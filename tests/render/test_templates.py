@@ -92,6 +92,16 @@ def test_explicit_folder_wins_over_the_environment(tmp_path: Path) -> None:
     assert environment.get_template("tombstone.html").render() == "explicit"
 
 
+def test_a_template_is_read_once_per_environment(tmp_path: Path) -> None:
+    # docs/rendering.md: a resolver reads each template once; a new one sees edits.
+    folder = _override(tmp_path, "tombstone.html", "first")
+    environment = make_environment([folder], env={})
+    assert environment.get_template("tombstone.html").render() == "first"
+    _override(tmp_path, "tombstone.html", "second")
+    assert environment.get_template("tombstone.html").render() == "first"
+    assert make_environment([folder], env={}).get_template("tombstone.html").render() == "second"
+
+
 def test_strict_undefined_makes_a_typo_fail(tmp_path: Path) -> None:
     folder = _override(tmp_path, "fallback/post.html", "{{ snap.txet }}")
     with pytest.raises(jinja2.UndefinedError):
