@@ -115,6 +115,20 @@ def test_a_warm_hit_is_the_same_read_only_embed(pair: Pair) -> None:
     assert pair.a.resolve(POST).data["author_name"] == "Reuters"
 
 
+def test_remembered_answers_only_what_resolve_would_hand_out_at_once(
+    pair: Pair, simulator: ProviderSimulator
+) -> None:
+    assert pair.a.remembered(POST) is None  # nothing served yet: nothing fetched either
+    assert simulator.count(TWITTER) == 0
+    first = warm(pair.a)
+    assert pair.a.remembered(POST) is first
+    assert pair.a.remembered(POST, maxwidth=400) is None  # other parameters, other embed
+    assert pair.a.remembered(POST, no_such_parameter=1) is None  # never raises
+    assert pair.b.cache.purge(url=CANONICAL) == 1
+    assert pair.a.remembered(POST) is None  # another resolver's purge is seen
+    assert simulator.count(TWITTER) == 1
+
+
 def test_the_first_hit_from_another_shape_of_the_post_is_cached_not_fresh(pair: Pair) -> None:
     assert pair.a.resolve(POST).status == "fresh"
     assert pair.a.resolve(POST).status == "cached"

@@ -212,6 +212,20 @@ class Resolver:
                 return embed
         return self._resolve_safely(parsed or self._parse(ref), clean, refresh)
 
+    def remembered(self, ref: str, **params: Any) -> Embed | None:
+        """The embed :meth:`resolve` would hand out at once, or ``None``.
+
+        That is the embed this resolver last served for ``ref`` and ``params``
+        while its cache entry is fresh and unchanged (one read of the entry's
+        version; docs/cache.md, "Warm hits"). ``None`` means "call :meth:`resolve`":
+        nothing here fetches, writes or raises (an unknown parameter is ``None`` too).
+        """
+        try:
+            clean = decisions.html_params(params) if params else {}
+        except (TypeError, ValueError):
+            return None
+        return self._hot_hit(ref, clean)
+
     def resolve_many(
         self,
         refs: Iterable[str],

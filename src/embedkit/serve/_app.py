@@ -126,6 +126,9 @@ class _Service:
 
     def _if_fresh(self, url: str, params: dict[str, Any]) -> Embed | None:
         """The embed when the cache holds it fresh (no provider asked), else ``None``."""
+        remembered = self.resolver.remembered(url, **params)  # one version read
+        if remembered is not None:
+            return remembered
         ref = self._parse(url)  # InvalidReference: a 400
         if ref.needs_redirect:
             return None
