@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import shutil
@@ -70,6 +71,99 @@ def test_implementation_modules_are_private() -> None:
         if name in PUBLIC_ROOTS or name in entry_points or name.startswith("embedkit.contrib."):
             continue
         assert any(part.startswith("_") for part in name.split(".")[1:]), name
+
+
+def _modules() -> dict[str, Path]:
+    src = ROOT / "src"
+    found: dict[str, Path] = {}
+    for path in sorted(src.rglob("*.py")):
+        parts = path.relative_to(src).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _load_time_imports(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
+    """The imports a module runs when it is imported (not those under TYPE_CHECKING)."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    for node in body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        elif isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
+            found.extend(_load_time_imports(node.orelse))
+        elif isinstance(node, ast.If | ast.Try | ast.With):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.stmt):
+                    found.extend(_load_time_imports([child]))
+            for handler in getattr(node, "handlers", ()):
+                found.extend(_load_time_imports(handler.body))
+            found.extend(_load_time_imports(getattr(node, "orelse", [])))
+            found.extend(_load_time_imports(getattr(node, "finalbody", [])))
+    return found
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """embedkit module → the embedkit modules it imports when it is imported.
+
+    ``from embedkit.x import y`` is an edge to ``embedkit.x.y`` when that is a module,
+    else to ``embedkit.x``. A parent package is imported before any of its modules
+    anyway, so that implicit step is not an edge.
+    """
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges: set[str] = set()
+        for node in _load_time_imports(ast.parse(path.read_text("utf-8")).body):
+            if isinstance(node, ast.Import):
+                edges.update(alias.name for alias in node.names)
+                continue
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            for alias in node.names:
+                edges.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
+        graph[name] = {edge for edge in edges if edge in modules and edge != name}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles a depth-first walk of ``graph`` meets, each as a path."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    cycles: list[list[str]] = []
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == 1:
+                cycles.append([*path[path.index(target) :], target])
+            elif target not in state:
+                visit(target, [*path, target])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    return cycles
+
+
+def test_the_import_graph_has_no_cycle() -> None:
+    graph = _import_graph()
+    assert len(graph) > 100  # it read the tree
+    assert "embedkit.present._presentation" in graph["embedkit.resolve._resolver"]
+    cycles = _cycles(graph)
+    assert not cycles, "\n".join(" -> ".join(cycle) for cycle in cycles)
+
+
+def test_the_cycle_check_finds_a_cycle_and_skips_type_checking_imports() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+    module = ast.parse(
+        "from embedkit.b import thing\nif TYPE_CHECKING:\n    from embedkit.a import x\n"
+    )
+    assert [ast.unparse(node) for node in _load_time_imports(module.body)] == [
+        "from embedkit.b import thing"
+    ]
 
 
 def test_mypy_sees_the_public_types(tmp_path: Path) -> None:
