@@ -187,6 +187,23 @@ def test_when_every_template_fails_the_embed_is_a_bare_escaped_link(
     assert embed.scripts == ()
 
 
+def test_a_batch_whose_embeds_cannot_be_shown_never_raises(
+    simulator: ProviderSimulator, providers: Path, tmp_path: Path
+) -> None:
+    # resolve_many presents fetched answers in the calling thread, after the workers:
+    # a template that fails there ends in the same bare link as in resolve().
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "embed.html").write_text("{{ 1 // 0 }}")
+    simulator.route(TWITTER, body={"type": "rich", "html": "<blockquote>hi</blockquote>"})
+    posts = [f"https://twitter.com/someone/status/{n}" for n in range(1, 7)]
+    with resolver(providers, template_dirs=[folder], max_workers=4) as r:
+        embeds = r.resolve_many(posts)
+    assert [e.status for e in embeds] == ["fallback"] * 6
+    assert all(e.html.startswith('<figure class="embedkit embedkit-fallback">') for e in embeds)
+    assert simulator.count(TWITTER) == 6
+
+
 def test_a_duration_that_is_not_a_number_never_raises(
     simulator: ProviderSimulator, providers: Path, tmp_path: Path
 ) -> None:

@@ -114,6 +114,22 @@ def test_resolve_many_reuses_its_workers_and_close_stops_them(
     assert not workers() & first
 
 
+def test_on_result_runs_in_the_calling_thread_once_per_post(
+    simulator: ProviderSimulator, providers: Path, tmp_path: Path, clock: Clock
+) -> None:
+    tweets = [f"https://twitter.com/a/status/{n}" for n in range(1, 9)]
+    seen: list[tuple[int, str]] = []
+    with make(providers, tmp_path, clock, max_workers=4) as resolver:
+        embeds = resolver.resolve_many(
+            tweets, on_result=lambda e: seen.append((threading.get_ident(), e.ref))
+        )
+    assert {ident for ident, _ in seen} == {threading.get_ident()}
+    assert sorted(ref for _, ref in seen) == sorted(tweets)
+    assert [e.ref for e in embeds] == tweets
+    assert {e.status for e in embeds} == {"fresh"}
+    assert simulator.count(TWITTER) == 8
+
+
 def test_a_callback_that_resolves_again_does_not_wait_for_a_busy_pool(
     simulator: ProviderSimulator, providers: Path, tmp_path: Path, clock: Clock
 ) -> None:

@@ -32,7 +32,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import AbstractContextManager
 from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
@@ -240,7 +240,7 @@ class Resolver:
         raises :class:`InvalidReference` without any request having been made.
         References that are the same post (x.com and twitter.com forms, say)
         share one request. ``on_result`` is called with each embed as it is
-        ready (for progress bars), in completion order.
+        ready (for progress bars), in completion order, in the calling thread.
         """
         parsed = [self._parse(ref) for ref in refs]
         clean = decisions.html_params(params)
@@ -252,19 +252,26 @@ class Resolver:
                     on_result(embed)
         missing = [index for index, embed in enumerate(results) if embed is None]
 
-        def one(index: int) -> Embed:
-            embed = self._resolve_safely(parsed[index], clean, refresh)
+        def done(index: int, embed: Embed) -> None:
+            results[index] = embed
             if on_result is not None:
                 on_result(embed)
-            return embed
 
         if len(missing) <= 1 or self.max_workers <= 1 or getattr(_WORKER, "active", False):
-            done: Iterable[Embed] = [one(index) for index in missing]  # (a callback
-            # resolving again runs in place)
+            for index in missing:  # (a callback resolving again runs in place)
+                done(index, self._resolve_safely(parsed[index], clean, refresh))
         else:
-            done = self._workers().map(one, missing)
-        for index, embed in zip(missing, done, strict=True):
-            results[index] = embed
+            # Workers fetch; this thread presents each answer as it arrives. The
+            # presenting (sanitize, fallback, templates) is CPU work that 32 threads
+            # would only take turns at under the GIL, each with cold caches.
+            pool = self._workers()
+            futures = {
+                pool.submit(self._prepare_safely, parsed[index], clean, refresh): index
+                for index in missing
+            }
+            for future in as_completed(futures):
+                index = futures[future]
+                done(index, self._finish_safely(parsed[index], future.result()))
         return cast("list[Embed]", results)
 
     def _workers(self) -> ThreadPoolExecutor:
@@ -324,18 +331,38 @@ class Resolver:
 
     def _resolve_safely(self, ref: Ref, params: dict[str, str], refresh: bool) -> Embed:
         """The "never raises" boundary: whatever goes wrong below ends in a fallback."""
-        try:
-            return self._resolve(ref, params, refresh)
-        except Exception as exc:
-            log.warning(
-                "resolving %s failed unexpectedly (%s); showing its fallback",
-                ref.url,
-                type(exc).__name__,
-                exc_info=log.isEnabledFor(logging.DEBUG),
-            )
-            return self._bare(ref, None, f"could not resolve: {type(exc).__name__}")
+        return self._finish_safely(ref, self._prepare_safely(ref, params, refresh, later=False))
 
-    def _resolve(self, ref: Ref, params: dict[str, str], refresh: bool) -> Embed:
+    def _prepare_safely(
+        self, ref: Ref, params: dict[str, str], refresh: bool, *, later: bool = True
+    ) -> Embed | _Later:
+        """:meth:`_resolve`, never raising; with ``later``, a fetched answer is not yet
+        presented: the caller finishes it (:meth:`_finish_safely`)."""
+        try:
+            return self._resolve(ref, params, refresh, later=later)
+        except Exception as exc:
+            return self._unexpected(ref, exc)
+
+    def _finish_safely(self, ref: Ref, prepared: Embed | _Later) -> Embed:
+        if isinstance(prepared, Embed):
+            return prepared
+        try:
+            return prepared.finish()
+        except Exception as exc:
+            return self._unexpected(ref, exc)
+
+    def _unexpected(self, ref: Ref, exc: Exception) -> Embed:
+        log.warning(
+            "resolving %s failed unexpectedly (%s); showing its fallback",
+            ref.url,
+            type(exc).__name__,
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
+        return self._bare(ref, None, f"could not resolve: {type(exc).__name__}")
+
+    def _resolve(
+        self, ref: Ref, params: dict[str, str], refresh: bool, *, later: bool = False
+    ) -> Embed | _Later:
         # One deadline for everything fetched for this reference: a short link's
         # expansion, a discovery page and the oEmbed answer share it.
         # A short link's target is known only as long as its expansion is remembered:
@@ -353,7 +380,7 @@ class Resolver:
                     shown = self._embed(ref, found, "fresh" if ready else "fallback", None, None)
                     return shown or self._bare(ref, found, "the embed could not be shown")
             return self._resolve_key(
-                ref, found, cache_key(ref.url, params), params, refresh, hot=hot
+                ref, found, cache_key(ref.url, params), params, refresh, hot=hot, later=later
             )
 
     def _resolve_key(
@@ -365,7 +392,8 @@ class Resolver:
         refresh: bool,
         *,
         hot: bool = False,
-    ) -> Embed:
+        later: bool = False,
+    ) -> Embed | _Later:
         entry, version = self._cache_get_versioned(key)
         action = self._next_action(entry, found, refresh)
         if action == "serve":
@@ -395,7 +423,8 @@ class Resolver:
                     entry, fetched, error = self._fetch(
                         ref, found, key, params, entry, self.clock()
                     )
-                    return self._shown(ref, found, key, fetched, entry, error)
+                    shown = functools.partial(self._shown, ref, found, key, fetched, entry, error)
+                    return _Later(shown) if later else shown()
             if action == "fetch":
                 error = "a concurrent request for this post did not get an answer"
         if action == "serve":
@@ -744,6 +773,12 @@ class Resolver:
 
 
 _WORKER = threading.local()
+
+
+class _Later(NamedTuple):
+    """A fetched answer not presented yet: ``finish()`` makes its embed."""
+
+    finish: Callable[[], Embed]
 
 
 class _Hot(NamedTuple):
