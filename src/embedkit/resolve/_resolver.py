@@ -258,7 +258,7 @@ class Resolver:
                 on_result(embed)
 
         if len(missing) <= 1 or self.max_workers <= 1 or getattr(_WORKER, "active", False):
-            for index in missing:  # (a callback resolving again runs in place)
+            for index in missing:  # (inside a worker: in place, never waiting on the pool)
                 done(index, self._resolve_safely(parsed[index], clean, refresh))
         else:
             # Workers fetch; this thread presents each answer as it arrives. The
