@@ -95,3 +95,23 @@ def _assert_linear(
             return
         ratios.append(round(ratio, 2))
     raise AssertionError(f"work grew {ratios}× when the input doubled from {n} to {2 * n}")
+
+
+def retained_bytes(work: Callable[[int], object], count: int) -> int:
+    """How many bytes stay allocated after ``work(i)`` for ``i`` in ``range(count)``.
+
+    What the calls return is dropped and the garbage collected first, so what is left
+    is what the code under test keeps (memos, caches) between calls.
+    """
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(count):
+            work(i)
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.growth import retained_bytes
 
 from embedkit import Embed
 from embedkit.page._autoembed import (
@@ -148,3 +149,23 @@ def test_the_page_reads_as_if_scanned_whole(
     source = Source(markup, scripts)
     document = page.format(TWEET, OTHER)
     assert render_html(document, source, trusted_body=True) == by_definition(document, source)
+
+
+class _NoEmbeds:
+    consent = False
+
+    def resolve_many(self, refs: Iterable[str]) -> list[Embed]:
+        raise AssertionError("nothing here is a reference")
+
+
+def test_rendering_pages_with_huge_url_lines_keeps_none_of_them() -> None:
+    # A line of an untrusted page that looks like a URL but is longer than any
+    # reference is checked and forgotten: a memo of the last 4096 answers must not
+    # keep 4096 pages' worth of such lines.
+    size, pages = 100_000, 40
+
+    def render(i: int) -> None:
+        page = f"<p>https://x.example/{i:06d}{'a' * size}</p>"
+        assert render_html(page, _NoEmbeds()) == page
+
+    assert retained_bytes(render, pages) < size * pages // 4

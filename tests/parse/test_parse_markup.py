@@ -113,6 +113,37 @@ def test_raw_text_is_markup_inside_foreign_content() -> None:
     assert _kinds("<svg><title>t</title></svg>")[1:3] == [("start", "<title>"), ("data", "t")]
 
 
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<style></\u017ftyle><p>x</p></style>",  # ſ: "s" to Python's IGNORECASE
+        "<title></t\u0131tle><p>x</p></title>",  # ı: "i"
+        "<iframe></\u0130frame><p>x</p></iframe>",  # İ: "i"
+        "<script></\u017fcript><p>x</p></script>",
+        "<noscript></no\u017fcript><p>x</p></noscript>",
+    ],
+)
+def test_end_tags_match_ascii_letters_only(html: str) -> None:
+    # Browsers compare tag names ASCII case-insensitively: the raw text runs on to the
+    # real end tag, and nothing inside it is markup.
+    kinds = _kinds(html)
+    assert [kind for kind, _ in kinds] == ["start", "raw", "end"]
+    assert "<p>x</p>" in kinds[1][1]
+
+
+def test_names_lower_case_ascii_letters_only() -> None:
+    # "K" (U+212A) lower-cases to "k" in Python, never in a browser's tokenizer.
+    (tag,) = tokenize('<bloc\u212aquote DATA-EMBED\u212aIT-X="1">')
+    assert tag.name == "bloc\u212aquote"
+    assert tag.attrs == (("data-embed\u212ait-x", "1"),)
+
+
+def test_an_end_tag_closes_only_foreign_content_of_its_own_name() -> None:
+    # "</math>" inside <svg> closes nothing: the CDATA section is still one.
+    kinds = _kinds("<svg></math><![CDATA[ > <p>b</p> ]]></svg>")
+    assert ("comment", "<![CDATA[ > <p>b</p> ]]>") in kinds
+
+
 # -- the decoded view ----------------------------------------------------------------
 
 

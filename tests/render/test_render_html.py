@@ -102,6 +102,13 @@ STANDALONE = [
     pytest.param(f"<script><!--></script><p>{TWEET}</p>", [TWEET], id="empty-escape"),
     pytest.param(f"<xmp>x</xmp><p>{TWEET}</p>", [TWEET], id="after-xmp"),
     pytest.param(f"<div <p>\n{TWEET}\n</p></div>", [TWEET], id="odd-attribute-name"),
+    # Controls for the foreign-content cases below: closed or self-closing SVG.
+    pytest.param(f"<svg><title>i</title></svg><p>{TWEET}</p>", [TWEET], id="after-svg"),
+    pytest.param(f"<svg/><p>{TWEET}</p>", [TWEET], id="after-self-closing-svg"),
+    pytest.param(f"<math><svg></svg></math>\n{TWEET}\n", [TWEET], id="after-math"),
+    pytest.param(f"<style></\u017ftyle></style><p>{TWEET}</p>", [TWEET], id="after-style"),
+    # "<ſcript" does not start a double-escaped script: its first end tag ends it.
+    pytest.param(f"<script><!--<\u017fcript></script><p>{TWEET}</p>", [TWEET], id="long-s-escape"),
 ]
 
 NOT_STANDALONE = [
@@ -152,6 +159,27 @@ NOT_STANDALONE = [
     pytest.param(f"<!-- <p>{TWEET}</p>", id="comment-never-closed"),
     pytest.param(f"<STYLE><p>{TWEET}</p></style >", id="style-upper-case"),
     pytest.param(f"<xmp><p>{TWEET}</p></xmpx></xmp>", id="xmp-false-end"),
+    # An end tag's name matches ASCII letters only: "ſ" (U+017F) and "ı" (U+0131) equal
+    # "s" and "i" to Python's IGNORECASE, never to a browser, which reads on as text.
+    pytest.param(f"<div><style></\u017ftyle></div><p>{TWEET}</p></style>", id="style-long-s"),
+    pytest.param(f"<div><script></\u017fcript></div><p>{TWEET}</p></script>", id="script-long-s"),
+    pytest.param(f"<div><title></t\u0131tle></div><p>{TWEET}</p></title>", id="title-dotless-i"),
+    pytest.param(
+        f"<div><iframe></\u0131frame></div><p>{TWEET}</p></iframe>", id="iframe-dotless-i"
+    ),
+    pytest.param(
+        f"<div><noscript></no\u017fcript></div><p>{TWEET}</p></noscript>", id="noscript-long-s"
+    ),
+    # Foreign content a browser has left while the tokenizer still counts it open
+    # (there <xmp>, <noembed>, <noframes>, <plaintext> are markup to the tokenizer).
+    pytest.param(f"<div><svg></div><xmp><p>{TWEET}</p></xmp>", id="svg-left-xmp"),
+    pytest.param(f"<div><svg></div><noembed><p>{TWEET}</p></noembed>", id="svg-left-noembed"),
+    pytest.param(f"<p><svg></p><noframes><p>{TWEET}</p></noframes>", id="svg-left-noframes"),
+    pytest.param(f"<div><math></div><plaintext><p>{TWEET}</p>", id="math-left-plaintext"),
+    pytest.param(
+        f"<div><svg><foreignObject></math></div><![CDATA[><p>{TWEET}</p>]]>",
+        id="stray-math-end-in-svg-cdata",
+    ),
 ]
 
 

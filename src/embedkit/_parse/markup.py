@@ -54,6 +54,7 @@ from typing import NamedTuple
 __all__ = [
     "RAW_TEXT",
     "RCDATA",
+    "ForeignDepth",
     "Tag",
     "Text",
     "Token",
@@ -97,9 +98,22 @@ _ATTRIBUTE = re.compile(
     r"""(?:=[\t\n\f\r ]*+(?:"([^"]*+)"|'([^']*+)'|([^\t\n\f\r >"'][^\t\n\f\r >]*+))?)?"""
 )
 _COMMENT_END = re.compile(r"--!?>")
-_SCRIPT_DATA = re.compile(r"<!--|</script(?=[\t\n\f\r />])", re.IGNORECASE)
-_SCRIPT_ESCAPED = re.compile(r"-->|<(/?)script(?=[\t\n\f\r />])", re.IGNORECASE)
-_SCRIPT_DOUBLE = re.compile(r"-->|</script(?=[\t\n\f\r />])", re.IGNORECASE)
+#: Tag names match the way browsers match them: ASCII letters case-insensitively and
+#: nothing else. Python's IGNORECASE alone also lets "ſ" (U+017F) match "s", "ı"/"İ"
+#: match "i" and the Kelvin sign match "k", so ``</ſtyle>`` would end a style that a
+#: browser keeps reading as text.
+_NAME_CASE = re.IGNORECASE | re.ASCII
+_SCRIPT_DATA = re.compile(r"<!--|</script(?=[\t\n\f\r />])", _NAME_CASE)
+_SCRIPT_ESCAPED = re.compile(r"-->|<(/?)script(?=[\t\n\f\r />])", _NAME_CASE)
+_SCRIPT_DOUBLE = re.compile(r"-->|</script(?=[\t\n\f\r />])", _NAME_CASE)
+#: What browsers lower-case in tag and attribute names: ASCII letters only.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _lower(name: str) -> str:
+    """``name`` with its ASCII letters lower-cased, as a browser's tokenizer does."""
+    return name.lower() if name.isascii() else name.translate(_ASCII_LOWER)
+
 
 Attributes = tuple[tuple[str, str], ...]
 
@@ -128,7 +142,7 @@ class Token(NamedTuple):
 
 @functools.lru_cache(maxsize=32)
 def _end_tag(name: str) -> re.Pattern[str]:
-    return re.compile(r"</" + re.escape(name) + r"(?=[\t\n\f\r />])", re.IGNORECASE)
+    return re.compile(r"</" + re.escape(name) + r"(?=[\t\n\f\r />])", _NAME_CASE)
 
 
 def _script_end(html: str, pos: int) -> int:
@@ -183,7 +197,7 @@ def _read_attributes(text: str) -> Attributes:
     found = []
     for name, double, single, bare in _ATTRIBUTE.findall(text):
         value = double or single or bare
-        found.append((name.lower(), unescape(value) if "&" in value else value))
+        found.append((_lower(name), unescape(value) if "&" in value else value))
     return tuple(found)
 
 
@@ -196,6 +210,44 @@ def _attributes(text: str) -> Attributes:
     return _read_short_attributes(text) if len(text) <= 128 else _read_attributes(text)
 
 
+class ForeignDepth:
+    """How many ``<svg>`` and ``<math>`` elements are open, as :func:`iter_tokens` counts them.
+
+    Inside them the tokenizer reads ``<style>``, ``<xmp>``, ``<title>``... as markup
+    (foreign content has no raw text) and ``<![CDATA[`` as a section. A flat tokenizer
+    cannot know every way a browser leaves foreign content (``<div><svg></div>``
+    closes the ``svg``), so a reader that must never take text for markup (the page
+    scanner) treats the whole span as opaque: it counts the same way, with this.
+    An end tag closes only an element of its own name that is open (``</math>``
+    inside ``<svg>`` closes nothing).
+    """
+
+    __slots__ = ("depth", "math", "svg")
+
+    def __init__(self) -> None:
+        self.svg = self.math = self.depth = 0
+
+    def start(self, name: str, self_closing: bool) -> int:
+        """A start tag ``name`` (``svg`` or ``math``); returns the new depth."""
+        if not self_closing:
+            if name == "svg":
+                self.svg += 1
+            else:
+                self.math += 1
+            self.depth += 1
+        return self.depth
+
+    def end(self, name: str) -> int:
+        """An end tag ``name`` (``svg`` or ``math``); returns the new depth."""
+        if name == "svg" and self.svg:
+            self.svg -= 1
+            self.depth -= 1
+        elif name == "math" and self.math:
+            self.math -= 1
+            self.depth -= 1
+        return self.depth
+
+
 def iter_tokens(html: str) -> Iterator[Token]:
     """The document's tokens in order, with exact spans (see :class:`Token`).
 
@@ -204,7 +256,8 @@ def iter_tokens(html: str) -> Iterator[Token]:
     new = tuple.__new__  # Token(...) without the named tuple's Python-level __new__
     length = len(html)
     pos = 0  # where the pending text run starts (the end of the last token)
-    foreign = 0  # depth inside <svg>/<math>, where <![CDATA[ ... ]]> is a real section
+    depth = ForeignDepth()  # inside <svg>/<math>: <![CDATA[ ... ]]> is a real section
+    foreign = 0  # depth.depth, read on every tag
     search = _NEXT.search
     while True:
         found = search(html, pos)
@@ -222,18 +275,18 @@ def iter_tokens(html: str) -> Iterator[Token]:
         if html[end - 1] != ">":  # the document ends inside the tag
             yield new(Token, ("broken", lt, length, "", (), False))
             return
-        name = name.lower()
+        name = _lower(name)
         attrs = _attributes(text) if text else ()
         self_closing = tail is not None and tail.endswith("/")
         pos = end
         if slash:
             yield new(Token, ("end", lt, end, name, attrs, self_closing))
             if foreign and name in _FOREIGN:
-                foreign -= 1
+                foreign = depth.end(name)
             continue
         yield new(Token, ("start", lt, end, name, attrs, self_closing))
         if name in _FOREIGN:
-            foreign += not self_closing
+            foreign = depth.start(name, self_closing)
         elif foreign:
             continue
         elif name in _RAW_OR_SCRIPT:

@@ -24,7 +24,8 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from embedkit._parse.markup import Token, tokenize
+from embedkit._parse.markup import ForeignDepth, Token, tokenize
+from embedkit.resolve._refs import MAX_REF_LENGTH
 
 __all__ = [
     "CONSENT_MARKER",
@@ -155,8 +156,13 @@ class Standalone:
 
 
 def _is_url(text: str) -> bool:
-    """A single absolute http(s) URL with a host and nothing else."""
-    if not text or any(c.isspace() or c in '<>"' for c in text):
+    """A single absolute http(s) URL with a host and nothing else.
+
+    Longer than any reference (:data:`~embedkit.resolve._refs.MAX_REF_LENGTH`), it
+    could never become an embed: it is refused before ``urlsplit``, whose own memo
+    would otherwise keep the last 128 such strings of untrusted pages.
+    """
+    if not text or len(text) > MAX_REF_LENGTH or any(c.isspace() or c in '<>"' for c in text):
         return False
     try:
         parts = urlsplit(text)
@@ -191,7 +197,10 @@ class PageScanner:
 
     The tokens come from :func:`~embedkit._parse.markup.tokenize`, which sees
     markup where a browser does: text inside raw-text elements, scripts, comments
-    or a tag that never closes is never scanned.
+    or a tag that never closes is never scanned. Nothing is found while the
+    tokenizer counts an ``<svg>`` or ``<math>`` open, even one a browser has left
+    (``<div><svg></div><xmp>``): there it reads ``<xmp>``, ``<noembed>`` or a
+    CDATA section its own way, which may not be the browser's.
     """
 
     def __init__(self, source: str) -> None:
@@ -208,6 +217,7 @@ class PageScanner:
         self._opaque_depth = 0  # how many opaque elements are open
         self._opaque_links = 0  # how many of those are <a> elements
         self._open: dict[str, int] = {}  # how many elements of each name are open
+        self._foreign = ForeignDepth()  # the tokenizer's count of open <svg>/<math>
 
     def run(self) -> PageScanner:
         for token in tokenize(self.source):
@@ -229,6 +239,10 @@ class PageScanner:
     def _opaque(self) -> bool:
         return self._opaque_depth > 0
 
+    def _hidden(self) -> bool:
+        """Whether text here may not be where a browser reads markup."""
+        return self._opaque_depth > 0 or self._foreign.depth > 0
+
     def _container(self) -> str | None:
         return self.stack[-1][0] if self.stack else None
 
@@ -238,7 +252,7 @@ class PageScanner:
         pending, self._text = self._text, None
         if pending is None:
             return
-        if self._opaque() or self._paragraph is not None:
+        if self._hidden() or self._paragraph is not None:
             return
         container = self._container()
         if container is not None and container not in _LINE_CONTAINERS:
@@ -302,10 +316,12 @@ class PageScanner:
                 self._pop("p")
             else:
                 paragraph.valid = False
-        if tag == "p" and self._paragraph is None and not self._opaque():
+        if tag == "p" and self._paragraph is None and not self._hidden():
             if self.stack and self.stack[-1][0] == "p":
                 self._pop("p")  # <p> inside <p> closes the first
             self._paragraph = _Paragraph(start=start, text=[])
+        if tag in ("svg", "math"):
+            self._foreign.start(tag, token.self_closing)
         if tag in _VOID or (tag in ("svg", "math") and token.self_closing):
             return
         opaque = tag in _OPAQUE and not (tag == "a" and self._paragraph is not None)
@@ -329,6 +345,8 @@ class PageScanner:
                 self._paragraph = None
         if tag == "body" and not self._opaque():
             self.body_end = start
+        if tag in ("svg", "math"):
+            self._foreign.end(tag)
         self._pop(tag)
 
     def _push(self, tag: str, opaque: bool) -> None:

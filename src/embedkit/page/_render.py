@@ -53,7 +53,7 @@ from embedkit.page._autoembed import (
     scan,
 )
 from embedkit.page._body import sanitize_body
-from embedkit.resolve._refs import parse_ref
+from embedkit.resolve._refs import MAX_REF_LENGTH, parse_ref
 
 __all__ = [
     "CONSENT_MARKER",
@@ -106,8 +106,17 @@ class DocumentSource(EmbedSource, Protocol):
 _STATIC = Path(__file__).resolve().parents[1] / "static"
 
 
-@functools.lru_cache(maxsize=4096)
 def _valid(url: str) -> bool:
+    """Whether ``url`` is a reference; the answers for the last 4096 are remembered.
+
+    A string longer than any reference is refused before the memo, so what it keeps
+    stays within 4096 references' length, whatever pages are rendered.
+    """
+    return len(url) <= MAX_REF_LENGTH and _valid_reference(url)
+
+
+@functools.lru_cache(maxsize=4096)
+def _valid_reference(url: str) -> bool:
     try:
         parse_ref(url)
     except InvalidReference:

@@ -151,12 +151,23 @@ KNOWN_SCRIPTS: frozenset[str] = _platforms.bundled_scripts()
 _FB_FRAGMENT = re.compile(r"xfbml=1&version=v\d{1,2}\.\d{1,2}")
 
 
-@functools.lru_cache(maxsize=1024)
+#: No allowed script URL is longer (the platforms' are a few dozen characters): a
+#: longer ``src`` is refused unread, so no memo keeps a provider's megabytes.
+_MAX_SCRIPT_URL = 2048
+
+
 def _normalise_script(src: str) -> str | None:
     """Protocol-relative → https, http → https, query dropped (fragment only for FB).
 
     Remembered: the same few script URLs come with every embed of a provider.
+    ``None`` for what is not a script URL, or is longer than any allowed one.
     """
+    if len(src) > _MAX_SCRIPT_URL:
+        return None
+    return _remembered_script(src)
+
+
+def _normalise_script_text(src: str) -> str | None:
     src = htmllib.unescape(src.strip())
     if src.startswith("//"):
         src = "https:" + src
@@ -173,6 +184,9 @@ def _normalise_script(src: str) -> str | None:
     if url == _FB_SDK and _FB_FRAGMENT.fullmatch(parts.fragment):
         url += "#" + parts.fragment
     return url
+
+
+_remembered_script = functools.lru_cache(maxsize=1024)(_normalise_script_text)
 
 
 def _find_scripts(srcs: Iterable[str], allowed: frozenset[str]) -> tuple[str, ...]:
