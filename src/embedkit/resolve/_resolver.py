@@ -167,7 +167,9 @@ class Resolver:
         self._match = functools.lru_cache(maxsize=presentation_memo)(self.registry.match)
         self._match_ref = functools.lru_cache(maxsize=presentation_memo)(self.registry.match_ref)
         self._expanded: LruMemo[str, Ref] = LruMemo(presentation_memo)
-        self._presented: LruMemo[tuple[object, ...], Presented] = LruMemo(presentation_memo)
+        self._presented: LruMemo[tuple[object, ...], Presented] = LruMemo(
+            presentation_memo, max_weight=HOT_MEMO_BYTES, weigh=_presented_weight
+        )
         self._hot = _HotMemo(presentation_memo)
         # Single-flight: the cache's own locks (shared by a fleet on Redis); a backend
         # of someone else's without lock() gets process-local ones.
@@ -808,6 +810,10 @@ def _weight(value: object) -> int:
     if isinstance(value, list | tuple):
         return sum(_weight(v) for v in value) + 64
     return 16
+
+
+def _presented_weight(shown: Presented) -> int:
+    return len(shown.html) + len(shown.fallback_html) + _weight(shown.scripts) + 256
 
 
 def _embed_weight(embed: Embed) -> int:
