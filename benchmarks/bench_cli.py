@@ -11,7 +11,6 @@ each, interleaved so machine noise hits both alike.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import Row, table  # noqa: E402
+from benchmarks.common import Row, run_alone  # noqa: E402
 
 
 def _console_script() -> list[str]:
@@ -66,10 +65,7 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds")
-    args = parser.parse_args()
-    print(table(run(quick=args.quick)))
+    run_alone(__doc__, run, "fewer rounds")
 
 
 if __name__ == "__main__":

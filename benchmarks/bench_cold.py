@@ -28,7 +28,6 @@ served from a cache of one answer.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import math
 import multiprocessing
@@ -48,7 +47,7 @@ for entry in (ROOT, ROOT / "benchmarks"):
         sys.path.insert(0, str(entry))
 
 import micawber  # noqa: E402
-from common import Row, table  # noqa: E402
+from common import Row, run_alone  # noqa: E402
 from micawber.cache import Cache  # noqa: E402
 from tests.simulator import ProviderSimulator, RecordedRequest  # noqa: E402
 
@@ -252,10 +251,7 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds")
-    args = parser.parse_args()
-    print(table(run(quick=args.quick)))
+    run_alone(__doc__, run, "fewer rounds")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ alone. micawber is called the way it matches, ``bootstrap_oembed().provider_for_
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -22,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import micawber  # noqa: E402
-from benchmarks.common import Row, median_time, table  # noqa: E402
+from benchmarks.common import Row, median_time, run_alone  # noqa: E402
 
 from embedkit import Resolver  # noqa: E402
 
@@ -109,10 +108,7 @@ def run(quick: bool = False) -> list[Row]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2,000 URLs, one round")
-    args = parser.parse_args()
-    print(table(run(quick=args.quick)))
+    run_alone(__doc__, run, "2,000 URLs, one round")
 
 
 if __name__ == "__main__":
