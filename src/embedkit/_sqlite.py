@@ -118,16 +118,16 @@ def check_path(path: Path, what: str) -> bool:
     return True
 
 
-def prepare(path: Path, mode: Mode, what: str, error: type[Exception]) -> None:
+def prepare(path: Path, mode: Mode, noun: str, error: type[Exception]) -> None:
     """Check ``path`` before it is opened in ``mode``; create its folder for ``"rwc"``.
 
     :class:`ConfigError` when the file cannot be a database or, in the other modes,
     does not exist; ``error`` (the caller's own error class) when its folder cannot
-    be made. ``what`` names the file in messages ("the ledger", "the cache").
+    be made. ``noun`` names the file in messages ("ledger", "cache").
     """
+    what = f"the {noun}"
     if not check_path(path, what) and mode != "rwc":
-        name = what.removeprefix("the ").removeprefix("sqlite ")
-        raise ConfigError(f"no {name} at {shown_path(path)}: the file does not exist")
+        raise ConfigError(f"no {noun} at {shown_path(path)}: the file does not exist")
     if mode == "rwc":
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -268,7 +268,7 @@ class Resolver:
             # would only take turns at under the GIL, each with cold caches.
             pool = self._workers()
             futures = {
-                pool.submit(self._prepare_safely, parsed[index], clean, refresh): index
+                pool.submit(self._prepare_safely, parsed[index], clean, refresh, later=True): index
                 for index in missing
             }
             for future in as_completed(futures):
@@ -336,7 +336,7 @@ class Resolver:
         return self._finish_safely(ref, self._prepare_safely(ref, params, refresh, later=False))
 
     def _prepare_safely(
-        self, ref: Ref, params: dict[str, str], refresh: bool, *, later: bool = True
+        self, ref: Ref, params: dict[str, str], refresh: bool, *, later: bool
     ) -> Embed | _Later:
         """:meth:`_resolve`, never raising; with ``later``, a fetched answer is not yet
         presented: the caller finishes it (:meth:`_finish_safely`)."""

@@ -264,7 +264,7 @@ class Ledger:
         self._lease = lease
         self._lock = threading.RLock()
         shown = _sqlite.shown_path(self.path)
-        _sqlite.prepare(self.path, mode, "the ledger", LedgerError)
+        _sqlite.prepare(self.path, mode, "ledger", LedgerError)
         try:
             self._db = _sqlite.connect(
                 self.path, mode=mode, busy_timeout=busy_timeout, what="the ledger"

@@ -147,7 +147,7 @@ class SQLiteCache:
         #: Single-flight locks for this process's threads (other processes on the
         #: same file are not coordinated: a fleet that must be shares Redis).
         self.locks = LocalLocks()
-        _sqlite.prepare(self.path, mode, "the sqlite cache", CacheError)
+        _sqlite.prepare(self.path, mode, "cache", CacheError)
         if mode == "ro":
             self._run(self._check_schema)
             return
