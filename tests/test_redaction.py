@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import pkgutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -354,5 +355,7 @@ def test_the_meta_token_never_reaches_stderr_at_any_verbosity(
     for form, text in forms(TOKEN).items():
         assert text not in done.stderr, form
     assert "provider trouble" in done.stderr  # embedkit's own info line is there...
-    third_party = " httpcore." in done.stderr
-    assert third_party is (verbosity == "-vvv")  # ...the HTTP library's only when asked for
+    # ...and at -vv and -vvv the client's line for each request, its URL masked
+    wire = re.findall(r"^debug +GET (\S+): \d{3}, \d+ bytes$", done.stderr, re.MULTILINE)
+    assert bool(wire) is (verbosity != "-v"), done.stderr
+    assert wire == [] or all("/graph/" in url and "=***" in url for url in wire), wire

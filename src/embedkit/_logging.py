@@ -88,7 +88,7 @@ class TextFormatter(logging.Formatter):
     """``level   message key=value ...`` for a terminal or a cron mail.
 
     Lines from other libraries' loggers (shown with -vvv) name their logger:
-    ``debug   httpcore.connection: ...``.
+    ``info    httpx: HTTP Request: POST ...``.
     """
 
     def format(self, record: logging.LogRecord) -> str:

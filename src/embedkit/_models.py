@@ -17,11 +17,24 @@ TypeError: an embed's data is read-only: copy it with dict(...) to change it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import html as html_lib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
 
-__all__ = ["Embed", "EmbedKind", "EmbedStatus", "ReadOnlyDict", "ReadOnlyList", "Ref", "read_only"]
+__all__ = [
+    "DeferredFallback",
+    "Embed",
+    "EmbedKind",
+    "EmbedStatus",
+    "ReadOnlyDict",
+    "ReadOnlyList",
+    "Ref",
+    "bare_link",
+    "defer_fallback",
+    "fallback_length",
+    "read_only",
+]
 
 _READ_ONLY = "an embed's data is read-only: copy it with dict(...) to change it"
 
@@ -131,19 +144,85 @@ class Ref:
     no_oembed: bool = False
 
 
+def bare_link(url: str) -> str:
+    """The markup shown when even the templates failed: a figure with a plain link.
+
+    >>> bare_link("https://x.com/a?b=1&c=2")
+    '<figure class="embedkit embedkit-fallback"><a href="https://x.com/a?b=1&amp;c=2" \
+rel="noopener nofollow">https://x.com/a?b=1&amp;c=2</a></figure>'
+    """
+    link = html_lib.escape(url, quote=True)
+    return (
+        f'<figure class="embedkit embedkit-fallback"><a href="{link}" '
+        f'rel="noopener nofollow">{link}</a></figure>'
+    )
+
+
+class DeferredFallback:
+    """The base of :class:`Embed` and ``Presented``: a ``fallback_html`` rendered when read.
+
+    Most embeds are shown live and their static fallback is never read, while
+    rendering it (reading the post's text out of the provider's markup, two
+    templates) costs about as much as sanitizing the embed. :func:`defer_fallback`
+    makes an instance whose ``fallback_html`` is rendered on first read, once; it
+    is then an ordinary attribute. Equality, ``repr``, pickling, ``copy`` and
+    ``dataclasses.replace``/``asdict`` read it like any field, so they see the
+    rendered text.
+    """
+
+    __slots__ = ("_render_fallback",)
+
+    if not TYPE_CHECKING:  # to type checkers, fallback_html is the plain str field
+
+        def __getattr__(self, name: str) -> str:
+            if name == "fallback_html":
+                try:
+                    render = object.__getattribute__(self, "_render_fallback")
+                except AttributeError:
+                    render = None
+                if render is not None:
+                    value = render()
+                    object.__setattr__(self, "fallback_html", value)
+                    return value
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+_Deferring = TypeVar("_Deferring", bound=DeferredFallback)
+
+
+def defer_fallback(made: _Deferring, render: Callable[[], str]) -> _Deferring:
+    """``made``, its ``fallback_html`` replaced by ``render()`` on first read.
+
+    ``render`` must not raise: a reader of an attribute does not expect an error.
+    """
+    object.__delattr__(made, "fallback_html")
+    object.__setattr__(made, "_render_fallback", render)
+    return made
+
+
+def fallback_length(made: DeferredFallback, estimate: int) -> int:
+    """The length of ``made.fallback_html`` if it was rendered, else ``estimate``."""
+    try:
+        return len(object.__getattribute__(made, "fallback_html"))
+    except AttributeError:
+        return estimate
+
+
 @dataclass(frozen=True, slots=True)
-class Embed:
+class Embed(DeferredFallback):
     """The result of resolving one reference. Never an exception for provider trouble.
 
     ``status``: ``fresh`` (fetched now), ``cached`` (served from a fresh cache
     entry), ``stale`` (expired entry served because the refresh failed), ``gone``
     (the provider says the post was deleted), ``fallback`` (no oEmbed data at all).
     ``html`` is the markup to insert; ``fallback_html`` is the static fallback,
-    available for every embed. ``scripts`` are the allow-listed provider scripts a
-    page must load once for ``html`` to come alive. ``data`` is the provider's
-    answer (or the last snapshot); embeds from a :class:`~embedkit.Resolver` carry
-    it read-only (:class:`ReadOnlyDict`), because the same embed is handed to every
-    caller that asks for the same post while its cache entry is unchanged.
+    available for every embed (an embed from a :class:`~embedkit.Resolver` renders
+    it when it is first read, see :class:`DeferredFallback`). ``scripts`` are the
+    allow-listed provider scripts a page must load once for ``html`` to come alive.
+    ``data`` is the provider's answer (or the last snapshot); embeds from a
+    :class:`~embedkit.Resolver` carry it read-only (:class:`ReadOnlyDict`), because the
+    same embed is handed to every caller that asks for the same post while its cache
+    entry is unchanged.
 
     ``kind`` is ``"card"`` when ``html`` is a link card built from the page's own
     metadata (an article URL no provider or discovery embeds, a YouTube channel page,

@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import httpcore
 import httpx
 import pytest
 from hypothesis import given
@@ -36,11 +35,12 @@ from embedkit.net._http import (
     DEFAULT_USER_AGENT,
     HttpClient,
     HttpResponse,
+    _PlainUrl,
     parse_retry_after,
     raise_for_status,
     redact_url,
 )
-from embedkit.net._transport import CURRENT_PERMIT, Permit, PinnedBackend
+from embedkit.net._transport import CURRENT_PERMIT, MAX_HEAD_BYTES, Permit, PinnedBackend
 
 SECRET = "s3cr3t-T0KEN"
 
@@ -158,6 +158,97 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
     assert len(set(ports)) == 3
 
 
+def test_a_get_on_a_connection_the_server_dropped_meanwhile_is_sent_again_once() -> None:
+    """The server takes the second request on a kept-alive connection, then hangs up.
+
+    Nothing was answered, so the GET goes again on a new connection; a server that
+    hangs up on a new connection too is an error, not a loop.
+    """
+    body = b'{"type": "link"}'
+    ports: list[int] = []
+
+    def answer_one_then_drop(conn: socket.socket) -> None:
+        ports.append(conn.getpeername()[1])
+        read_head(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        read_head(conn)  # the next request arrives, and the connection closes unanswered
+
+    with Loopback(answer_one_then_drop) as server, HttpClient(timeout=2) as http:
+        assert http.get(server.url("/"), trusted=True).content == body
+        assert http.get(server.url("/"), trusted=True).content == body
+    assert len(ports) == 2
+
+    def drop(conn: socket.socket) -> None:
+        ports.append(conn.getpeername()[1])
+        read_head(conn)
+
+    ports.clear()
+    with (
+        Loopback(drop) as server,
+        HttpClient(timeout=2) as http,
+        pytest.raises(ConnectionFailed, match="closed the connection without answering"),
+    ):
+        http.get(server.url("/"), trusted=True)
+    assert len(ports) == 1
+
+
+def test_response_headers_larger_than_the_cap_are_refused() -> None:
+    head = b"HTTP/1.1 200 OK\r\n" + b"X-Pad: %s\r\n" % (b"p" * 2000) * 40 + b"\r\n"
+    assert len(head) > MAX_HEAD_BYTES
+    assert all(len(line) < 65536 for line in head.split(b"\r\n"))  # each line is allowed
+
+    def answer(conn: socket.socket) -> None:
+        read_head(conn)
+        conn.sendall(head + b"{}")
+
+    with (
+        Loopback(answer) as server,
+        HttpClient(timeout=2) as http,
+        pytest.raises(ConnectionFailed, match=f"headers are larger than {MAX_HEAD_BYTES}"),
+    ):
+        http.get(server.url("/"), trusted=True)
+
+
+@given(
+    st.from_regex(
+        r"https?://[a-z0-9]{1,8}(\.[a-z0-9-]{0,6}[a-z0-9])?(:[1-9][0-9]{0,4})?"
+        r"(/[A-Za-z0-9._~!$&'()*+,;=:@/?%-]{0,30})?",
+        fullmatch=True,
+    )
+)
+def test_a_url_read_without_httpx_is_what_httpx_reads(url: str) -> None:
+    plain = _PlainUrl.read(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        assert plain is None
+        return
+    if plain is None:
+        return  # not plain: httpx reads it
+    assert str(plain) == str(parsed)
+    assert (plain.scheme, plain.host, plain.port) == (parsed.scheme, parsed.host, parsed.port)
+    assert plain.target == parsed.raw_path.decode("ascii")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://a.test:80/",  # httpx drops a default port
+        "https://a.test:443/x",
+        "https://A.test/",  # and lower-cases the host
+        "https://a.test/a/../b",  # and removes dot segments
+        "https://a.test/%zz",  # and escapes a bare %
+        "https://a.test/a b",
+        "https://a.test/#frag",
+        "https://user@a.test/",
+        "https://[::1]/",
+        "https://a.test:99999/",
+    ],
+)
+def test_urls_httpx_would_change_are_left_to_httpx(url: str) -> None:
+    assert _PlainUrl.read(url) is None
+
+
 def test_untrusted_url_on_loopback_is_refused_before_any_request(
     simulator: ProviderSimulator, http: HttpClient
 ) -> None:
@@ -221,22 +312,18 @@ def test_connections_go_to_the_checked_address_without_a_second_lookup(
     backend = PinnedBackend(dns, guard=True)
     token = CURRENT_PERMIT.set(Permit("rebind.test", simulator.port, ("127.0.0.1",)))
     try:
-        stream = backend.connect_tcp("rebind.test", simulator.port, timeout=1.0)
+        sock = backend.connect("rebind.test", simulator.port, timeout=1.0)
     finally:
         CURRENT_PERMIT.reset(token)
-    try:
-        peer = stream.get_extra_info("socket").getpeername()
-        assert peer[:2] == ("127.0.0.1", simulator.port)
-    finally:
-        stream.close()
+    with sock:
+        assert sock.getpeername()[:2] == ("127.0.0.1", simulator.port)
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 
 def test_a_connection_without_a_permit_is_checked_by_the_backend() -> None:
     backend = PinnedBackend(lambda host, port: ["10.0.0.7"], guard=True)
     with pytest.raises(BlockedAddress, match=r"evil\.test \(10\.0\.0\.7, private address\)"):
-        backend.connect_tcp("evil.test", 80, timeout=1.0)
-    with pytest.raises(httpcore.ConnectError):
-        backend.connect_unix_socket("/run/docker.sock")
+        backend.connect("evil.test", 80, timeout=1.0)
 
 
 # -- timeouts and the deadline -----------------------------------------------------------

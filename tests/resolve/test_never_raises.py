@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -128,14 +129,29 @@ def test_a_discovery_page_with_a_nul_in_its_charset_is_a_fallback(
 # -- a stored entry that cannot be presented ----------------------------------------------------
 
 
+SHIPPED = Path(__file__).resolve().parents[2] / "templates"
+
+
 @pytest.fixture
 def failing_templates(tmp_path: Path) -> Path:
-    """A publisher's template that breaks on one post (title "boom"), as a template bug would."""
+    """A publisher's wrapper template that breaks on a live embed, as a template bug would."""
     folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "embed.html").write_text(
+        '{% if mode == "embed" %}{{ no_such_field }}{% endif %}'
+        + (SHIPPED / "embed.html").read_text()
+    )
+    return folder
+
+
+@pytest.fixture
+def failing_fallback(tmp_path: Path) -> Path:
+    """A publisher's fallback template that breaks on one post (title "boom")."""
+    folder = tmp_path / "fallback-templates"
     (folder / "fallback").mkdir(parents=True)
-    shipped = Path(__file__).resolve().parents[2] / "templates" / "fallback" / "post.html"
     (folder / "fallback" / "post.html").write_text(
-        '{% if snap.title == "boom" %}{{ snap.no_such_field }}{% endif %}' + shipped.read_text()
+        '{% if snap.title == "boom" %}{{ snap.no_such_field }}{% endif %}'
+        + (SHIPPED / "fallback" / "post.html").read_text()
     )
     return folder
 
@@ -169,6 +185,32 @@ def test_an_entry_that_cannot_be_presented_is_treated_as_absent(
     with resolver(providers, cache) as plain:  # and a healthy renderer is not poisoned
         assert plain.resolve(TWEET).status == "fresh"
     assert simulator.count(TWITTER) == requests + 1
+
+
+def test_a_fallback_that_cannot_be_rendered_when_read_is_a_plain_link(
+    simulator: ProviderSimulator,
+    providers: Path,
+    failing_fallback: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A live embed's fallback is rendered when it is first read: a template bug
+    # found then cannot turn the attribute read into an exception.
+    simulator.route(
+        TWITTER, body={"type": "rich", "title": "boom", "html": "<blockquote>hi</blockquote>"}
+    )
+    with resolver(providers, template_dirs=[failing_fallback]) as r:
+        embed = r.resolve(TWEET)
+        assert embed.status == "fresh"
+        assert "<blockquote>hi</blockquote>" in embed.html
+        with caplog.at_level(logging.WARNING, logger="embedkit"):
+            fallback = embed.fallback_html
+        post = "https://x.com/someone/status/1173592062878314497"  # the canonical URL
+        assert fallback == (
+            f'<figure class="embedkit embedkit-fallback"><a href="{post}" '
+            f'rel="noopener nofollow">{post}</a></figure>'
+        )
+        assert "could not render the fallback of " + post in caplog.text
+        assert r.resolve(TWEET).status == "cached"  # the entry stays: the embed is fine
 
 
 def test_when_every_template_fails_the_embed_is_a_bare_escaped_link(

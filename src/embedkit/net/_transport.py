@@ -1,32 +1,41 @@
 """The guarded transport: connections pinned to the addresses the network guard checked.
 
-:class:`GuardedTransport` is httpcore's HTTP/1.1 connections, kept alive in a
-small pool of ours (:class:`ConnectionPool`), over a network backend of ours
-(:class:`PinnedBackend`). The client (:mod:`embedkit.net._http`) resolves a
-host once through the DNS seam, checks the addresses, and publishes them for the
-request in :data:`CURRENT_PERMIT`; the backend then connects only to those, so a
-second DNS answer cannot smuggle a private address past the guard (DNS
-rebinding). TLS still verifies the certificate against the host name. Proxies
-from the environment are not used, since a proxy would resolve names itself.
+:class:`GuardedTransport` speaks HTTP/1.1 with the standard library's
+:mod:`http.client`, over sockets that :class:`PinnedBackend` opens, kept alive
+in a small pool of ours (:class:`ConnectionPool`). The client
+(:mod:`embedkit.net._http`) resolves a host once through the DNS seam, checks
+the addresses, and publishes them for the request in :data:`CURRENT_PERMIT`; the
+backend then connects only to those, so a second DNS answer cannot smuggle a
+private address past the guard (DNS rebinding). TLS still verifies the
+certificate against the host name. Proxies from the environment are not used,
+since a proxy would resolve names itself.
 
 The client also publishes the fetch's wall-clock deadline in
-:data:`CURRENT_DEADLINE`. Every socket operation of the backend (connect, TLS
-handshake, each read and write) waits at most until then, so a server that
-trickles its headers or body one byte at a time cannot keep a request open past
-the deadline, however short each wait is.
+:data:`CURRENT_DEADLINE`. Every socket operation (connect, TLS handshake, each
+read and write) waits at most until then, so a server that trickles its headers
+or body one byte at a time cannot keep a request open past the deadline, however
+short each wait is. A response's status line and headers may take at most
+:data:`MAX_HEAD_BYTES`.
+
+Errors are httpx's (``httpx.ConnectError``, ``httpx.ReadTimeout``,
+``httpx.RemoteProtocolError``…), so that :func:`~embedkit.net._sent.was_sent`
+and every caller read them as from any httpx transport.
 """
 
 from __future__ import annotations
 
 import contextvars
+import http.client
+import io
+import select
+import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpcore
 import httpx
 
 from embedkit.net._netguard import (
@@ -40,12 +49,17 @@ from embedkit.net._netguard import (
 __all__ = [
     "CURRENT_DEADLINE",
     "CURRENT_PERMIT",
+    "MAX_HEAD_BYTES",
     "ConnectionPool",
-    "DeadlineStream",
     "GuardedTransport",
     "Permit",
     "PinnedBackend",
 ]
+
+#: The most a response's status line and headers may take, in bytes.
+MAX_HEAD_BYTES = 64 * 1024
+_READ_SIZE = 64 * 1024
+_RETRYABLE = frozenset({"GET", "HEAD"})
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,7 @@ CURRENT_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 )
 
 
-def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
+def _bounded(timeout: float | None, error: type[httpx.TimeoutException]) -> float | None:
     """``timeout`` cut to what is left before the current deadline; raise once it passed."""
     deadline = CURRENT_DEADLINE.get()
     if deadline is None:
@@ -78,65 +92,101 @@ def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
     return remaining if timeout is None else min(timeout, remaining)
 
 
-class DeadlineStream(httpcore.NetworkStream):
-    """A network stream whose every operation ends by the current fetch's deadline.
+class _Wire:
+    """A connected socket whose every read and write ends by the fetch's deadline.
 
-    The deadline is read from :data:`CURRENT_DEADLINE` at each call, so a kept-alive
-    connection serves each request under that request's own deadline.
+    It is the ``sock`` that :class:`http.client.HTTPConnection` writes to and its
+    responses read from (through :meth:`makefile`). Like a socket, it closes for
+    real only once the last reader is closed.
     """
 
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.timeout: float | None = None  # the current request's per-operation timeout
+        self.head_budget: int | None = None  # what the response head may still take
+        self._readers = 0
+        self._closed = False
 
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+    def sendall(self, data: bytes) -> None:
+        self.sock.settimeout(_bounded(self.timeout, httpx.WriteTimeout))
+        try:
+            self.sock.sendall(data)
+        except TimeoutError as exc:
+            raise httpx.WriteTimeout("timed out sending the request") from exc
+        except OSError as exc:
+            raise httpx.WriteError(str(exc) or type(exc).__name__) from exc
 
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+    def recv_into(self, buffer: Any) -> int:
+        self.sock.settimeout(_bounded(self.timeout, httpx.ReadTimeout))
+        try:
+            count = self.sock.recv_into(buffer)
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout("timed out reading the response") from exc
+        except OSError as exc:
+            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+        if self.head_budget is not None:
+            self.head_budget -= count
+            if self.head_budget < 0:
+                raise httpx.RemoteProtocolError(
+                    f"the response's headers are larger than {MAX_HEAD_BYTES} bytes"
+                )
+        return count
+
+    def makefile(self, mode: str = "rb") -> io.BufferedReader:
+        self._readers += 1
+        return io.BufferedReader(_WireReader(self), _READ_SIZE)
+
+    def reader_closed(self) -> None:
+        self._readers -= 1
+        if self._closed and self._readers <= 0:
+            self.sock.close()
+
+    def readable_now(self) -> bool:
+        """Whether bytes (or the end) are waiting: an idle connection then cannot be reused."""
+        if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
+            return True
+        poller = select.poll()
+        poller.register(self.sock, select.POLLIN)
+        return bool(poller.poll(0))
 
     def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        inner = self._inner.start_tls(
-            ssl_context, server_hostname, _bounded(timeout, httpcore.ConnectTimeout)
-        )
-        return DeadlineStream(inner)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
+        self._closed = True
+        if self._readers <= 0:
+            self.sock.close()
 
 
-_HTTPCORE_ERRORS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.NetworkError, httpx.NetworkError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-)
+class _WireReader(io.RawIOBase):
+    def __init__(self, wire: _Wire) -> None:
+        self._wire = wire
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._wire.recv_into(buffer)
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()
+            self._wire.reader_closed()
 
 
-def _as_httpx_error(exc: Exception) -> Exception:
-    for core, mapped in _HTTPCORE_ERRORS:
-        if isinstance(exc, core):
-            return mapped(str(exc))
-    return exc
+class _Connection(http.client.HTTPConnection):
+    """One HTTP/1.1 connection, over a socket the pool opened through the guard."""
+
+    def __init__(self, host: str, port: int, wire: _Wire) -> None:
+        super().__init__(host, port)
+        self.sock = wire
+        self.wire = wire
+        self.idle_since = time.monotonic()
+
+    def connect(self) -> None:
+        # http.client reconnects by itself to the host by name; embedkit never
+        # does: every connection is opened by the pool, to checked addresses.
+        raise http.client.NotConnected("the connection was closed")
 
 
-class PinnedBackend(httpcore.NetworkBackend):
+class PinnedBackend:
     """Opens TCP connections only to the addresses the client checked.
 
     Without a permit for the origin (a request that did not come through
@@ -146,7 +196,6 @@ class PinnedBackend(httpcore.NetworkBackend):
     def __init__(self, dns: DnsResolver, guard: bool) -> None:
         self._dns = dns
         self._guard = guard
-        self._inner = httpcore.SyncBackend()
 
     def _addresses(self, host: str, port: int) -> list[str]:
         name = normalize_host(host)
@@ -159,88 +208,85 @@ class PinnedBackend(httpcore.NetworkBackend):
         literal = parse_ip_host(name)
         return [str(literal)] if literal is not None else list(self._dns(name, port))
 
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        addresses = self._addresses(host, port)
+    def connect(self, host: str, port: int, timeout: float | None = None) -> socket.socket:
+        """A TCP socket to one of ``host``'s permitted addresses (TCP_NODELAY set)."""
         failure: Exception | None = None
-        for address in addresses:
+        for address in self._addresses(host, port):
             try:
-                stream = self._inner.connect_tcp(
-                    address,
-                    port,
-                    timeout=_bounded(timeout, httpcore.ConnectTimeout),
-                    local_address=local_address,
-                    socket_options=socket_options,
+                sock = socket.create_connection(
+                    (address, port), timeout=_bounded(timeout, httpx.ConnectTimeout)
                 )
-                return DeadlineStream(stream)
-            except httpcore.ConnectError as exc:
-                failure = exc
-        raise failure or httpcore.ConnectError(f"no address to connect to for {host}")
+            except TimeoutError as exc:
+                failure = httpx.ConnectTimeout(f"timed out connecting to {host}")
+                failure.__cause__ = exc
+                continue
+            except OSError as exc:
+                failure = httpx.ConnectError(str(exc) or type(exc).__name__)
+                failure.__cause__ = exc
+                continue
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return sock
+        raise failure or httpx.ConnectError(f"no address to connect to for {host}")
 
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Any = None
-    ) -> httpcore.NetworkStream:
-        raise httpcore.ConnectError("unix sockets are not used by embedkit")
 
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
+class _Body(httpx.SyncByteStream):
+    """A response body; the connection goes back to the pool once it was read to the end."""
 
-
-class _Stream(httpx.SyncByteStream):
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
+    def __init__(self, response: http.client.HTTPResponse, done: Callable[[bool], None]) -> None:
+        self._response = response
+        self._done: Callable[[bool], None] | None = done
+        self._complete = False
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            yield from self._stream
-        except Exception as exc:
-            raise _as_httpx_error(exc) from exc
+            while True:
+                chunk = self._response.read1(_READ_SIZE)
+                if not chunk:
+                    # http.client leaves a Content-Length body open at its end
+                    self._complete = self._response.length == 0 or self._response.isclosed()
+                    return
+                yield chunk
+        except http.client.HTTPException as exc:
+            raise httpx.RemoteProtocolError(_describe(exc)) from exc
+        except (ValueError, OSError) as exc:  # a reader closed under us, a failed TLS record
+            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
 
     def close(self) -> None:
-        if hasattr(self._stream, "close"):
-            self._stream.close()
+        done, self._done = self._done, None
+        if done is not None:
+            self._response.close()
+            done(self._complete)
 
 
-class _PooledStream:
-    """A response body that hands its connection back to the pool when closed."""
+def _head_size(response: http.client.HTTPResponse) -> int:
+    """About how many bytes the response's status line and headers took."""
+    return len(response.reason) + 15 + sum(len(k) + len(v) + 4 for k, v in response.getheaders())
 
-    def __init__(self, stream: Any, release: Any) -> None:
-        self._stream = stream
-        self._release = release
 
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self._stream
-
-    def close(self) -> None:
-        try:
-            if hasattr(self._stream, "close"):
-                self._stream.close()
-        finally:
-            release, self._release = self._release, None
-            if release is not None:
-                release()
+def _describe(exc: http.client.HTTPException) -> str:
+    if isinstance(exc, http.client.IncompleteRead):
+        return "the server closed the connection before the end of the body"
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "the server closed the connection without answering"
+    if isinstance(exc, http.client.LineTooLong):
+        return f"a line of the response is too long ({exc})"
+    return f"the response is not valid HTTP/1.1 ({type(exc).__name__}: {exc})"
 
 
 class ConnectionPool:
     """Kept-alive connections per origin, taken and given back under one short lock.
 
-    httpcore's own pool re-plans every queued request against every connection
-    under its lock at each request; with dozens of threads on one origin that
-    planning costs more than the request. Here a request takes an idle
-    connection (or opens one) and gives it back when its body is closed.
+    A request takes an idle connection (or opens one through the backend) and
+    the body hands it back when it was read to the end and the server keeps it
+    open. An idle connection that has bytes waiting (the server closed it, or
+    sent something unasked) is dropped, never reused.
     """
 
     def __init__(
         self,
         *,
         ssl_context: ssl.SSLContext,
-        network_backend: httpcore.NetworkBackend,
+        network_backend: PinnedBackend,
         max_idle_per_origin: int = 32,
         keepalive_expiry: float = 30.0,
     ) -> None:
@@ -248,25 +294,25 @@ class ConnectionPool:
         self._backend = network_backend
         self._max_idle = max_idle_per_origin
         self._expiry = keepalive_expiry
-        self._idle: dict[tuple[bytes, bytes, int | None], list[httpcore.HTTPConnection]] = {}
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._lock = threading.Lock()
         self._closed = False
 
-    def _take(self, key: tuple[bytes, bytes, int | None]) -> httpcore.HTTPConnection | None:
+    def _take(self, key: tuple[str, str, int]) -> _Connection | None:
         while True:
             with self._lock:
                 idle = self._idle.get(key)
                 connection = idle.pop() if idle else None
             if connection is None:
                 return None
-            if connection.is_idle() and not connection.has_expired():
+            fresh = time.monotonic() - connection.idle_since < self._expiry
+            if fresh and not connection.wire.readable_now():
                 return connection
             connection.close()
 
-    def _give_back(
-        self, key: tuple[bytes, bytes, int | None], connection: httpcore.HTTPConnection
-    ) -> None:
-        if not self._closed and connection.is_idle() and not connection.has_expired():
+    def _give_back(self, key: tuple[str, str, int], connection: _Connection) -> None:
+        if not self._closed:
+            connection.idle_since = time.monotonic()
             with self._lock:
                 idle = self._idle.setdefault(key, [])
                 if len(idle) < self._max_idle:
@@ -274,37 +320,125 @@ class ConnectionPool:
                     return
         connection.close()
 
-    def handle_request(self, request: httpcore.Request) -> httpcore.Response:
-        url = request.url
-        key = (url.scheme, url.host, url.port)
+    def _open(self, scheme: str, host: str, port: int, timeout: float | None) -> _Connection:
+        sock = self._backend.connect(host, port, timeout)
+        if scheme == "https":
+            try:
+                sock.settimeout(_bounded(timeout, httpx.ConnectTimeout))
+                sock = self._ssl_context.wrap_socket(sock, server_hostname=host)
+            except TimeoutError as exc:
+                sock.close()
+                raise httpx.ConnectTimeout(f"timed out in the TLS handshake with {host}") from exc
+            except (OSError, ssl.SSLError) as exc:
+                sock.close()
+                raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
+            except BaseException:
+                sock.close()
+                raise
+        return _Connection(host, port, _Wire(sock))
+
+    def send(
+        self,
+        method: str,
+        scheme: str,
+        host: str,
+        port: int | None,
+        target: str,
+        headers: Sequence[tuple[bytes | str, bytes | str]],
+        *,
+        body: bytes = b"",
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+    ) -> httpx.Response:
+        """Send one request to ``scheme://host:port`` and read the answer's head.
+
+        ``target`` is the request target (path and query, already encoded);
+        ``headers`` are sent as given (``Host`` among them). The body streams from
+        the response; the connection goes back to the pool when it was read to
+        the end.
+        """
+        port = port or (443 if scheme == "https" else 80)
+        key = (scheme, host, port)
         while True:
             connection = self._take(key)
-            fresh = connection is None
+            reused = connection is not None
             if connection is None:
-                connection = httpcore.HTTPConnection(
-                    origin=url.origin,
-                    ssl_context=self._ssl_context,
-                    keepalive_expiry=self._expiry,
-                    network_backend=self._backend,
-                )
+                connection = self._open(scheme, host, port, connect_timeout)
             try:
-                response = connection.handle_request(request)
-            except httpcore.ConnectionNotAvailable:
+                response = self._exchange(connection, method, target, headers, body, read_timeout)
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
                 connection.close()
-                if fresh:
-                    raise
-                continue
+                # A kept-alive connection the server closed while it sat idle: nothing
+                # was answered, and a GET may be sent again on a new connection.
+                stale = isinstance(exc.__cause__, http.client.RemoteDisconnected | OSError)
+                if reused and stale and method in _RETRYABLE:
+                    continue
+                raise
             except BaseException:
                 connection.close()
                 raise
-            return httpcore.Response(
-                status=response.status,
-                headers=response.headers,
-                content=_PooledStream(
-                    response.stream, lambda c=connection: self._give_back(key, c)
-                ),
-                extensions=response.extensions,
-            )
+
+            def done(
+                complete: bool,
+                connection: _Connection = connection,
+                response: http.client.HTTPResponse = response,
+            ) -> None:
+                if complete and not response.will_close:
+                    self._give_back(key, connection)
+                else:
+                    connection.close()
+
+            try:
+                return httpx.Response(
+                    status_code=response.status,
+                    # http.client read the header bytes as Latin-1: these are those bytes
+                    headers=[
+                        (name.encode("latin-1"), value.encode("latin-1"))
+                        for name, value in response.getheaders()
+                    ],
+                    stream=_Body(response, done),
+                    extensions={
+                        "http_version": b"HTTP/1.1" if response.version == 11 else b"HTTP/1.0",
+                        "reason_phrase": response.reason.encode("latin-1", "replace"),
+                    },
+                )
+            except BaseException:
+                response.close()
+                connection.close()
+                raise
+
+    @staticmethod
+    def _exchange(
+        connection: _Connection,
+        method: str,
+        target: str,
+        headers: Sequence[tuple[bytes | str, bytes | str]],
+        body: bytes,
+        timeout: float | None,
+    ) -> http.client.HTTPResponse:
+        wire = connection.wire
+        wire.timeout = timeout
+        try:
+            connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+            for name, value in headers:
+                connection.putheader(name, value)
+            connection.endheaders(body or None)
+            # What the head may read: the cap, and what one read takes past the head.
+            wire.head_budget = MAX_HEAD_BYTES + _READ_SIZE
+            try:
+                response = connection.getresponse()
+            finally:
+                wire.head_budget = None
+            if _head_size(response) > MAX_HEAD_BYTES:
+                response.close()
+                raise httpx.RemoteProtocolError(
+                    f"the response's headers are larger than {MAX_HEAD_BYTES} bytes"
+                )
+            return response
+        except http.client.HTTPException as exc:
+            raise httpx.RemoteProtocolError(_describe(exc)) from exc
+        except ValueError as exc:  # http.client refused a header or the target
+            raise httpx.LocalProtocolError(str(exc)) from exc
 
     def close(self) -> None:
         self._closed = True
@@ -318,8 +452,8 @@ class ConnectionPool:
 class GuardedTransport(httpx.BaseTransport):
     """An httpx transport whose connections go only to checked addresses.
 
-    It is httpcore's connections, pooled per origin, with a network backend that
-    resolves names through ``dns`` and connects to the addresses
+    It is :mod:`http.client`'s HTTP/1.1, pooled per origin, over connections
+    that resolve names through ``dns`` and go to the addresses
     :class:`HttpClient` checked for the request. TLS still verifies the
     certificate for the host name in the URL.
     """
@@ -331,31 +465,43 @@ class GuardedTransport(httpx.BaseTransport):
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.SyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
+        url = request.url
+        timeouts = request.extensions.get("timeout", {})
+        return self._pool.send(
+            request.method,
+            url.scheme,
+            url.host,
+            url.port,
+            url.raw_path.decode("ascii"),
+            request.headers.raw,
+            body=request.read() if request.method not in _RETRYABLE else b"",
+            connect_timeout=timeouts.get("connect"),
+            read_timeout=timeouts.get("read"),
         )
-        try:
-            response = self._pool.handle_request(core_request)
-        except Exception as exc:
-            mapped = _as_httpx_error(exc)
-            if mapped is exc:
-                raise
-            raise mapped from exc
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_Stream(response.stream),
-            extensions=response.extensions,
+
+    def send(
+        self,
+        scheme: str,
+        host: str,
+        port: int | None,
+        target: str,
+        headers: Sequence[tuple[str, str]],
+        timeout: float | None,
+    ) -> httpx.Response:
+        """GET ``target`` from ``scheme://host:port`` without building an ``httpx.Request``.
+
+        :class:`HttpClient` calls this for URLs it read itself; ``headers`` must
+        include ``Host``.
+        """
+        return self._pool.send(
+            "GET",
+            scheme,
+            host,
+            port,
+            target,
+            headers,
+            connect_timeout=timeout,
+            read_timeout=timeout,
         )
 
     def close(self) -> None:

@@ -34,7 +34,7 @@ template holds the embed markup the platform documents for that URL.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,8 +43,9 @@ import jinja2
 from markupsafe import Markup
 
 from embedkit import _platforms
-from embedkit._models import EmbedKind, Ref
+from embedkit._models import DeferredFallback, EmbedKind, Ref, bare_link, defer_fallback
 from embedkit._platforms import Platform, PlatformSettings
+from embedkit._redaction import get_logger
 from embedkit._values import positive_int
 from embedkit.present._blockquotes import from_oembed_tree
 from embedkit.present._card import is_card, present_card
@@ -61,15 +62,22 @@ from embedkit.present._urlfacts import from_url
 
 __all__ = ["Presented", "aspect_ratio", "display_name", "present"]
 
+log = get_logger(__name__)
+
 _NOUNS = {"post": "post", "video": "video", "photo": "photo", "link": "content"}
 _LIVE = frozenset({"fresh", "cached", "stale"})
 _DEFAULT_SETTINGS = PlatformSettings()
 
 
-@dataclass(frozen=True)
-class Presented:
+@dataclass(frozen=True, slots=True)
+class Presented(DeferredFallback):
     """The markup for one embed: ``html`` to insert, the static ``fallback_html``,
-    and the allow-listed ``scripts`` a page must load once for ``html`` to work."""
+    and the allow-listed ``scripts`` a page must load once for ``html`` to work.
+
+    A live embed's ``fallback_html`` is rendered when it is first read
+    (:class:`~embedkit._models.DeferredFallback`); a template that fails then gives
+    a plain link to the post, never an exception.
+    """
 
     html: str
     fallback_html: str
@@ -183,6 +191,87 @@ def _best_snapshot(
     return merge(present_sources[0], *present_sources[1:])
 
 
+class _Fallback:
+    """The static fallback of one embed, each part made once, when first needed."""
+
+    def __init__(
+        self,
+        env: jinja2.Environment,
+        *,
+        ref: Ref,
+        provider: str | None,
+        platform: str | None,
+        sources: tuple[Mapping[str, Any] | None, Mapping[str, Any] | None, PostSnapshot | None],
+        read_from: tuple[Mapping[str, Any], Document] | None,
+        name: str,
+        layout: str,
+        show_thumbnail: bool,
+        figure: jinja2.Template,
+        figure_ctx: dict[str, Any],
+    ) -> None:
+        self._env = env
+        self._ref = ref
+        self._provider = provider
+        self._platform = platform
+        self._sources = sources
+        self._read_from = read_from
+        self._name = name
+        self._layout = layout
+        self._show_thumbnail = show_thumbnail
+        self._figure = figure
+        self._figure_ctx = figure_ctx
+        self.noun = _NOUNS.get(layout, "post")
+        self._snap: PostSnapshot | None = None
+        self._body: Markup | None = None
+        self._html: str | None = None
+
+    def snap(self) -> PostSnapshot:
+        if self._snap is None:
+            data, snapshot, extra = self._sources
+            read_from, self._read_from = self._read_from, None  # the tree is needed once
+            self._snap = _best_snapshot(
+                self._ref, self._provider, self._platform, data, snapshot, extra, read_from
+            )
+        return self._snap
+
+    def common(self) -> dict[str, Any]:
+        return {
+            "snap": self.snap(),
+            "url": self._ref.url,
+            "provider_name": self._name,
+            "noun": self.noun,
+            "show_thumbnail": self._show_thumbnail,
+        }
+
+    def body(self) -> Markup:
+        if self._body is None:
+            template = self._env.get_template(f"fallback/{self._layout}.html")
+            self._body = Markup(template.render(**self.common()))
+        return self._body
+
+    def html(self) -> str:
+        if self._html is None:
+            self._html = self._figure.render(**self._figure_ctx, mode="fallback", body=self.body())
+        return self._html
+
+    def later(self) -> Callable[[], str]:
+        """:meth:`html` for a deferred read: it keeps no parsed tree, and never raises."""
+        self._read_from = None  # the markup is read again if the fallback is ever needed
+        return self._html_or_bare
+
+    def _html_or_bare(self) -> str:
+        try:
+            return self.html()
+        except Exception as exc:
+            log.warning(
+                "could not render the fallback of %s (%s: %s); showing a plain link",
+                self._ref.url,
+                type(exc).__name__,
+                exc,
+            )
+            return bare_link(self._ref.url)
+
+
 def _wrap(cleaned: Sanitized, ratio: str | None) -> Markup:
     if ratio is not None and "<iframe" in cleaned.html:
         return Markup('<div class="embedkit__ratio" style="aspect-ratio: {};">{}</div>').format(
@@ -244,17 +333,7 @@ def present(
     # The provider's markup is read once: for the sanitizer and for the fallback.
     raw = live_data.get("html") if live_data else None
     document = read(raw) if isinstance(raw, str) else None
-    read_from = (live_data, document) if live_data and document is not None else None
-    snap = _best_snapshot(ref, provider, platform, data, snapshot, extra_snapshot, read_from)
     name = display_name(shown.id if shown else None, provider, ref.url)
-    noun = _NOUNS.get(layout, "post")
-    common = {
-        "snap": snap,
-        "url": ref.url,
-        "provider_name": name,
-        "noun": noun,
-        "show_thumbnail": not consent,
-    }
     figure = env.get_template("embed.html")
     figure_ctx = {
         "provider_slug": _slug(shown, provider),
@@ -263,15 +342,28 @@ def present(
         "url": ref.url,
         "consent_scripts": None,
     }
-    fallback_body = Markup(env.get_template(f"fallback/{layout}.html").render(**common))
-    fallback_html = figure.render(**figure_ctx, mode="fallback", body=fallback_body)
+    fallback = _Fallback(
+        env,
+        ref=ref,
+        provider=provider,
+        platform=platform,
+        sources=(data, snapshot, extra_snapshot),
+        read_from=(live_data, document) if live_data and document is not None else None,
+        name=name,
+        layout=layout,
+        show_thumbnail=not consent,
+        figure=figure,
+        figure_ctx=figure_ctx,
+    )
 
     if status == "gone":
         body = Markup(
-            env.get_template("tombstone.html").render(**common, show_deleted_text=show_deleted_text)
+            env.get_template("tombstone.html").render(
+                **fallback.common(), show_deleted_text=show_deleted_text
+            )
         )
         html = figure.render(**figure_ctx, mode="tombstone", body=body)
-        return Presented(html=html, fallback_html=fallback_html, scripts=())
+        return Presented(html=html, fallback_html=fallback.html(), scripts=())
 
     live: Markup | None = None
     scripts: tuple[str, ...] = ()
@@ -303,22 +395,26 @@ def present(
                 scripts = cleaned.scripts
                 live = _wrap(cleaned, ratio)
 
-    if live is None and status in _LIVE and layout == "photo" and snap.thumbnail_url:
+    if live is None and status in _LIVE and layout == "photo" and fallback.snap().thumbnail_url:
         # a photo without provider HTML: the picture itself is the embed
         live = Markup(
-            env.get_template("fallback/photo.html").render(**{**common, "show_thumbnail": True})
+            env.get_template("fallback/photo.html").render(
+                **{**fallback.common(), "show_thumbnail": True}
+            )
         )
     if live is None:
-        return Presented(html=fallback_html, fallback_html=fallback_html, scripts=())
+        html = fallback.html()
+        return Presented(html=html, fallback_html=html, scripts=())
     if consent:
         body = Markup(
             env.get_template("consent.html").render(
-                fallback=fallback_body, live=live, provider_name=name, noun=noun
+                fallback=fallback.body(), live=live, provider_name=name, noun=fallback.noun
             )
         )
         html = figure.render(
             **{**figure_ctx, "consent_scripts": list(scripts)}, mode="consent", body=body
         )
-        return Presented(html=html, fallback_html=fallback_html, scripts=())
+        return Presented(html=html, fallback_html=fallback.html(), scripts=())
     html = figure.render(**figure_ctx, mode="embed", body=live)
-    return Presented(html=html, fallback_html=fallback_html, scripts=scripts)
+    # A live embed's fallback is rendered only if someone reads it.
+    return defer_fallback(Presented(html=html, fallback_html="", scripts=scripts), fallback.later())

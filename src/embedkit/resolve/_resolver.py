@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import html as html_lib
 import logging
 import os
 import threading
@@ -41,7 +40,15 @@ from embedkit import _platforms
 from embedkit._config import DEFAULT_TIMEOUT, env_flag, env_float
 from embedkit._errors import CacheError, FetchError, InvalidResponse, NotFound, RateLimited
 from embedkit._memo import LruMemo
-from embedkit._models import Embed, EmbedStatus, Ref, read_only
+from embedkit._models import (
+    Embed,
+    EmbedStatus,
+    Ref,
+    bare_link,
+    defer_fallback,
+    fallback_length,
+    read_only,
+)
 from embedkit._platforms import PlatformSettings
 from embedkit._redaction import get_logger
 from embedkit._templating import make_environment
@@ -600,11 +607,7 @@ class Resolver:
         embed = self._embed(ref, found, "fallback", None, error)
         if embed is not None:
             return embed
-        link = html_lib.escape(ref.url, quote=True)  # even the templates failed: a bare link
-        markup = (
-            f'<figure class="embedkit embedkit-fallback"><a href="{link}" '
-            f'rel="noopener nofollow">{link}</a></figure>'
-        )
+        markup = bare_link(ref.url)  # even the templates failed: a bare link
         return Embed(
             ref=ref.raw,
             url=ref.url,
@@ -667,7 +670,8 @@ class Resolver:
             )
             if memo_key:
                 self._presented.put(memo_key, shown)
-        return Embed(
+        rendered = fallback_length(shown, -1) >= 0
+        embed = Embed(
             ref=ref.raw,
             url=ref.url,
             status=status,
@@ -678,9 +682,12 @@ class Resolver:
             expires_at=entry.expires_at if entry else None,
             error=error or (entry.error if entry and status != "cached" else None),
             scripts=shown.scripts,
-            fallback_html=shown.fallback_html,
+            fallback_html=shown.fallback_html if rendered else "",
             kind=shown.kind,
         )
+        # A live embed's fallback is rendered (once, for every embed made from the
+        # same presentation) only when something reads it.
+        return embed if rendered else defer_fallback(embed, lambda: shown.fallback_html)
 
     def _x_api_snapshot(self, ref: Ref) -> Any:
         """The X API fallback source: cached like a snapshot, fetched at most once a TTL."""
@@ -813,12 +820,14 @@ def _weight(value: object) -> int:
 
 
 def _presented_weight(shown: Presented) -> int:
-    return len(shown.html) + len(shown.fallback_html) + _weight(shown.scripts) + 256
+    # A fallback not rendered yet is counted as long as the embed (about what it is).
+    fallback = fallback_length(shown, len(shown.html))
+    return len(shown.html) + fallback + _weight(shown.scripts) + 256
 
 
 def _embed_weight(embed: Embed) -> int:
     return (
-        len(embed.ref) + len(embed.url) + len(embed.html) + len(embed.fallback_html)
+        len(embed.ref) + len(embed.url) + len(embed.html) + fallback_length(embed, len(embed.html))
         + _weight(embed.data) + _weight(embed.scripts) + 512
     )  # fmt: skip
 
