@@ -15,8 +15,8 @@ local provider simulator (127.0.0.1, no internet):
    embedkit canonicalizes (one request per post), micawber asks once per string.
 
 embedkit does more per post than micawber (canonical references, the network guard,
-validation, sanitizing, a static fallback rendered next to every embed); the rows
-measure the whole of it.
+validation, sanitizing, a cache entry from which the static fallback is rendered when
+first read); the rows measure the whole of it.
 
 The timed batches talk to a simulator in a child process: in the same process its
 request handling would share the GIL with the clients, and the benchmark would
@@ -227,7 +227,10 @@ def run(quick: bool = False) -> list[Row]:
             "micawber request_many",
             3.0,
             "≥ 3× faster than micawber",
-            note="embedkit also canonicalizes, guards, sanitizes and renders a fallback",
+            note=(
+                "embedkit also canonicalizes, guards, validates and sanitizes; each embed's"
+                " static fallback is rendered when first read"
+            ),
         ),
         Row(
             f"cold batch against the network's limit, ⌈{POSTS}/{WORKERS}⌉ × 20 ms",

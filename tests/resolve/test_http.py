@@ -109,6 +109,23 @@ def test_headers_given_to_get_are_sent(simulator: ProviderSimulator, http: HttpC
     assert simulator.last().headers["accept"] == "application/json"
 
 
+def test_a_header_the_caller_gives_replaces_the_clients_own() -> None:
+    heads: list[bytes] = []
+
+    def answer(conn: socket.socket) -> None:
+        heads.append(read_head(conn))
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+
+    with Loopback(answer) as server, HttpClient(timeout=2) as http:
+        http.get(server.url("/"), trusted=True, headers={"accept": "application/json"})
+        http.get(server.url("/"), trusted=True, headers={"User-Agent": "mine/1"})
+    first, second = (head.decode().lower().split("\r\n") for head in heads)
+    assert [line for line in first if line.startswith("accept:")] == ["accept: application/json"]
+    assert sum(line.startswith("user-agent:") for line in first) == 1
+    assert [line for line in second if line.startswith("user-agent:")] == ["user-agent: mine/1"]
+    assert sum(line.startswith("accept:") for line in second) == 1
+
+
 def test_one_connection_is_kept_alive_for_several_requests(
     simulator: ProviderSimulator, http: HttpClient
 ) -> None:

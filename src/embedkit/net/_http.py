@@ -585,6 +585,7 @@ class HttpClient:
             raise ConnectionFailed(str(exc), url=redact_url(str(url))) from exc
         self._check_deadline(ends_at, str(url))
         token = CURRENT_PERMIT.set(Permit(host, port, tuple(addresses) if addresses else None))
+        sent = self._request_headers(headers)
         try:
             if isinstance(url, _PlainUrl) and isinstance(self._transport, GuardedTransport):
                 # A URL read without httpx, to embedkit's own transport: no httpx.Request.
@@ -593,13 +594,13 @@ class HttpClient:
                     url.host,
                     url.port,
                     url.target,
-                    [("Host", url.authority), *self._headers, *headers.items()],
+                    [("Host", url.authority), *sent],
                     timeout,
                 )
             request = httpx.Request(
                 "GET",
                 httpx.URL(str(url)) if isinstance(url, _PlainUrl) else url,
-                headers=[*self._headers, *headers.items()],
+                headers=sent,
                 extensions={
                     "timeout": {"connect": timeout, "read": timeout, "write": timeout,
                                 "pool": timeout}
@@ -626,6 +627,16 @@ class HttpClient:
             raise ConnectionFailed(f"could not fetch {shown}: {exc}", url=shown) from exc
         finally:
             CURRENT_PERMIT.reset(token)
+
+    def _request_headers(self, given: Mapping[str, str]) -> list[tuple[str, str]]:
+        """The client's own headers, each replaced by a caller's of the same name: one of each."""
+        if not given:
+            return list(self._headers)
+        names = {name.lower() for name in given}
+        return [
+            *((name, value) for name, value in self._headers if name.lower() not in names),
+            *given.items(),
+        ]
 
     def _read(
         self, response: httpx.Response, final: str, cap: int, truncate: bool, ends_at: float

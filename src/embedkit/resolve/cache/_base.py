@@ -323,11 +323,11 @@ def entry_problem(entry: Entry) -> str | None:
         return "field 'params' must map text to text"
     for name in ("data", "snapshot"):
         value = getattr(entry, name)
-        if value is None:
-            continue
+        if value is None or (name == "snapshot" and value is entry.data):
+            continue  # a fresh entry's snapshot is its data: checked once
         if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
             return f"field {name!r} is not an object with text keys"
-        if json_depth(dict(value)) > MAX_ENTRY_DEPTH:
+        if json_depth(value if isinstance(value, dict) else dict(value)) > MAX_ENTRY_DEPTH:
             return f"field {name!r} nests deeper than {MAX_ENTRY_DEPTH} levels"
     return None
 

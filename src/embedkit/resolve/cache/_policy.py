@@ -117,16 +117,17 @@ def on_success(
 
     The provider name falls back to the old entry's when none is given.
     """
+    answer = dict(data)  # the data and the snapshot: one object, never changed in place
     return Entry(
         key=key,
         url=url,
         provider=provider if provider is not None else (old.provider if old else None),
         params=dict(params),
-        data=dict(data),
+        data=answer,
         fetched_at=now,
         expires_at=now + policy.ttl(data.get("cache_age")),
         state="ok",
-        snapshot=dict(data),
+        snapshot=answer,
         snapshot_at=now,
         error=None,
     )
