@@ -65,5 +65,14 @@ class LruMemo(Generic[K, V]):
             ):
                 self.weight -= self._items.popitem(last=False)[1][1]
 
+    def pop(self, key: K) -> V | None:
+        """Forget ``key``; its value, or ``None`` when it was not remembered."""
+        with self._lock:
+            found = self._items.pop(key, None)
+            if found is None:
+                return None
+            self.weight -= found[1]
+            return found[0]
+
     def __len__(self) -> int:
         return len(self._items)

@@ -40,7 +40,13 @@ from embedkit.net._http import (
     raise_for_status,
     redact_url,
 )
-from embedkit.net._transport import CURRENT_PERMIT, MAX_HEAD_BYTES, Permit, PinnedBackend
+from embedkit.net._transport import (
+    CURRENT_PERMIT,
+    MAX_HEAD_BYTES,
+    GuardedTransport,
+    Permit,
+    PinnedBackend,
+)
 
 SECRET = "s3cr3t-T0KEN"
 
@@ -124,6 +130,16 @@ def test_a_header_the_caller_gives_replaces_the_clients_own() -> None:
     assert sum(line.startswith("user-agent:") for line in first) == 1
     assert [line for line in second if line.startswith("user-agent:")] == ["user-agent: mine/1"]
     assert sum(line.startswith("accept:") for line in second) == 1
+
+
+def test_the_transport_tells_each_request_without_its_query(simulator: ProviderSimulator) -> None:
+    simulator.route("/oembed", body={})
+    seen: list[str] = []
+    transport = GuardedTransport(guard=False, on_request=seen.append)
+    with HttpClient(timeout=2, transport=transport) as http:
+        http.get(simulator.url("/oembed?url=a&token=secret"), trusted=True)  # read plainly
+        http.get(simulator.url("/oembed?url=b#part"), trusted=True)  # read by httpx
+    assert seen == [simulator.url("/oembed")] * 2
 
 
 def test_one_connection_is_kept_alive_for_several_requests(

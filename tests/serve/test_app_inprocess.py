@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from typing import Any
 
 import httpx
+import pytest
 from tests.cache.redis_helpers import free_port
 from tests.simulator import FIXTURES
 
 from embedkit import Resolver
+from embedkit._errors import ConfigError
 from embedkit.net._http import HttpClient
 from embedkit.page._autoembed import CONSENT_MARKER
-from embedkit.resolve.cache import MemoryCache
+from embedkit.resolve.cache import MemoryCache, cache_key
 from embedkit.serve import ServeSettings, create_app
 
 POST = "https://x.com/Reuters/status/1636212467429621760"
@@ -141,3 +144,70 @@ def test_a_hanging_provider_does_not_hold_up_cached_embeds() -> None:
     assert status == "cached"
     assert all(still_hanging)  # the hit was answered while every fetch still waited
     assert set(statuses) == {"fresh"}
+
+
+# -- answers from memory (recheck_seconds) ------------------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _served(app: Any) -> tuple[str, str]:
+    data = get(app, "/oembed", url=POST).json()
+    return data["embedkit_status"], data["html"]
+
+
+def test_a_post_served_from_the_cache_is_answered_from_memory_until_the_recheck() -> None:
+    clock = _Clock()
+    with Resolver(cache="memory://", offline=True, clock=clock) as resolver:
+        resolver.cache.set(_cached_entry(resolver))
+        app = create_app(resolver, settings=NO_LIMIT)  # recheck_seconds=1 by default
+        status, html = _served(app)
+        assert status == "cached"
+        assert "LIVE" in html
+        # Another process purges the post: this one answers from memory for a second...
+        resolver.cache.delete(cache_key("https://x.com/reuters/status/1636212467429621760", {}))
+        clock.now += 0.5
+        assert _served(app) == (status, html)
+        # ...then reads the cache again, and the purge shows.
+        clock.now += 0.6
+        status, html = _served(app)
+    assert status == "fallback"
+    assert "LIVE" not in html
+
+
+def test_recheck_zero_reads_the_cache_for_every_request() -> None:
+    with Resolver(cache="memory://", offline=True, clock=_Clock()) as resolver:
+        resolver.cache.set(_cached_entry(resolver))
+        app = create_app(resolver, settings=ServeSettings(rate_limit=None, recheck_seconds=0))
+        assert _served(app)[0] == "cached"
+        resolver.cache.delete(cache_key("https://x.com/reuters/status/1636212467429621760", {}))
+        assert _served(app)[0] == "fallback"
+
+
+def test_a_post_is_never_answered_from_memory_past_its_expiry() -> None:
+    clock = _Clock()
+    with Resolver(cache="memory://", offline=True, clock=clock) as resolver:
+        entry = _cached_entry(resolver)
+        resolver.cache.set(entry)
+        app = create_app(resolver, settings=ServeSettings(rate_limit=None, recheck_seconds=1e9))
+        assert _served(app)[0] == "cached"
+        clock.now = entry.expires_at + 1  # expired: the cache is read, and says so
+        assert _served(app)[0] == "stale"
+
+
+def test_recheck_seconds_come_from_the_environment_and_are_checked() -> None:
+    read = ServeSettings.from_env
+    assert read({}).recheck_seconds == 1.0
+    assert read({"EMBEDKIT_SERVE_RECHECK_SECONDS": "0"}).recheck_seconds == 0.0
+    assert read({"EMBEDKIT_SERVE_RECHECK_SECONDS": "2.5"}).recheck_seconds == 2.5
+    for bad in ("-1", "soon", "nan", "inf"):
+        with pytest.raises(ConfigError, match="recheck seconds"):
+            read({"EMBEDKIT_SERVE_RECHECK_SECONDS": bad})
+    with pytest.raises(ConfigError, match="recheck seconds"):
+        ServeSettings(recheck_seconds=math.nan)

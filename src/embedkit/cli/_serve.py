@@ -42,7 +42,11 @@ def _is_loopback(host: str) -> bool:
 
 
 def _environment(
-    options: dict[str, Any], consent: bool, origins: tuple[str, ...], rate_limit: str
+    options: dict[str, Any],
+    consent: bool,
+    origins: tuple[str, ...],
+    rate_limit: str,
+    recheck: float,
 ) -> dict[str, str]:
     """The variables that tell ``embedkit.serve:app`` (in each worker) what was asked."""
     env: dict[str, str] = {}
@@ -57,6 +61,7 @@ def _environment(
     env["EMBEDKIT_CONSENT"] = "1" if consent else "0"
     env["EMBEDKIT_SERVE_ALLOW_ORIGINS"] = " ".join(origins)
     env["EMBEDKIT_SERVE_RATE_LIMIT"] = rate_limit
+    env["EMBEDKIT_SERVE_RECHECK_SECONDS"] = repr(recheck)
     return env
 
 
@@ -79,6 +84,12 @@ def _environment(
               default="300/minute", show_default=True,
               help="Requests per client address and process, as N/second, N/minute or "
               "N/hour, or 'off'. [env: EMBEDKIT_SERVE_RATE_LIMIT]")  # fmt: skip
+@click.option("--recheck", metavar="SECONDS", envvar="EMBEDKIT_SERVE_RECHECK_SECONDS",
+              type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Answer a post served from the cache from memory for this long before "
+              "reading the cache again (a refresh or purge by another process shows "
+              "within it); 0 reads the cache for every request. "
+              "[env: EMBEDKIT_SERVE_RECHECK_SECONDS]")  # fmt: skip
 @click.option("--forwarded-allow-ips", metavar="IPS",
               help="Trust X-Forwarded-For/-Proto from these proxy addresses "
               "(comma-separated), so rate limits see the real client. "
@@ -99,6 +110,7 @@ def serve(
     consent: bool,
     origins: tuple[str, ...],
     rate_limit: str,
+    recheck: float,
     forwarded_allow_ips: str | None,
     access_log: bool,
     check: bool,
@@ -129,10 +141,12 @@ def serve(
     if not origins:
         env_origins = os.environ.get("EMBEDKIT_SERVE_ALLOW_ORIGINS", "")
         origins = tuple(env_origins.replace(",", " ").split())
-    ServeSettings(allow_origins=origins, rate_limit=parse_rate_limit(rate_limit))  # validate
+    ServeSettings(  # validate
+        allow_origins=origins, rate_limit=parse_rate_limit(rate_limit), recheck_seconds=recheck
+    )
     with open_resolver(**options):  # a bad cache URL or providers file fails here, once
         pass
-    os.environ.update(_environment(options, consent, origins, rate_limit))
+    os.environ.update(_environment(options, consent, origins, rate_limit, recheck))
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         folder = tempfile.mkdtemp(prefix="embedkit-metrics-")
         atexit.register(shutil.rmtree, folder, ignore_errors=True)

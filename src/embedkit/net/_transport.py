@@ -458,21 +458,37 @@ class GuardedTransport(httpx.BaseTransport):
     certificate for the host name in the URL.
     """
 
-    def __init__(self, *, dns: DnsResolver = system_dns, guard: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        dns: DnsResolver = system_dns,
+        guard: bool = True,
+        on_request: Callable[[str], object] | None = None,
+    ) -> None:
+        """``on_request`` is called with ``scheme://host[:port]/path`` (no query) before
+        each request is sent (the service counts upstream requests with it)."""
         self._pool = ConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             network_backend=PinnedBackend(dns, guard),
         )
+        self._on_request = on_request
+
+    def _seen(self, scheme: str, host: str, port: int | None, target: str) -> None:
+        if self._on_request is not None:
+            authority = host if port is None else f"{host}:{port}"
+            self._on_request(f"{scheme}://{authority}{target.partition('?')[0]}")
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
         timeouts = request.extensions.get("timeout", {})
+        target = url.raw_path.decode("ascii")
+        self._seen(url.scheme, url.host, url.port, target)
         return self._pool.send(
             request.method,
             url.scheme,
             url.host,
             url.port,
-            url.raw_path.decode("ascii"),
+            target,
             request.headers.raw,
             body=request.read() if request.method not in _RETRYABLE else b"",
             connect_timeout=timeouts.get("connect"),
@@ -493,6 +509,7 @@ class GuardedTransport(httpx.BaseTransport):
         :class:`HttpClient` calls this for URLs it read itself; ``headers`` must
         include ``Host``.
         """
+        self._seen(scheme, host, port, target)
         return self._pool.send(
             "GET",
             scheme,

@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from embedkit._config import DEFAULT_TIMEOUT, env_flag, env_float
 from embedkit._errors import CacheError, DocumentError, InvalidReference
+from embedkit._memo import LruMemo
 from embedkit._models import Embed
 from embedkit._redaction import get_logger
 from embedkit._version import __version__
@@ -39,7 +40,7 @@ from embedkit.page._render import markdown_document
 from embedkit.resolve import ProviderRegistry, Resolver, parse_ref
 from embedkit.resolve.cache import cache_key, is_fresh
 from embedkit.serve._limits import LimitsMiddleware, TokenBuckets, json_error_body
-from embedkit.serve._metrics import CONTENT_TYPE, CountingTransport, Metrics, MetricsMiddleware
+from embedkit.serve._metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from embedkit.serve._oembed import (
     BadParameter,
     cache_control,
@@ -88,8 +89,9 @@ def _own_resolver(settings: ServeSettings, metrics: Metrics, env: Mapping[str, s
     registry = ProviderRegistry.default(env=env)
     timeout = env_float(env, "EMBEDKIT_TIMEOUT", DEFAULT_TIMEOUT)
     private = env_flag(env, "EMBEDKIT_ALLOW_PRIVATE_NETWORKS")
-    transport = CountingTransport(
-        GuardedTransport(guard=not private), metrics, _provider_names(registry)
+    provider_of = _provider_names(registry)
+    transport = GuardedTransport(
+        guard=not private, on_request=lambda url: metrics.upstream.labels(provider_of(url)).inc()
     )
     http = HttpClient(timeout=timeout, allow_private_networks=private, transport=transport)
     try:
@@ -108,6 +110,22 @@ def _own_resolver(settings: ServeSettings, metrics: Metrics, env: Mapping[str, s
         raise
 
 
+class _Recent:
+    """An embed served from the cache, and when the cache last said so."""
+
+    __slots__ = ("checked_at", "checking", "embed")
+
+    def __init__(self, embed: Embed, checked_at: float) -> None:
+        self.embed = embed
+        self.checked_at = checked_at
+        self.checking = False  # one request is reading the cache again for it
+
+
+#: Embeds remembered for ``recheck_seconds``: this many, weighing at most this together.
+_RECENT_SIZE = 4096
+_RECENT_BYTES = 32 * 1024 * 1024
+
+
 class _Service:
     """The endpoints, over one resolver."""
 
@@ -119,6 +137,26 @@ class _Service:
         self.fetches = anyio.CapacityLimiter(settings.fetch_threads)
         self.openapi = OPENAPI_PATH.read_bytes()
         self._parse = functools.lru_cache(maxsize=4096)(parse_ref)
+        self._recent: LruMemo[tuple[str, ...], _Recent] = LruMemo(
+            _RECENT_SIZE if settings.recheck_seconds > 0 else 0,
+            max_weight=_RECENT_BYTES,
+            weigh=lambda recent: 2 * len(recent.embed.html) + 512,
+        )
+
+    def _remembered(self, key: tuple[str, ...], now: float) -> Embed | None:
+        """An embed the cache gave less than ``recheck_seconds`` ago, still fresh.
+
+        Read in the event loop: no thread, no cache read. Once the time is up, one
+        request reads the cache again while the others keep this answer until its
+        expiry, so a busy post never sends every request to the threads at once.
+        """
+        recent = self._recent.get(key)
+        if recent is None or not (recent.embed.expires_at or 0.0) > now:
+            return None
+        if now - recent.checked_at < self.settings.recheck_seconds or recent.checking:
+            return recent.embed
+        recent.checking = True
+        return None
 
     async def _run(self, func: Callable[..., T], *args: Any) -> T:
         """Run blocking work that may wait on a provider (the fetch pool)."""
@@ -152,6 +190,11 @@ class _Service:
         except BadParameter as exc:
             return _error(400, str(exc))
         started = self.resolver.clock()
+        key = (url, *(f"{name}={value}" for name, value in sorted(params.items())))
+        remembered = self._remembered(key, started)
+        if remembered is not None:
+            self.metrics.embed_served(remembered.status, True)
+            return remembered, params
         try:
             # A fresh cache entry is served by the hit pool; anything that may ask a
             # provider waits in the fetch pool, so slow providers never hold up hits.
@@ -160,11 +203,19 @@ class _Service:
                 found = await self._run(partial(self.resolver.resolve, url, **params))
             embed: Embed = found
         except InvalidReference as exc:
+            self._recent.pop(key)
             return _error(400, str(exc))
+        except BaseException:
+            self._recent.pop(key)  # the next request reads the cache again
+            raise
         hit = embed.status == "cached" or (
             embed.status == "gone" and (embed.fetched_at or 0.0) < started
         )
         self.metrics.embed_served(embed.status, hit)
+        if hit:
+            self._recent.put(key, _Recent(embed, started))
+        else:
+            self._recent.pop(key)
         return embed, params
 
     def _html(self, embed: Embed, params: Mapping[str, Any]) -> str:

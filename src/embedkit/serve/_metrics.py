@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import httpx
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-__all__ = ["CONTENT_TYPE", "CountingTransport", "Metrics", "MetricsMiddleware"]
+__all__ = ["CONTENT_TYPE", "Metrics", "MetricsMiddleware"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OTHER = "other"
@@ -93,33 +92,6 @@ class Metrics:
             b"# TYPE embedkit_cache_hit_ratio gauge\n"
             + f"embedkit_cache_hit_ratio {ratio:.6g}\n".encode()
         )
-
-
-class CountingTransport(httpx.BaseTransport):
-    """An httpx transport that counts each request by provider, then hands it on.
-
-    ``provider_of`` names the provider of a request URL (``"other"`` for
-    discovery pages and short links). The inner transport does the work, the
-    network guard's address pinning included.
-    """
-
-    def __init__(
-        self, inner: httpx.BaseTransport, metrics: Metrics, provider_of: Callable[[str], str]
-    ) -> None:
-        self.inner = inner
-        self.metrics = metrics
-        self.provider_of = provider_of
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        port = f":{url.port}" if url.port else ""
-        self.metrics.upstream.labels(
-            self.provider_of(f"{url.scheme}://{url.host}{port}{url.path}")
-        ).inc()
-        return self.inner.handle_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 class MetricsMiddleware:

@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -25,20 +26,28 @@ from embedkit._errors import ConfigError
 
 __all__ = [
     "DEFAULT_RATE_LIMIT",
+    "DEFAULT_RECHECK_SECONDS",
     "ENV_ALLOW_ORIGINS",
     "ENV_CONSENT",
     "ENV_OFFLINE",
     "ENV_RATE_LIMIT",
+    "ENV_RECHECK",
     "RateLimit",
     "ServeSettings",
     "parse_origin",
     "parse_rate_limit",
+    "parse_recheck",
 ]
 
 ENV_ALLOW_ORIGINS = "EMBEDKIT_SERVE_ALLOW_ORIGINS"
 ENV_RATE_LIMIT = "EMBEDKIT_SERVE_RATE_LIMIT"
 ENV_CONSENT = "EMBEDKIT_CONSENT"
 ENV_OFFLINE = "EMBEDKIT_SERVE_OFFLINE"
+ENV_RECHECK = "EMBEDKIT_SERVE_RECHECK_SECONDS"
+
+#: How long an embed served from the cache is answered from memory before the cache is
+#: read again for it (so another process's refresh or purge shows within this time).
+DEFAULT_RECHECK_SECONDS = 1.0
 
 #: Per client address: 300 requests a minute, in bursts of up to 300.
 DEFAULT_RATE_LIMIT = "300/minute"
@@ -67,6 +76,23 @@ def parse_rate_limit(text: str) -> RateLimit | None:
             f"rate limit {text!r} is not N/second, N/minute or N/hour (or 'off'), e.g. 300/minute"
         )
     return RateLimit(int(match.group(1)), _PERIODS[match.group(2)])
+
+
+def parse_recheck(text: str | None) -> float:
+    """Seconds an embed is answered from memory (``None`` or blank: the default).
+
+    >>> parse_recheck("0"), parse_recheck(" 2.5 "), parse_recheck(None)
+    (0.0, 2.5, 1.0)
+    """
+    if text is None or not text.strip():
+        return DEFAULT_RECHECK_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise ConfigError(f"recheck seconds must be a number, 0 or more, not {text.strip()!r}")
+    return value
 
 
 def parse_origin(text: str) -> str:
@@ -107,7 +133,10 @@ class ServeSettings:
     off the event loop: ``hit_threads`` serve what the cache holds fresh (CPU
     work: a few threads go fastest), ``fetch_threads`` everything that may ask a
     provider (waiting on the network), so a slow provider never holds up cached
-    embeds. ``consent`` and
+    embeds. ``recheck_seconds``: an embed served from the cache is answered from
+    this process's memory, without a thread or a cache read, for this long (never
+    past its expiry); a refresh or purge by another process shows within that time,
+    and ``0`` reads the cache for every request. ``consent`` and
     ``offline`` are the resolver's modes when the app builds its own resolver.
     """
 
@@ -118,10 +147,13 @@ class ServeSettings:
     max_embeds: int = 100
     hit_threads: int = 8
     fetch_threads: int = 64
+    recheck_seconds: float = DEFAULT_RECHECK_SECONDS
     consent: bool = False
     offline: bool = False
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.recheck_seconds) and self.recheck_seconds >= 0):
+            raise ConfigError(f"recheck seconds must be 0 or more, not {self.recheck_seconds!r}")
         object.__setattr__(
             self, "allow_origins", tuple(parse_origin(o) for o in self.allow_origins)
         )
@@ -132,7 +164,8 @@ class ServeSettings:
 
         ``EMBEDKIT_SERVE_ALLOW_ORIGINS`` holds origins separated by spaces or
         commas; ``EMBEDKIT_SERVE_RATE_LIMIT`` a rate like ``300/minute`` or ``off``;
-        ``EMBEDKIT_CONSENT`` and ``EMBEDKIT_SERVE_OFFLINE`` are ``1``/``0``.
+        ``EMBEDKIT_CONSENT`` and ``EMBEDKIT_SERVE_OFFLINE`` are ``1``/``0``;
+        ``EMBEDKIT_SERVE_RECHECK_SECONDS`` a number of seconds, ``0`` or more.
         """
         env = os.environ if env is None else env
         origins = tuple(o for o in re.split(r"[\s,]+", env.get(ENV_ALLOW_ORIGINS, "")) if o)
@@ -140,6 +173,7 @@ class ServeSettings:
         return cls(
             allow_origins=origins,
             rate_limit=parse_rate_limit(rate if rate is not None else DEFAULT_RATE_LIMIT),
+            recheck_seconds=parse_recheck(env.get(ENV_RECHECK)),
             consent=env_flag(env, ENV_CONSENT),
             offline=env_flag(env, ENV_OFFLINE),
         )
