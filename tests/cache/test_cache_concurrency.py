@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from tests.cache.cache_workers import entry, write_and_read, write_forever
 
-from embedkit.resolve.cache import open_cache
+from embedkit.resolve.cache import SQLiteCache, open_cache
 
 WRITERS = 4
 SECONDS = 2.0
@@ -65,5 +66,23 @@ def test_writer_killed_mid_write_leaves_only_whole_entries(tmp_path: Path) -> No
         for n in range(count):
             assert cache.get(f"w0-{n}") == entry(0, n, blob=blob)
         cache.set(entry(0, count, blob=10))  # still writable after the crash
+    finally:
+        cache.close()
+
+
+def test_threads_of_one_process_take_turns_writing_without_waiting_on_sqlite(
+    tmp_path: Path,
+) -> None:
+    # SQLite's own wait for its file lock sleeps and polls; with none allowed
+    # (busy_timeout and retry_for at zero) a thread that met another's write
+    # would fail. The threads of one process queue on the cache's lock instead.
+    cache = SQLiteCache(tmp_path / "cache.db", busy_timeout=0.0, retry_for=0.0)
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda n: cache.set(entry(1, n)), range(800)))
+        assert all(cache.get(f"w1-{n}") is not None for n in range(800))
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda n: cache.delete(f"w1-{n}"), range(800)))
+        assert cache.get("w1-1") is None
     finally:
         cache.close()
