@@ -79,6 +79,11 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:.3g} {unit}"
 
 
+def _ratio(value: float) -> str:
+    """Two decimals, or three significant digits below 0.1 (0.0215, not 0.02)."""
+    return f"{value:.3g}" if 0 < abs(value) < 0.1 else f"{value:.2f}"
+
+
 def table(rows: list[Row]) -> str:
     """A Markdown table of rows: embedkit, peer, ratio, goal, met."""
     lines = [
@@ -88,7 +93,7 @@ def table(rows: list[Row]) -> str:
     for row in rows:
         lines.append(
             f"| {row.name} | {_fmt(row.ours, row.unit)} | {row.peer_name}: "
-            f"{_fmt(row.peer, row.unit)} | {row.ratio:.2f}× | {row.goal_text} | "
+            f"{_fmt(row.peer, row.unit)} | {_ratio(row.ratio)}× | {row.goal_text} | "
             f"{'yes' if row.met else 'NO'} |"
         )
     return "\n".join(lines)
