@@ -8,12 +8,14 @@ author URLs meet the network guard.
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+import trustme
 from hypothesis import given
 from hypothesis import strategies as st
 from tests.loopback import Loopback, read_head
@@ -40,6 +42,7 @@ from embedkit.net._http import (
     raise_for_status,
     redact_url,
 )
+from embedkit.net._sent import was_sent
 from embedkit.net._transport import (
     CURRENT_PERMIT,
     MAX_HEAD_BYTES,
@@ -784,3 +787,66 @@ def test_redacted_urls_never_hold_the_secret(
     redacted = redact_url(url)
     assert secret not in redacted
     assert f"{name}=***" in redacted
+
+
+# -- TLS ---------------------------------------------------------------------------------
+
+
+class TlsServer:
+    """An HTTPS server on 127.0.0.1 with a certificate from a test CA; it keeps connections."""
+
+    def __init__(self, ca: trustme.CA, name: str) -> None:
+        self.names: list[str | None] = []  # the SNI of each handshake
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert(name).configure_cert(self.context)
+        self.context.sni_callback = lambda sock, server_name, ctx: self.names.append(server_name)
+        self.loopback = Loopback(self._serve)
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            tls = self.context.wrap_socket(conn, server_side=True)
+        except (ssl.SSLError, OSError):
+            return  # the client refused the certificate
+        with tls:
+            while read_head(tls):
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+
+    def __enter__(self) -> TlsServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.loopback.close()
+
+
+def _tls_client(ca: trustme.CA) -> HttpClient:
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    dns = lambda host, port: ["127.0.0.1"]  # noqa: E731
+    return HttpClient(timeout=2, dns=dns, transport=GuardedTransport(dns=dns, ssl_context=context))
+
+
+def test_https_sends_the_host_name_and_verifies_the_certificate_for_it() -> None:
+    ca = trustme.CA()
+    with TlsServer(ca, "provider.test") as server, _tls_client(ca) as http:
+        url = f"https://provider.test:{server.loopback.port}/oembed"
+        assert http.get(url, trusted=True).content == b"{}"
+        assert http.get(url, trusted=True).content == b"{}"
+    assert server.names == ["provider.test"]  # one handshake: the connection was kept
+
+
+def test_a_certificate_for_another_name_is_refused_before_anything_is_sent() -> None:
+    ca = trustme.CA()
+    with (
+        TlsServer(ca, "other.test") as server,
+        _tls_client(ca) as http,
+        pytest.raises(ConnectionFailed, match="certificate") as caught,
+    ):
+        http.get(f"https://provider.test:{server.loopback.port}/", trusted=True)
+    assert not was_sent(caught.value)
+
+
+def test_a_tls_context_that_does_not_check_host_names_is_refused() -> None:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    with pytest.raises(ValueError, match="host names"):
+        GuardedTransport(ssl_context=context)

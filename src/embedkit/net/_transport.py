@@ -464,11 +464,16 @@ class GuardedTransport(httpx.BaseTransport):
         dns: DnsResolver = system_dns,
         guard: bool = True,
         on_request: Callable[[str], object] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         """``on_request`` is called with ``scheme://host[:port]/path`` (no query) before
-        each request is sent (the service counts upstream requests with it)."""
+        each request is sent (the service counts upstream requests with it).
+        ``ssl_context`` verifies servers (default: httpx's, with certifi's roots; it
+        must check host names)."""
+        if ssl_context is not None and not ssl_context.check_hostname:
+            raise ValueError("the TLS context must check host names")
         self._pool = ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=ssl_context or httpx.create_ssl_context(),
             network_backend=PinnedBackend(dns, guard),
         )
         self._on_request = on_request
