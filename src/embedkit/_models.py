@@ -183,6 +183,7 @@ class DeferredFallback:
                 if render is not None:
                     value = render()
                     object.__setattr__(self, "fallback_html", value)
+                    object.__setattr__(self, "_render_fallback", None)  # let its sources go
                     return value
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,6 +13,8 @@ import pytest
 from tests.cache.cache_workers import entry, write_and_read, write_forever
 
 from embedkit.resolve.cache import SQLiteCache, open_cache
+
+ROOT = Path(__file__).resolve().parents[2]
 
 WRITERS = 4
 SECONDS = 2.0
@@ -86,3 +90,49 @@ def test_threads_of_one_process_take_turns_writing_without_waiting_on_sqlite(
         assert cache.get("w1-1") is None
     finally:
         cache.close()
+
+
+CLOSE_UNDER_LOAD = """
+import sys, threading, time
+from tests.cache.cache_workers import entry
+from embedkit._errors import CacheError
+from embedkit.resolve.cache import open_cache
+
+problems = []
+for round_ in range(8):
+    cache = open_cache(f"sqlite:///{sys.argv[1]}/c{round_}.db")
+
+    def work(writer):
+        for n in range(200):
+            try:
+                cache.set(entry(writer, n))
+                cache.get(f"w{writer}-{n}")
+                cache.delete(f"w{writer}-{n}")
+            except CacheError:
+                pass  # closed: the one error a caller may see
+            except BaseException as exc:
+                problems.append(repr(exc))
+                return
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.01)
+    cache.close()
+    for thread in threads:
+        thread.join(30)
+print(problems or "only CacheError")
+"""
+
+
+def test_closing_a_sqlite_cache_that_threads_are_using_is_a_cache_error_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    # Closing a connection under another thread's running statement crashed the
+    # interpreter (SIGSEGV); close() now closes idle connections only.
+    done = subprocess.run(
+        [sys.executable, "-c", CLOSE_UNDER_LOAD, str(tmp_path)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "only CacheError"

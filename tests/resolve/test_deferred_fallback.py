@@ -103,3 +103,11 @@ def test_an_embed_made_by_hand_keeps_its_fallback_as_given() -> None:
     assert fallback_length(given, -1) == len("<p>f</p>")
     with pytest.raises(AttributeError, match="no attribute 'no_such_field'"):
         getattr(made, "no_such_field")  # noqa: B009 - the lookup hook is under test
+
+
+def test_a_rendered_fallback_lets_go_of_what_it_was_made_from(resolver: Resolver) -> None:
+    embed = _fresh(resolver)
+    render = object.__getattribute__(embed, "_render_fallback")
+    assert render is not None
+    assert embed.fallback_html
+    assert object.__getattribute__(embed, "_render_fallback") is None

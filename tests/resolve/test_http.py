@@ -7,10 +7,12 @@ author URLs meet the network guard.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -245,25 +247,32 @@ def test_response_headers_larger_than_the_cap_are_refused() -> None:
         http.get(server.url("/"), trusted=True)
 
 
+_LABEL = st.from_regex(r"(xn--)?[a-z0-9]([a-z0-9-]{0,5}[a-z0-9])?", fullmatch=True)
+
+
 @given(
-    st.from_regex(
-        r"https?://[a-z0-9]{1,8}(\.[a-z0-9-]{0,6}[a-z0-9])?(:[1-9][0-9]{0,4})?"
-        r"(/[A-Za-z0-9._~!$&'()*+,;=:@/?%-]{0,30})?",
-        fullmatch=True,
-    )
+    st.sampled_from(["http", "https"]),
+    st.lists(_LABEL, min_size=1, max_size=4).map(".".join),
+    st.one_of(st.none(), st.integers(0, 70_000)),
+    st.from_regex(r"(/[A-Za-z0-9._~!$&'()*+,;=:@/?%-]{0,30})?", fullmatch=True),
 )
-def test_a_url_read_without_httpx_is_what_httpx_reads(url: str) -> None:
+def test_a_url_read_without_httpx_is_what_httpx_reads(
+    scheme: str, host: str, port: int | None, target: str
+) -> None:
+    url = f"{scheme}://{host}" + ("" if port is None else f":{port}") + target
     plain = _PlainUrl.read(url)
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
-        assert plain is None
+        assert plain is None  # what httpx refuses is left to httpx, which says why
         return
     if plain is None:
         return  # not plain: httpx reads it
     assert str(plain) == str(parsed)
-    assert (plain.scheme, plain.host, plain.port) == (parsed.scheme, parsed.host, parsed.port)
+    assert (plain.scheme, plain.port) == (parsed.scheme, parsed.port)
+    assert plain.host == parsed.raw_host.decode("ascii")
     assert plain.target == parsed.raw_path.decode("ascii")
+    assert plain.authority == parsed.netloc.decode("ascii")
 
 
 @pytest.mark.parametrize(
@@ -279,6 +288,12 @@ def test_a_url_read_without_httpx_is_what_httpx_reads(url: str) -> None:
         "https://user@a.test/",
         "https://[::1]/",
         "https://a.test:99999/",
+        "http://01.2.3.4/",  # and refuses dotted quads that are not addresses
+        "http://256.1.1.1/",
+        "http://127.000.000.001/",
+        "http://1a2b3c4/",  # (its pattern's "." is any character)
+        "http://xn--a.test/",  # and A-labels that do not decode
+        "http://xn--zca.test/",  # even valid ones: IDNA is httpx's to judge
     ],
 )
 def test_urls_httpx_would_change_are_left_to_httpx(url: str) -> None:
@@ -797,6 +812,7 @@ class TlsServer:
 
     def __init__(self, ca: trustme.CA, name: str) -> None:
         self.names: list[str | None] = []  # the SNI of each handshake
+        self.heads: list[bytes] = []
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert(name).configure_cert(self.context)
         self.context.sni_callback = lambda sock, server_name, ctx: self.names.append(server_name)
@@ -808,7 +824,8 @@ class TlsServer:
         except (ssl.SSLError, OSError):
             return  # the client refused the certificate
         with tls:
-            while read_head(tls):
+            while head := read_head(tls):
+                self.heads.append(head)
                 tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
 
     def __enter__(self) -> TlsServer:
@@ -818,11 +835,42 @@ class TlsServer:
         self.loopback.close()
 
 
-def _tls_client(ca: trustme.CA) -> HttpClient:
+def _tls_client(ca: trustme.CA, asked: list[str] | None = None) -> HttpClient:
     context = ssl.create_default_context()
     ca.configure_trust(context)
-    dns = lambda host, port: ["127.0.0.1"]  # noqa: E731
-    return HttpClient(timeout=2, dns=dns, transport=GuardedTransport(dns=dns, ssl_context=context))
+
+    def dns(host: str, port: int) -> list[str]:
+        if asked is not None:
+            asked.append(host)
+        return ["127.0.0.1"]
+
+    # Loopback is a private address: the guard is off, so the names reach the DNS seam.
+    return HttpClient(
+        timeout=2,
+        dns=dns,
+        allow_private_networks=True,
+        transport=GuardedTransport(dns=dns, guard=False, ssl_context=context),
+    )
+
+
+def test_an_international_host_is_one_name_for_dns_tls_and_the_host_header() -> None:
+    # httpx decodes "straße.test" to Unicode; handed on as such, Python's resolver and
+    # TLS encode it by IDNA 2003 (strasse.test, another domain) while the Host header
+    # carries IDNA 2008. Every step must use the one ASCII name.
+    ca = trustme.CA()
+    asked: list[str] = []
+    with TlsServer(ca, "xn--strae-oqa.test") as server, _tls_client(ca, asked) as http:
+        port = server.loopback.port
+        assert http.get(f"https://straße.test:{port}/").content == b"{}"
+    assert asked == ["xn--strae-oqa.test"]
+    assert server.names == ["xn--strae-oqa.test"]
+    assert f"Host: xn--strae-oqa.test:{port}".encode() in server.heads[0]
+    with (
+        TlsServer(ca, "strasse.test") as other,
+        _tls_client(ca) as http,
+        pytest.raises(ConnectionFailed, match="certificate"),
+    ):
+        http.get(f"https://straße.test:{other.loopback.port}/")
 
 
 def test_https_sends_the_host_name_and_verifies_the_certificate_for_it() -> None:
@@ -850,3 +898,96 @@ def test_a_tls_context_that_does_not_check_host_names_is_refused() -> None:
     context.check_hostname = False
     with pytest.raises(ValueError, match="host names"):
         GuardedTransport(ssl_context=context)
+
+
+def test_a_get_is_sent_again_at_most_once_however_many_connections_are_idle() -> None:
+    """Eight kept-alive connections sit idle; then the server drops every request unanswered."""
+    dropping = threading.Event()
+    paths: list[bytes] = []
+    together = threading.Barrier(8)
+
+    def handle(conn: socket.socket) -> None:
+        with conn:
+            serve(conn)
+
+    def serve(conn: socket.socket) -> None:
+        while head := read_head(conn):
+            paths.append(head.split(b" ")[1])
+            if dropping.is_set():
+                return  # the request was read; the connection closes unanswered
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            with contextlib.suppress(threading.BrokenBarrierError):
+                together.wait(2)  # eight connections busy at once, then idle in the pool
+
+    def in_a_thread(conn: socket.socket) -> None:
+        threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    with Loopback(in_a_thread, keep=True) as server, HttpClient(timeout=2) as http:
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda n: http.get(server.url(f"/warm{n}"), trusted=True), range(8)))
+        dropping.set()
+        with pytest.raises(ConnectionFailed):
+            http.get(server.url("/once"), trusted=True)
+    assert paths.count(b"/once") == 2  # the first try and one retry, on a new connection
+
+
+def test_a_body_cannot_stretch_its_framing_past_the_cap() -> None:
+    """Endless trailers or chunk extensions add nothing to the body: only the deadline
+    stopped them. The bytes an answer may take on the wire are capped too."""
+    endless = {
+        "trailers": b"1\r\nx\r\n0\r\n" + b"X-Trailer: " + b"a" * 8000 + b"\r\n",
+        "extensions": b"1;e=" + b"a" * 60_000 + b"\r\nx\r\n",
+    }
+
+    def serve(first: bytes, again: bytes) -> Callable[[socket.socket], None]:
+        def handle(conn: socket.socket) -> None:
+            read_head(conn)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + first)
+            while True:
+                conn.sendall(again)
+
+        return handle
+
+    for name, first in endless.items():
+        again = first if name == "extensions" else b"X-Trailer: " + b"a" * 8000 + b"\r\n"
+        with (
+            Loopback(serve(first, again)) as server,
+            HttpClient(timeout=30, max_bytes=1000) as http,
+            pytest.raises(ConnectionFailed, match="bytes with its framing"),
+        ):
+            http.get(server.url("/"), trusted=True)
+
+
+def test_the_host_header_is_always_the_urls() -> None:
+    heads: list[bytes] = []
+
+    def answer(conn: socket.socket) -> None:
+        heads.append(read_head(conn))
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+
+    with Loopback(answer) as server, HttpClient(timeout=2) as http:
+        http.get(server.url("/plain"), trusted=True, headers={"Host": "other.test"})
+        http.get(server.url("/httpx#part"), trusted=True, headers={"host": "other.test"})
+        port = server.port
+    assert len(heads) == 2
+    for head in heads:
+        hosts = [line for line in head.decode().split("\r\n") if line.lower().startswith("host:")]
+        assert hosts == [f"Host: 127.0.0.1:{port}"]
+
+
+def test_bytes_sent_past_an_answer_keep_its_connection_out_of_the_pool() -> None:
+    """A second, unasked answer in the same segment must not be taken for the next one."""
+    ports: list[int] = []
+
+    def answer_twice(conn: socket.socket) -> None:
+        ports.append(conn.getpeername()[1])
+        while read_head(conn):
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged"
+            )
+
+    with Loopback(answer_twice) as server, HttpClient(timeout=2) as http:
+        assert http.get(server.url("/a"), trusted=True).content == b"ok"
+        assert http.get(server.url("/b"), trusted=True).content == b"ok"
+    assert len(set(ports)) == 2

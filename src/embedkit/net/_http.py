@@ -37,6 +37,7 @@ import concurrent.futures
 import contextlib
 import contextvars
 import email.utils
+import ipaddress
 import json
 import logging
 import re
@@ -63,7 +64,15 @@ from embedkit._errors import (
 from embedkit._redaction import get_logger, redact, redact_url
 from embedkit._version import __version__
 from embedkit.net._netguard import DnsResolver, check_host, normalize_host, system_dns
-from embedkit.net._transport import CURRENT_DEADLINE, CURRENT_PERMIT, GuardedTransport, Permit
+from embedkit.net._transport import (
+    BODY_LIMIT,
+    CURRENT_DEADLINE,
+    CURRENT_PERMIT,
+    MAX_HEAD_BYTES,
+    GuardedTransport,
+    Permit,
+    ascii_host,
+)
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -106,6 +115,9 @@ _PLAIN_URL = re.compile(
     r"(?::([1-9][0-9]{0,4}))?"
     r"((?:/(?:[A-Za-z0-9\-_~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2}|\.(?!\.?(?:/|\?|$)))*)?)"
 )
+#: What httpx reads as an IPv4 address, and then refuses unless it is one ("." is any
+#: character there too).
+_IPV4_STYLE = re.compile(r"[0-9]+.[0-9]+.[0-9]+.[0-9]+")
 _CHARSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,39}")
 
 
@@ -454,9 +466,10 @@ class HttpClient:
     ) -> HttpResponse:
         seen: set[str] = set()
         current = self._parse(url, first=True)
-        # What we can decode is what we ask for, whatever the caller's headers say.
+        # What we can decode is what we ask for, whatever the caller's headers say, and
+        # the Host is always the URL's: the name the guard checked.
         request_headers = {
-            k: v for k, v in request_headers.items() if k.lower() != "accept-encoding"
+            k: v for k, v in request_headers.items() if k.lower() not in ("accept-encoding", "host")
         }
         hops = 0
         while True:
@@ -465,7 +478,13 @@ class HttpClient:
             remaining = ends_at - self.clock()
             seen.add(_without_fragment(current))
             response = self._send(
-                current, request_headers, guarded, min(self.timeout, remaining), hops > 0, ends_at
+                current,
+                request_headers,
+                guarded,
+                min(self.timeout, remaining),
+                hops > 0,
+                ends_at,
+                _body_limit(cap),
             )
             location = response.headers.get("location")
             if response.status_code not in REDIRECT_STATUSES or not location:
@@ -569,8 +588,12 @@ class HttpClient:
         timeout: float,
         redirected: bool,
         ends_at: float,
+        body_limit: int,
     ) -> httpx.Response:
-        host = normalize_host(url.host)
+        # The ASCII (IDNA) form, as the Host header carries it: what DNS, the guard,
+        # the connection and TLS all use. httpx's ``host`` is decoded to Unicode, which
+        # Python's resolver and TLS would encode by other rules (ß → ss).
+        host = normalize_host(url.host if isinstance(url, _PlainUrl) else ascii_host(url))
         port = url.port or (443 if url.scheme == "https" else 80)
         try:
             addresses = check_host(host, port, dns=self._lookup(ends_at)) if guarded else None
@@ -596,6 +619,7 @@ class HttpClient:
                     url.target,
                     [("Host", url.authority), *sent],
                     timeout,
+                    body_limit,
                 )
             request = httpx.Request(
                 "GET",
@@ -603,7 +627,8 @@ class HttpClient:
                 headers=sent,
                 extensions={
                     "timeout": {"connect": timeout, "read": timeout, "write": timeout,
-                                "pool": timeout}
+                                "pool": timeout},
+                    BODY_LIMIT: body_limit,
                 },
             )  # fmt: skip
             response = self._transport.handle_request(request)
@@ -710,6 +735,23 @@ class HttpClient:
 _RAW_SLACK = 64 * 1024
 
 
+def _canonical_ipv4(host: str) -> bool:
+    try:
+        return str(ipaddress.IPv4Address(host)) == host
+    except ValueError:
+        return False
+
+
+def _body_limit(cap: int) -> int:
+    """What a body capped at ``cap`` decoded bytes may take on the wire, framing included.
+
+    Compressed bodies may run past the cap by the slack; chunked framing (sizes,
+    extensions, trailers) gets as much again, so only a server padding its framing
+    to keep a connection busy meets this limit before the cap.
+    """
+    return 2 * (cap + _RAW_SLACK) + MAX_HEAD_BYTES
+
+
 class _PlainUrl:
     """An absolute http(s) URL read without httpx's parser, because it is plain.
 
@@ -738,11 +780,15 @@ class _PlainUrl:
         ('example.com', 8443, '/oembed?url=a%2Fb&format=json')
         >>> _PlainUrl.read("https://Example.com/"), _PlainUrl.read("http://a.test:80/")
         (None, None)
+        >>> _PlainUrl.read("http://127.0.0.1:8150/").host, _PlainUrl.read("http://01.2.3.4/")
+        ('127.0.0.1', None)
         """
         found = _PLAIN_URL.fullmatch(url)
         if found is None:
             return None
         scheme, host, port_text, target = found.groups()
+        if "xn--" in host or (_IPV4_STYLE.fullmatch(host) and not _canonical_ipv4(host)):
+            return None  # httpx validates A-labels and dotted quads: let it say no
         port = int(port_text) if port_text else None
         if port is not None and (port > 65535 or port == (443 if scheme == "https" else 80)):
             return None  # httpx refuses the one, drops the other

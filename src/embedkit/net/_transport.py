@@ -24,10 +24,10 @@ and every caller read them as from any httpx transport.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import http.client
 import io
-import select
 import socket
 import ssl
 import threading
@@ -47,6 +47,7 @@ from embedkit.net._netguard import (
 )
 
 __all__ = [
+    "BODY_LIMIT",
     "CURRENT_DEADLINE",
     "CURRENT_PERMIT",
     "MAX_HEAD_BYTES",
@@ -54,10 +55,13 @@ __all__ = [
     "GuardedTransport",
     "Permit",
     "PinnedBackend",
+    "ascii_host",
 ]
 
 #: The most a response's status line and headers may take, in bytes.
 MAX_HEAD_BYTES = 64 * 1024
+#: The request extension that caps what a body may take on the wire (framing included).
+BODY_LIMIT = "embedkit_body_limit"
 _READ_SIZE = 64 * 1024
 _RETRYABLE = frozenset({"GET", "HEAD"})
 
@@ -81,6 +85,19 @@ CURRENT_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 )
 
 
+def ascii_host(url: httpx.URL) -> str:
+    """The URL's host in its ASCII (IDNA 2008) form, the one its ``Host`` header carries.
+
+    httpx's ``url.host`` decodes it to Unicode; handing that to DNS or TLS would
+    encode it again by Python's older rules (``straße.test`` becomes
+    ``strasse.test``, another domain).
+
+    >>> ascii_host(httpx.URL("https://straße.test/"))
+    'xn--strae-oqa.test'
+    """
+    return url.raw_host.decode("ascii")
+
+
 def _bounded(timeout: float | None, error: type[httpx.TimeoutException]) -> float | None:
     """``timeout`` cut to what is left before the current deadline; raise once it passed."""
     deadline = CURRENT_DEADLINE.get()
@@ -96,16 +113,23 @@ class _Wire:
     """A connected socket whose every read and write ends by the fetch's deadline.
 
     It is the ``sock`` that :class:`http.client.HTTPConnection` writes to and its
-    responses read from (through :meth:`makefile`). Like a socket, it closes for
-    real only once the last reader is closed.
+    responses read from. They all read through one buffered reader, so bytes a
+    server sent past the end of a response stay visible (:meth:`leftover`) instead
+    of vanishing with a per-response buffer. Like a socket, it closes for real only
+    once the last response file is closed. ``limit`` caps what the current part of
+    an answer may still read (its head, then its body with the framing).
     """
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.timeout: float | None = None  # the current request's per-operation timeout
-        self.head_budget: int | None = None  # what the response head may still take
-        self._readers = 0
+        self.limit: int | None = None  # bytes the answer may still read from the socket
+        self.limit_message = ""
+        self._probing = False  # a look at what is waiting: never block
+        self._ended = False  # the server closed its side
+        self._files = 0
         self._closed = False
+        self.reader = io.BufferedReader(_WireReader(self), _READ_SIZE)
 
     def sendall(self, data: bytes) -> None:
         self.sock.settimeout(_bounded(self.timeout, httpx.WriteTimeout))
@@ -116,7 +140,17 @@ class _Wire:
         except OSError as exc:
             raise httpx.WriteError(str(exc) or type(exc).__name__) from exc
 
-    def recv_into(self, buffer: Any) -> int:
+    def recv_into(self, buffer: Any) -> int | None:
+        if self._probing:
+            self.sock.setblocking(False)
+            try:
+                count = self.sock.recv_into(buffer)
+            except (BlockingIOError, ssl.SSLWantReadError):
+                return None  # nothing waiting
+            except OSError:
+                count = 0
+            self._ended = self._ended or count == 0
+            return count
         self.sock.settimeout(_bounded(self.timeout, httpx.ReadTimeout))
         try:
             count = self.sock.recv_into(buffer)
@@ -124,34 +158,48 @@ class _Wire:
             raise httpx.ReadTimeout("timed out reading the response") from exc
         except OSError as exc:
             raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
-        if self.head_budget is not None:
-            self.head_budget -= count
-            if self.head_budget < 0:
-                raise httpx.RemoteProtocolError(
-                    f"the response's headers are larger than {MAX_HEAD_BYTES} bytes"
-                )
+        if self.limit is not None:
+            self.limit -= count
+            if self.limit < 0:
+                raise httpx.RemoteProtocolError(self.limit_message)
         return count
 
-    def makefile(self, mode: str = "rb") -> io.BufferedReader:
-        self._readers += 1
-        return io.BufferedReader(_WireReader(self), _READ_SIZE)
+    def bound(self, limit: int | None, message: str) -> None:
+        """From now on the answer may read at most ``limit`` more bytes (None: no cap)."""
+        self.limit = limit
+        self.limit_message = message
 
-    def reader_closed(self) -> None:
-        self._readers -= 1
-        if self._closed and self._readers <= 0:
+    def makefile(self, mode: str = "rb") -> _ResponseFile:
+        self._files += 1
+        return _ResponseFile(self)
+
+    def file_closed(self) -> None:
+        self._files -= 1
+        if self._closed and self._files <= 0:
             self.sock.close()
 
-    def readable_now(self) -> bool:
-        """Whether bytes (or the end) are waiting: an idle connection then cannot be reused."""
+    def leftover(self) -> bool:
+        """Whether anything is waiting past the last answer: buffered, or on the socket.
+
+        A kept-alive connection with such bytes (the server closed it, or sent
+        something unasked) is never used again.
+        """
         if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
             return True
-        poller = select.poll()
-        poller.register(self.sock, select.POLLIN)
-        return bool(poller.poll(0))
+        self._probing = True
+        try:
+            waiting = bool(self.reader.peek(1))
+        except (OSError, ValueError):
+            return True
+        finally:
+            self._probing = False
+            with contextlib.suppress(OSError):
+                self.sock.setblocking(True)
+        return waiting or self._ended
 
     def close(self) -> None:
         self._closed = True
-        if self._readers <= 0:
+        if self._files <= 0:
             self.sock.close()
 
 
@@ -162,13 +210,43 @@ class _WireReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: Any) -> int | None:
         return self._wire.recv_into(buffer)
+
+
+class _ResponseFile(io.RawIOBase):
+    """What one :class:`http.client.HTTPResponse` reads: the wire's one buffered reader.
+
+    Closing it (http.client does, at the end of each answer) leaves the reader open
+    for the connection's next answer.
+    """
+
+    def __init__(self, wire: _Wire) -> None:
+        self._wire = wire
+        self._reader = wire.reader
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._reader.readline(-1 if size is None else size)
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._reader.read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._reader.read1(size)
+
+    def readinto(self, buffer: Any) -> int:
+        return self._reader.readinto(buffer)
+
+    def peek(self, size: int = 0) -> bytes:
+        return self._reader.peek(size)
 
     def close(self) -> None:
         if not self.closed:
             super().close()
-            self._wire.reader_closed()
+            self._wire.file_closed()
 
 
 class _Connection(http.client.HTTPConnection):
@@ -306,7 +384,7 @@ class ConnectionPool:
             if connection is None:
                 return None
             fresh = time.monotonic() - connection.idle_since < self._expiry
-            if fresh and not connection.wire.readable_now():
+            if fresh and not connection.wire.leftover():
                 return connection
             connection.close()
 
@@ -349,29 +427,36 @@ class ConnectionPool:
         body: bytes = b"",
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
+        body_limit: int | None = None,
     ) -> httpx.Response:
         """Send one request to ``scheme://host:port`` and read the answer's head.
 
         ``target`` is the request target (path and query, already encoded);
         ``headers`` are sent as given (``Host`` among them). The body streams from
         the response; the connection goes back to the pool when it was read to
-        the end.
+        the end. ``body_limit`` caps the bytes the body may take on the wire, its
+        framing included (chunk sizes, extensions, trailers).
         """
         port = port or (443 if scheme == "https" else 80)
         key = (scheme, host, port)
+        retried = False
         while True:
-            connection = self._take(key)
+            # A retry never takes another pooled connection: it may be as stale.
+            connection = None if retried else self._take(key)
             reused = connection is not None
             if connection is None:
                 connection = self._open(scheme, host, port, connect_timeout)
             try:
-                response = self._exchange(connection, method, target, headers, body, read_timeout)
+                response = self._exchange(
+                    connection, method, target, headers, body, read_timeout, body_limit
+                )
             except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
                 connection.close()
                 # A kept-alive connection the server closed while it sat idle: nothing
-                # was answered, and a GET may be sent again on a new connection.
+                # was answered, and a GET may be sent once more, on a new connection.
                 stale = isinstance(exc.__cause__, http.client.RemoteDisconnected | OSError)
-                if reused and stale and method in _RETRYABLE:
+                if reused and stale and not retried and method in _RETRYABLE:
+                    retried = True
                     continue
                 raise
             except BaseException:
@@ -383,7 +468,7 @@ class ConnectionPool:
                 connection: _Connection = connection,
                 response: http.client.HTTPResponse = response,
             ) -> None:
-                if complete and not response.will_close:
+                if complete and not response.will_close and not connection.wire.leftover():
                     self._give_back(key, connection)
                 else:
                     connection.close()
@@ -415,20 +500,26 @@ class ConnectionPool:
         headers: Sequence[tuple[bytes | str, bytes | str]],
         body: bytes,
         timeout: float | None,
+        body_limit: int | None,
     ) -> http.client.HTTPResponse:
         wire = connection.wire
         wire.timeout = timeout
+        wire.bound(None, "")
         try:
             connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
             for name, value in headers:
                 connection.putheader(name, value)
             connection.endheaders(body or None)
             # What the head may read: the cap, and what one read takes past the head.
-            wire.head_budget = MAX_HEAD_BYTES + _READ_SIZE
-            try:
-                response = connection.getresponse()
-            finally:
-                wire.head_budget = None
+            wire.bound(
+                MAX_HEAD_BYTES + _READ_SIZE,
+                f"the response's headers are larger than {MAX_HEAD_BYTES} bytes",
+            )
+            response = connection.getresponse()
+            wire.bound(
+                body_limit,
+                f"the response takes more than {body_limit} bytes with its framing",
+            )
             if _head_size(response) > MAX_HEAD_BYTES:
                 response.close()
                 raise httpx.RemoteProtocolError(
@@ -487,17 +578,19 @@ class GuardedTransport(httpx.BaseTransport):
         url = request.url
         timeouts = request.extensions.get("timeout", {})
         target = url.raw_path.decode("ascii")
-        self._seen(url.scheme, url.host, url.port, target)
+        host = ascii_host(url)
+        self._seen(url.scheme, host, url.port, target)
         return self._pool.send(
             request.method,
             url.scheme,
-            url.host,
+            host,
             url.port,
             target,
             request.headers.raw,
             body=request.read() if request.method not in _RETRYABLE else b"",
             connect_timeout=timeouts.get("connect"),
             read_timeout=timeouts.get("read"),
+            body_limit=request.extensions.get(BODY_LIMIT),
         )
 
     def send(
@@ -508,6 +601,7 @@ class GuardedTransport(httpx.BaseTransport):
         target: str,
         headers: Sequence[tuple[str, str]],
         timeout: float | None,
+        body_limit: int | None = None,
     ) -> httpx.Response:
         """GET ``target`` from ``scheme://host:port`` without building an ``httpx.Request``.
 
@@ -524,6 +618,7 @@ class GuardedTransport(httpx.BaseTransport):
             headers,
             connect_timeout=timeout,
             read_timeout=timeout,
+            body_limit=body_limit,
         )
 
     def close(self) -> None:

@@ -139,7 +139,6 @@ class SQLiteCache:
         self.retry_for = retry_for
         self.mode: _sqlite.Mode = mode
         self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
-        self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         #: One writing transaction at a time from this process's threads: they queue
         #: here and wake as soon as the writer is done, where SQLite's busy handler
@@ -175,9 +174,20 @@ class SQLiteCache:
             except BaseException:
                 conn.close()
                 raise
-        with self._guard:
-            self._all.append(conn)
         return conn
+
+    def _return(self, conn: sqlite3.Connection, usable: bool = True) -> None:
+        """Put a connection back in the pool, or close it (broken, or the cache closed).
+
+        Only idle connections are in the pool, so :meth:`close` never closes one that
+        another thread is using: that thread closes it here.
+        """
+        with self._guard:
+            if usable and not self._closed:
+                self._pool.put(conn)
+                return
+        with suppress(sqlite3.Error):
+            conn.close()
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -201,14 +211,7 @@ class SQLiteCache:
                     pass
             raise
         finally:
-            with self._guard:
-                closed = self._closed
-                if (broken or closed) and conn in self._all:
-                    self._all.remove(conn)
-            if broken or closed:
-                conn.close()
-            else:
-                self._pool.put(conn)
+            self._return(conn, usable=not broken)
 
     def _run(
         self,
@@ -357,7 +360,7 @@ class SQLiteCache:
                 except sqlite3.Error:
                     pass  # busy, closed meanwhile...: the careful path below says what
                 else:
-                    self._pool.put(conn)
+                    self._return(conn)
                     return row
                 self._give_back(conn)
 
@@ -373,15 +376,7 @@ class SQLiteCache:
             usable = not conn.in_transaction
         except sqlite3.Error:  # closed meanwhile
             usable = False
-        with self._guard:
-            usable = usable and not self._closed
-            if not usable and conn in self._all:
-                self._all.remove(conn)
-        if usable:
-            self._pool.put(conn)
-        else:
-            with suppress(sqlite3.Error):
-                conn.close()
+        self._return(conn, usable)
 
     def get(self, key: str) -> Entry | None:
         try:
@@ -520,9 +515,14 @@ class SQLiteCache:
         return self.locks.lock(key, ttl)
 
     def close(self) -> None:
+        # Idle connections close now; one in use closes when its thread returns it
+        # (closing it under a running statement would crash the process).
         with self._guard:
             self._closed = True
-            connections, self._all = self._all, []
-        for conn in connections:
+        while True:
+            try:
+                conn = self._pool.get_nowait()
+            except queue.Empty:
+                return
             with suppress(sqlite3.Error):
                 conn.close()
