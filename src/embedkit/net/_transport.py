@@ -24,7 +24,6 @@ and every caller read them as from any httpx transport.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import http.client
 import io
@@ -141,8 +140,8 @@ class _Wire:
             raise httpx.WriteError(str(exc) or type(exc).__name__) from exc
 
     def recv_into(self, buffer: Any) -> int | None:
-        if self._probing:
-            self.sock.setblocking(False)
+        if self._probing:  # see leftover: look without waiting
+            self.sock.settimeout(0.0)
             try:
                 count = self.sock.recv_into(buffer)
             except (BlockingIOError, ssl.SSLWantReadError):
@@ -188,14 +187,11 @@ class _Wire:
             return True
         self._probing = True
         try:
-            waiting = bool(self.reader.peek(1))
+            return bool(self.reader.peek(1)) or self._ended
         except (OSError, ValueError):
             return True
         finally:
             self._probing = False
-            with contextlib.suppress(OSError):
-                self.sock.setblocking(True)
-        return waiting or self._ended
 
     def close(self) -> None:
         self._closed = True
@@ -468,7 +464,7 @@ class ConnectionPool:
                 connection: _Connection = connection,
                 response: http.client.HTTPResponse = response,
             ) -> None:
-                if complete and not response.will_close and not connection.wire.leftover():
+                if complete and not response.will_close:  # leftovers are seen when taken
                     self._give_back(key, connection)
                 else:
                     connection.close()
