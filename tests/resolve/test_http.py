@@ -953,9 +953,81 @@ def test_a_body_cannot_stretch_its_framing_past_the_cap() -> None:
         with (
             Loopback(serve(first, again)) as server,
             HttpClient(timeout=30, max_bytes=1000) as http,
-            pytest.raises(ConnectionFailed, match="bytes with its framing"),
+            pytest.raises(InvalidResponse, match=r"too large: .* on the wire with its framing"),
         ):
             http.get(server.url("/"), trusted=True)
+
+
+def test_a_body_sent_one_byte_per_chunk_is_read_when_it_is_under_the_cap() -> None:
+    body = b"x" * 200_000
+
+    def answer(conn: socket.socket) -> None:
+        read_head(conn)
+        framed = b"".join(b"1\r\n%c\r\n" % byte for byte in body) + b"0\r\n\r\n"
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + framed)
+
+    with Loopback(answer) as server, HttpClient(timeout=10, max_bytes=256 * 1024) as http:
+        assert http.get(server.url("/"), trusted=True).content == body
+
+
+def test_interim_answers_are_skipped_and_never_taken_for_the_answer() -> None:
+    """A 103 Early Hints, then the answer a little later, on a kept-alive connection."""
+
+    def answer(conn: socket.socket) -> None:
+        while head := read_head(conn):
+            path = head.split(b" ")[1]
+            conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+            time.sleep(0.05)
+            body = b'{"for": "%s"}' % path
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    with Loopback(answer) as server, HttpClient(timeout=2) as http:
+        for path in ("/a", "/b", "/c"):
+            response = http.get(server.url(path), trusted=True)
+            assert (response.status, response.json()) == (200, {"for": path})
+
+
+def test_a_switch_of_protocols_nobody_asked_for_is_refused() -> None:
+    def answer(conn: socket.socket) -> None:
+        read_head(conn)
+        conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n")
+
+    with (
+        Loopback(answer) as server,
+        HttpClient(timeout=2) as http,
+        pytest.raises(ConnectionFailed, match="switched protocols"),
+    ):
+        http.get(server.url("/"), trusted=True)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
+    ],
+    ids=["204-with-length", "length-and-chunked", "two-lengths"],
+)
+def test_an_answer_whose_end_is_in_doubt_does_not_keep_its_connection(head: bytes) -> None:
+    """What such a server writes a little later must not become the next answer."""
+    ports: list[int] = []
+
+    def answer(conn: socket.socket) -> None:
+        ports.append(conn.getpeername()[1])
+        with contextlib.suppress(OSError):  # the client hangs up, the test closes the socket
+            while read_head(conn):
+                conn.sendall(head)
+                time.sleep(0.05)  # after the client looked for leftovers
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged")
+
+    def in_a_thread(conn: socket.socket) -> None:
+        threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    with Loopback(in_a_thread, keep=True) as server, HttpClient(timeout=2) as http:
+        http.get(server.url("/a"), trusted=True)
+        assert http.get(server.url("/b"), trusted=True).content != b"forged"
+    assert len(set(ports)) == 2
 
 
 def test_the_host_header_is_always_the_urls() -> None:

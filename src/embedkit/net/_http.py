@@ -71,6 +71,7 @@ from embedkit.net._transport import (
     MAX_HEAD_BYTES,
     GuardedTransport,
     Permit,
+    WireLimitExceeded,
     ascii_host,
 )
 
@@ -722,6 +723,10 @@ class HttpClient:
                 url=shown.url,
                 status=status,
             ) from None
+        except WireLimitExceeded as exc:
+            raise InvalidResponse(
+                f"response from {shown.url} is too large: {exc}", url=shown.url, status=status
+            ) from None
         except httpx.HTTPError as exc:
             raise ConnectionFailed(
                 f"connection failed reading {shown.url}: {exc}", url=shown.url
@@ -746,10 +751,10 @@ def _body_limit(cap: int) -> int:
     """What a body capped at ``cap`` decoded bytes may take on the wire, framing included.
 
     Compressed bodies may run past the cap by the slack; chunked framing (sizes,
-    extensions, trailers) gets as much again, so only a server padding its framing
-    to keep a connection busy meets this limit before the cap.
+    extensions, trailers) gets five times as much again, enough for a body sent one
+    byte per chunk, so only a server padding its framing meets this before the cap.
     """
-    return 2 * (cap + _RAW_SLACK) + MAX_HEAD_BYTES
+    return 6 * (cap + _RAW_SLACK) + MAX_HEAD_BYTES
 
 
 class _PlainUrl:

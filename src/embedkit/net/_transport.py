@@ -54,6 +54,7 @@ __all__ = [
     "GuardedTransport",
     "Permit",
     "PinnedBackend",
+    "WireLimitExceeded",
     "ascii_host",
 ]
 
@@ -124,6 +125,7 @@ class _Wire:
         self.timeout: float | None = None  # the current request's per-operation timeout
         self.limit: int | None = None  # bytes the answer may still read from the socket
         self.limit_message = ""
+        self.limit_error: type[httpx.RemoteProtocolError] = httpx.RemoteProtocolError
         self._probing = False  # a look at what is waiting: never block
         self._ended = False  # the server closed its side
         self._files = 0
@@ -160,13 +162,19 @@ class _Wire:
         if self.limit is not None:
             self.limit -= count
             if self.limit < 0:
-                raise httpx.RemoteProtocolError(self.limit_message)
+                raise self.limit_error(self.limit_message)
         return count
 
-    def bound(self, limit: int | None, message: str) -> None:
+    def bound(
+        self,
+        limit: int | None,
+        message: str,
+        error: type[httpx.RemoteProtocolError] = httpx.RemoteProtocolError,
+    ) -> None:
         """From now on the answer may read at most ``limit`` more bytes (None: no cap)."""
         self.limit = limit
         self.limit_message = message
+        self.limit_error = error
 
     def makefile(self, mode: str = "rb") -> _ResponseFile:
         self._files += 1
@@ -245,8 +253,31 @@ class _ResponseFile(io.RawIOBase):
             self._wire.file_closed()
 
 
+class WireLimitExceeded(httpx.RemoteProtocolError):
+    """A body took more bytes on the wire, framing included, than its request allowed."""
+
+
+class _Response(http.client.HTTPResponse):
+    """http.client's response, skipping every interim (1xx) answer, not only 100.
+
+    Python's ``http.client`` skips ``100 Continue`` only: a ``103 Early Hints`` would
+    be taken for the answer, and the real one for the next request's.
+    """
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if status == 101:
+                raise http.client.HTTPException("the server switched protocols unasked")
+            if not 100 < status < 200:
+                return version, status, reason
+            http.client.parse_headers(self.fp)  # an interim answer's headers, skipped
+
+
 class _Connection(http.client.HTTPConnection):
     """One HTTP/1.1 connection, over a socket the pool opened through the guard."""
+
+    response_class = _Response
 
     def __init__(self, host: str, port: int, wire: _Wire) -> None:
         super().__init__(host, port)
@@ -330,6 +361,23 @@ class _Body(httpx.SyncByteStream):
         if done is not None:
             self._response.close()
             done(self._complete)
+
+
+def _clean_framing(response: http.client.HTTPResponse) -> bool:
+    """Whether where the answer ends is beyond doubt, so its connection may serve again.
+
+    Not when it names both a length and a transfer coding, more than one length, a
+    coding other than ``chunked``, or a body for a status that has none (RFC 9112 §6):
+    a server that writes that may write the rest later, as the next answer.
+    """
+    codings = response.msg.get_all("transfer-encoding") or []
+    lengths = response.msg.get_all("content-length") or []
+    if len(lengths) > 1 or (codings and lengths):
+        return False
+    if codings and [c.strip().lower() for c in codings] != ["chunked"]:
+        return False
+    bodiless = response.status in (204, 304)
+    return not (bodiless and (codings or (lengths and lengths[0].strip() != "0")))
 
 
 def _head_size(response: http.client.HTTPResponse) -> int:
@@ -464,7 +512,8 @@ class ConnectionPool:
                 connection: _Connection = connection,
                 response: http.client.HTTPResponse = response,
             ) -> None:
-                if complete and not response.will_close:  # leftovers are seen when taken
+                reusable = complete and not response.will_close and _clean_framing(response)
+                if reusable:  # leftovers are seen when the connection is taken
                     self._give_back(key, connection)
                 else:
                     connection.close()
@@ -514,7 +563,8 @@ class ConnectionPool:
             response = connection.getresponse()
             wire.bound(
                 body_limit,
-                f"the response takes more than {body_limit} bytes with its framing",
+                f"the answer takes more than {body_limit} bytes on the wire with its framing",
+                WireLimitExceeded,
             )
             if _head_size(response) > MAX_HEAD_BYTES:
                 response.close()
