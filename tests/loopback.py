@@ -82,11 +82,11 @@ class Loopback:
                 conn, _ = self._sock.accept()
             except OSError:
                 return
+            if self._keep:
+                self._held.append(conn)  # before the handler runs: close() must see it
             with contextlib.suppress(OSError):
                 self._handle(conn)
-            if self._keep:
-                self._held.append(conn)
-            else:
+            if not self._keep:
                 conn.close()
 
     def close(self) -> None:

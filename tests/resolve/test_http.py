@@ -907,7 +907,7 @@ def test_a_get_is_sent_again_at_most_once_however_many_connections_are_idle() ->
     together = threading.Barrier(8)
 
     def handle(conn: socket.socket) -> None:
-        with conn:
+        with conn, contextlib.suppress(OSError):  # a client that hangs up is no failure
             serve(conn)
 
     def serve(conn: socket.socket) -> None:
@@ -1021,10 +1021,8 @@ def test_an_answer_whose_end_is_in_doubt_does_not_keep_its_connection(head: byte
                 time.sleep(0.05)  # after the client looked for leftovers
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged")
 
-    def in_a_thread(conn: socket.socket) -> None:
-        threading.Thread(target=answer, args=(conn,), daemon=True).start()
-
-    with Loopback(in_a_thread, keep=True) as server, HttpClient(timeout=2) as http:
+    # One connection at a time: the second is accepted once the client left the first.
+    with Loopback(answer) as server, HttpClient(timeout=2) as http:
         http.get(server.url("/a"), trusted=True)
         assert http.get(server.url("/b"), trusted=True).content != b"forged"
     assert len(set(ports)) == 2

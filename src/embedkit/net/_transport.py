@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextvars
 import http.client
 import io
+import select
 import socket
 import ssl
 import threading
@@ -126,14 +127,26 @@ class _Wire:
         self.limit: int | None = None  # bytes the answer may still read from the socket
         self.limit_message = ""
         self.limit_error: type[httpx.RemoteProtocolError] = httpx.RemoteProtocolError
-        self._probing = False  # a look at what is waiting: never block
-        self._ended = False  # the server closed its side
+        self._received = 0  # bytes read from the socket...
+        self._consumed = 0  # ...and handed on to http.client: the rest is buffered
+        self._set_timeout: float | None = -1.0  # what the socket has: none set yet
         self._files = 0
         self._closed = False
         self.reader = io.BufferedReader(_WireReader(self), _READ_SIZE)
 
+    def _wait_at_most(self, error: type[httpx.TimeoutException]) -> None:
+        """Let the next operation wait the timeout, and never past the deadline.
+
+        Setting a socket's timeout is a system call: it is made only when the
+        wait must change (a new timeout, or the deadline is nearer than it).
+        """
+        wait = _bounded(self.timeout, error)
+        if wait != self._set_timeout:
+            self.sock.settimeout(wait)
+            self._set_timeout = wait
+
     def sendall(self, data: bytes) -> None:
-        self.sock.settimeout(_bounded(self.timeout, httpx.WriteTimeout))
+        self._wait_at_most(httpx.WriteTimeout)
         try:
             self.sock.sendall(data)
         except TimeoutError as exc:
@@ -141,28 +154,24 @@ class _Wire:
         except OSError as exc:
             raise httpx.WriteError(str(exc) or type(exc).__name__) from exc
 
-    def recv_into(self, buffer: Any) -> int | None:
-        if self._probing:  # see leftover: look without waiting
-            self.sock.settimeout(0.0)
-            try:
-                count = self.sock.recv_into(buffer)
-            except (BlockingIOError, ssl.SSLWantReadError):
-                return None  # nothing waiting
-            except OSError:
-                count = 0
-            self._ended = self._ended or count == 0
-            return count
-        self.sock.settimeout(_bounded(self.timeout, httpx.ReadTimeout))
+    def recv_into(self, buffer: Any) -> int:
+        self._wait_at_most(httpx.ReadTimeout)
         try:
             count = self.sock.recv_into(buffer)
         except TimeoutError as exc:
             raise httpx.ReadTimeout("timed out reading the response") from exc
         except OSError as exc:
             raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+        self._received += count
         if self.limit is not None:
             self.limit -= count
             if self.limit < 0:
                 raise self.limit_error(self.limit_message)
+        return count
+
+    def consumed(self, count: int) -> int:
+        """Count ``count`` bytes as handed on to http.client; returns it."""
+        self._consumed += count
         return count
 
     def bound(
@@ -191,15 +200,13 @@ class _Wire:
         A kept-alive connection with such bytes (the server closed it, or sent
         something unasked) is never used again.
         """
+        if self._received != self._consumed:
+            return True  # read past the last answer: still in the buffer
         if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
             return True
-        self._probing = True
-        try:
-            return bool(self.reader.peek(1)) or self._ended
-        except (OSError, ValueError):
-            return True
-        finally:
-            self._probing = False
+        poller = select.poll()  # waiting on the socket, or its end (a close)
+        poller.register(self.sock, select.POLLIN)
+        return bool(poller.poll(0))
 
     def close(self) -> None:
         self._closed = True
@@ -214,7 +221,7 @@ class _WireReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int | None:
+    def readinto(self, buffer: Any) -> int:
         return self._wire.recv_into(buffer)
 
 
@@ -233,16 +240,22 @@ class _ResponseFile(io.RawIOBase):
         return True
 
     def readline(self, size: int | None = -1) -> bytes:
-        return self._reader.readline(-1 if size is None else size)
+        line = self._reader.readline(-1 if size is None else size)
+        self._wire.consumed(len(line))
+        return line
 
     def read(self, size: int | None = -1) -> bytes:
-        return self._reader.read(size)
+        data = self._reader.read(size)
+        self._wire.consumed(len(data))
+        return data
 
     def read1(self, size: int = -1) -> bytes:
-        return self._reader.read1(size)
+        data = self._reader.read1(size)
+        self._wire.consumed(len(data))
+        return data
 
     def readinto(self, buffer: Any) -> int:
-        return self._reader.readinto(buffer)
+        return self._wire.consumed(self._reader.readinto(buffer))
 
     def peek(self, size: int = 0) -> bytes:
         return self._reader.peek(size)
