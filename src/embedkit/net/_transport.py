@@ -393,9 +393,9 @@ def _clean_framing(response: http.client.HTTPResponse) -> bool:
     return not (bodiless and (codings or (lengths and lengths[0].strip() != "0")))
 
 
-def _head_size(response: http.client.HTTPResponse) -> int:
-    """About how many bytes the response's status line and headers took."""
-    return len(response.reason) + 15 + sum(len(k) + len(v) + 4 for k, v in response.getheaders())
+def _head_size(reason: str, fields: list[tuple[str, str]]) -> int:
+    """About how many bytes a response's status line and header fields took."""
+    return len(reason) + 15 + sum(len(k) + len(v) + 4 for k, v in fields)
 
 
 def _describe(exc: http.client.HTTPException) -> str:
@@ -504,7 +504,7 @@ class ConnectionPool:
             if connection is None:
                 connection = self._open(scheme, host, port, connect_timeout)
             try:
-                response = self._exchange(
+                response, fields = self._exchange(
                     connection, method, target, headers, body, read_timeout, body_limit
                 )
             except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
@@ -536,8 +536,7 @@ class ConnectionPool:
                     status_code=response.status,
                     # http.client read the header bytes as Latin-1: these are those bytes
                     headers=[
-                        (name.encode("latin-1"), value.encode("latin-1"))
-                        for name, value in response.getheaders()
+                        (name.encode("latin-1"), value.encode("latin-1")) for name, value in fields
                     ],
                     stream=_Body(response, done),
                     extensions={
@@ -559,7 +558,8 @@ class ConnectionPool:
         body: bytes,
         timeout: float | None,
         body_limit: int | None,
-    ) -> http.client.HTTPResponse:
+    ) -> tuple[http.client.HTTPResponse, list[tuple[str, str]]]:
+        """The answer's head, and its header fields (read once)."""
         wire = connection.wire
         wire.timeout = timeout
         wire.bound(None, "")
@@ -579,12 +579,13 @@ class ConnectionPool:
                 f"the answer takes more than {body_limit} bytes on the wire with its framing",
                 WireLimitExceeded,
             )
-            if _head_size(response) > MAX_HEAD_BYTES:
+            fields = response.getheaders()
+            if _head_size(response.reason, fields) > MAX_HEAD_BYTES:
                 response.close()
                 raise httpx.RemoteProtocolError(
                     f"the response's headers are larger than {MAX_HEAD_BYTES} bytes"
                 )
-            return response
+            return response, fields
         except http.client.HTTPException as exc:
             raise httpx.RemoteProtocolError(_describe(exc)) from exc
         except ValueError as exc:  # http.client refused a header or the target
